@@ -1,0 +1,39 @@
+/**
+ * The global random generators: seeding and saving/restoring the CPU generator's state.
+ *
+ * @module
+ */
+import { check, checkHandle, HANDLE, sym } from "./_handle.ts";
+import { Tensor } from "./tensor.ts";
+
+/**
+ * Seeds the CPU generator and every CUDA generator (as `torch.manual_seed`).
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, randn } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * using a = randn([3]);
+ * manualSeed(0);
+ * using b = randn([3]);
+ * assert.deepEqual(a.toArray(), b.toArray());
+ * ```
+ */
+export function manualSeed(seed: number | bigint): void {
+  if (typeof seed === "number" && (!Number.isInteger(seed) || seed < 0)) {
+    throw new RangeError(`Seed must be a non-negative integer, got ${seed}`);
+  }
+  check(sym.ts_manual_seed(BigInt(seed)), "manualSeed");
+}
+
+/** The CPU generator's state as a uint8 tensor (for checkpoints). */
+export function getRngState(): Tensor {
+  return new Tensor(checkHandle(sym.ts_get_rng_state(), "getRngState"));
+}
+
+/** Restores the CPU generator from a state made by `getRngState`. */
+export function setRngState(state: Tensor): void {
+  check(sym.ts_set_rng_state(state[HANDLE]), "setRngState");
+}
