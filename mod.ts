@@ -28,3 +28,6 @@
 
 // src/torch: tensors, autograd, scopes, CUDA runtime
 export * from "./src/torch/mod.ts";
+
+// src/nn: modules and models
+export { Module, Sequential } from "./src/nn/module.ts";
