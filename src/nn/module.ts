@@ -213,7 +213,11 @@ export abstract class Module {
 export class Sequential extends Module {
   readonly #layers: Module[];
 
-  /** @param layers The modules, applied first to last. */
+  /**
+   * A stack of layers.
+   *
+   * @param layers The modules, applied first to last.
+   */
   constructor(layers: Module[]) {
     super();
     this.#layers = layers;

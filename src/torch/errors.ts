@@ -24,6 +24,8 @@ export class TorchError extends Error {
   readonly op: string;
 
   /**
+   * A libtorch failure in `op`.
+   *
    * @param op The operation that failed.
    * @param message What libtorch (or the binding) said.
    */

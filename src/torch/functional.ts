@@ -50,13 +50,13 @@ export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
 
 /** Options of `conv2d` (square kernels: one number per setting). */
 export interface Conv2dOptions {
-  /** @default 1 */
+  /** Step of the kernel. @default 1 */
   stride?: number;
-  /** @default 0 */
+  /** Zero padding on every side. @default 0 */
   padding?: number;
-  /** @default 1 */
+  /** Spacing of the kernel taps. @default 1 */
   dilation?: number;
-  /** @default 1 */
+  /** Channel groups (C for depthwise). @default 1 */
   groups?: number;
 }
 
@@ -80,7 +80,7 @@ export interface BatchNormOptions {
   training?: boolean;
   /** Running-statistics momentum (PyTorch convention). @default 0.1 */
   momentum?: number;
-  /** @default 1e-5 */
+  /** Added to the variance. @default 1e-5 */
   eps?: number;
 }
 
@@ -149,9 +149,9 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   return x.logSoftmax(dim);
 }
 
-const REDUCTION = { none: 0, mean: 1, sum: 2 } as const;
 /** How a loss reduces over the batch. */
-export type Reduction = keyof typeof REDUCTION;
+export type Reduction = "none" | "mean" | "sum";
+const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 
 /**
  * Cross entropy of logits [N, C] against int64 class targets [N].
@@ -213,11 +213,11 @@ const GRID_PADDING = { zeros: 0, border: 1, reflection: 2 } as const;
 
 /** Options of `gridSample`. */
 export interface GridSampleOptions {
-  /** @default "bilinear" */
-  mode?: keyof typeof GRID_MODE;
-  /** @default "zeros" */
-  padding?: keyof typeof GRID_PADDING;
-  /** @default false */
+  /** Interpolation. @default "bilinear" */
+  mode?: "bilinear" | "nearest";
+  /** Value outside the input. @default "zeros" */
+  padding?: "zeros" | "border" | "reflection";
+  /** Whether ±1 are the centres (true) or the outer edges (false) of the corner pixels. @default false */
   alignCorners?: boolean;
 }
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { type MemoryFormat, Tensor, type ToOptions } from "./tensor.ts";
+export { type MemoryFormat, type Operand, Tensor, type ToOptions } from "./tensor.ts";
 export * from "./creation.ts";
 export * from "./functional.ts";
 export { backward, type BackwardOptions, enableGrad, isGradEnabled, noGrad } from "./autograd.ts";

@@ -32,7 +32,8 @@ export interface ToOptions {
 /** Memory layout of a 4-D tensor. */
 export type MemoryFormat = "contiguous" | "channels_last";
 
-type Operand = Tensor | number;
+/** A tensor or a plain number (broadcast as a scalar). */
+export type Operand = Tensor | number;
 
 function dimList(dim: number | readonly number[] | undefined): BigInt64Array {
   return dim === undefined ? NO_DIMS : dims(typeof dim === "number" ? [dim] : dim);

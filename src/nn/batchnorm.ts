@@ -1,0 +1,120 @@
+/**
+ * `BatchNorm1d` and `BatchNorm2d`, with PyTorch's parameter and buffer names (`weight`, `bias`,
+ * `running_mean`, `running_var`, `num_batches_tracked`) so state dicts load into torchvision.
+ *
+ * @module
+ */
+import { batchNorm, full, noGrad, type Tensor, zeros } from "../torch/mod.ts";
+import { Module } from "./module.ts";
+
+/** Options of `BatchNorm1d` / `BatchNorm2d`. */
+export interface BatchNormOptions {
+  /** Running-statistics update: running ← (1 − momentum)·running + momentum·batch. @default 0.1 */
+  momentum?: number;
+  /** Added to the variance. @default 1e-5 */
+  eps?: number;
+  /** Start γ (`weight`) at 0 instead of 1, e.g. the last BN of a residual block. @default false */
+  zeroInit?: boolean;
+}
+
+/** Shared implementation: training uses batch statistics and updates the running ones in place. */
+abstract class BatchNormBase extends Module {
+  /** γ [C]. */
+  readonly weight: Tensor;
+  /** β [C]. */
+  readonly bias: Tensor;
+  /** Running mean [C]. */
+  readonly running_mean: Tensor;
+  /** Running (unbiased) variance [C]. */
+  readonly running_var: Tensor;
+  /** Number of training batches seen (int64 scalar). */
+  readonly num_batches_tracked: Tensor;
+  /** Channels C. */
+  readonly numFeatures: number;
+  readonly #momentum: number;
+  readonly #eps: number;
+
+  constructor(numFeatures: number, options: BatchNormOptions) {
+    super();
+    const { momentum = 0.1, eps = 1e-5, zeroInit = false } = options;
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) {
+      throw new RangeError(`BatchNorm numFeatures must be a positive integer, got ${numFeatures}`);
+    }
+    if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`BatchNorm momentum must be in [0, 1], got ${momentum}`);
+    if (!(eps > 0)) throw new RangeError(`BatchNorm eps must be positive, got ${eps}`);
+    this.numFeatures = numFeatures;
+    this.#momentum = momentum;
+    this.#eps = eps;
+    this.weight = this.registerParameter("weight", full([numFeatures], zeroInit ? 0 : 1));
+    this.bias = this.registerParameter("bias", zeros([numFeatures]));
+    this.running_mean = this.registerBuffer("running_mean", zeros([numFeatures]));
+    this.running_var = this.registerBuffer("running_var", full([numFeatures], 1));
+    this.num_batches_tracked = this.registerBuffer("num_batches_tracked", zeros([], { dtype: "int64" }));
+  }
+
+  protected abstract checkInput(shape: number[]): boolean;
+
+  /** Normalises x [N, C, ...]: batch statistics in training (updating the running ones), running ones in eval. */
+  forward(x: Tensor): Tensor {
+    const shape = x.shape;
+    if (!this.checkInput(shape) || shape[1] !== this.numFeatures) {
+      throw new TypeError(
+        `Cannot apply ${this.constructor.name}(${this.numFeatures}): input has shape [${shape.join(", ")}]`,
+      );
+    }
+    const training = this.training;
+    if (training) noGrad(() => this.num_batches_tracked.add_(1));
+    return batchNorm(x, {
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.running_mean,
+      runningVar: this.running_var,
+      training,
+      momentum: this.#momentum,
+      eps: this.#eps,
+    });
+  }
+}
+
+/**
+ * Batch normalisation over [N, C] or [N, C, L] (as `torch.nn.BatchNorm1d`), used in projector and
+ * predictor heads.
+ *
+ * @example Usage
+ * ```ts
+ * import { BatchNorm1d, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const bn = new BatchNorm1d(1);
+ * const y = scope(() => bn.forward(tensor([[1], [3]])).toArray()) as number[][];
+ * assert.ok(Math.abs(y[0][0] + 1) < 1e-4 && Math.abs(y[1][0] - 1) < 1e-4);
+ * assert.deepEqual(bn.running_mean.toArray(), [0.2]); // 0.9·0 + 0.1·2
+ * bn.dispose();
+ * ```
+ */
+export class BatchNorm1d extends BatchNormBase {
+  /** @param numFeatures C, the channel count. */
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options);
+  }
+
+  protected checkInput(shape: number[]): boolean {
+    return shape.length === 2 || shape.length === 3;
+  }
+}
+
+/**
+ * Batch normalisation over [N, C, H, W] (as `torch.nn.BatchNorm2d`); any memory layout
+ * (channels_last included).
+ */
+export class BatchNorm2d extends BatchNormBase {
+  /** @param numFeatures C, the channel count. */
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options);
+  }
+
+  protected checkInput(shape: number[]): boolean {
+    return shape.length === 4;
+  }
+}
+
