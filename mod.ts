@@ -31,3 +31,17 @@ export * from "./src/torch/mod.ts";
 
 // src/nn: modules and models
 export { Module, Sequential } from "./src/nn/module.ts";
+export * from "./src/nn/init.ts";
+export * from "./src/nn/linear.ts";
+export * from "./src/nn/conv.ts";
+export * from "./src/nn/batchnorm.ts";
+export * from "./src/nn/activation.ts";
+export * from "./src/nn/heads.ts";
+export * from "./src/nn/resnet_blocks.ts";
+export * from "./src/nn/resnet.ts";
+
+// src/optim: optimizers and schedules
+export * from "./src/optim/optimizer.ts";
+export * from "./src/optim/sgd.ts";
+export * from "./src/optim/lars.ts";
+export * from "./src/optim/schedule.ts";

@@ -103,23 +103,28 @@ TS_EXPORT int32_t ts_cuda_synchronize(int32_t device) {
 }
 /// Sets cuDNN's benchmark (autotuner) flag.
 TS_EXPORT int32_t ts_set_cudnn_benchmark(int32_t on) { TS_STATUS(at::globalContext().setBenchmarkCuDNN(on != 0)) }
-/// Enters (enabled = 1) or leaves (enabled = 0) an autocast region on a device type (0 CPU, 1 CUDA)
-/// with the given dtype; regions nest, and autocast stays on until the outermost one is left.
-TS_EXPORT int32_t ts_set_autocast(int32_t device_type, int32_t enabled, int32_t dtype) {
+/// Sets autocast on a device type (0 CPU, 1 CUDA) on or off with the given dtype, and moves the
+/// region nesting by `nesting` (+1 entering a region, -1 leaving it; leaving the outermost region
+/// clears the cast cache). The caller restores the outer region's state when it leaves; status.
+TS_EXPORT int32_t ts_set_autocast(int32_t device_type, int32_t enabled, int32_t dtype, int32_t nesting) {
   TS_STATUS({
-    bool cuda = device_type == 1;
     bool on = enabled != 0;
-    if (!on && at::autocast::decrement_nesting() > 0) return 0;
+    auto type = static_cast<at::ScalarType>(dtype);
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    auto type = cuda ? at::kCUDA : at::kCPU;
-    at::autocast::set_autocast_enabled(type, on);
-    if (on) at::autocast::set_autocast_dtype(type, static_cast<at::ScalarType>(dtype));
+    auto device = device_type == 1 ? at::kCUDA : at::kCPU;
+    at::autocast::set_autocast_enabled(device, on);
+    at::autocast::set_autocast_dtype(device, type);
 #else
-    if (cuda) at::autocast::set_enabled(on); else at::autocast::set_cpu_enabled(on);
-    if (on && cuda) at::autocast::set_autocast_gpu_dtype(static_cast<at::ScalarType>(dtype));
-    if (on && !cuda) at::autocast::set_autocast_cpu_dtype(static_cast<at::ScalarType>(dtype));
+    if (device_type == 1) {
+      at::autocast::set_enabled(on);
+      at::autocast::set_autocast_gpu_dtype(type);
+    } else {
+      at::autocast::set_cpu_enabled(on);
+      at::autocast::set_autocast_cpu_dtype(type);
+    }
 #endif
-    if (on) at::autocast::increment_nesting(); else at::autocast::clear_cache();
+    if (nesting > 0) at::autocast::increment_nesting();
+    if (nesting < 0 && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
   })
 }
 /// Enables or disables gradient recording on this thread.
@@ -154,7 +159,7 @@ TS_EXPORT TsTensor* ts_empty(const int64_t* dims, int32_t n, int32_t dtype, int3
 }
 /// Filled with value: [dims].
 TS_EXPORT TsTensor* ts_full(const int64_t* dims, int32_t n, double value, int32_t dtype, int32_t device) {
-  TS_NEW(at::full(ts_dims(dims, n), value, ts_options(dtype, device)))
+  TS_NEW(at::full(ts_dims(dims, n), ts_scalar(value), ts_options(dtype, device)))
 }
 /// Identity [n, m].
 TS_EXPORT TsTensor* ts_eye(int32_t n, int32_t m, int32_t dtype, int32_t device) {
@@ -235,9 +240,9 @@ TS_EXPORT int32_t ts_strides(TsTensor* t, int64_t* out) {
   TS_EXPORT TsTensor* ts_##name(TsTensor* a) { TS_NEW(expr) }
 
 /// a + alpha·b (broadcast).
-TS_EXPORT TsTensor* ts_add(TsTensor* a, TsTensor* b, double alpha) { TS_NEW(at::add(*a, *b, alpha)) }
+TS_EXPORT TsTensor* ts_add(TsTensor* a, TsTensor* b, double alpha) { TS_NEW(at::add(*a, *b, ts_scalar(alpha))) }
 /// a − alpha·b (broadcast).
-TS_EXPORT TsTensor* ts_sub(TsTensor* a, TsTensor* b, double alpha) { TS_NEW(at::sub(*a, *b, alpha)) }
+TS_EXPORT TsTensor* ts_sub(TsTensor* a, TsTensor* b, double alpha) { TS_NEW(at::sub(*a, *b, ts_scalar(alpha))) }
 TS_BINARY(mul, at::mul(*a, *b))             // a·b (broadcast)
 TS_BINARY(div, at::div(*a, *b))             // a / b (true division, broadcast)
 TS_BINARY(pow, at::pow(*a, *b))             // a ^ b
@@ -254,18 +259,18 @@ TS_BINARY(ge, at::ge(*a, *b))               // bool
 TS_BINARY(logical_and, at::logical_and(*a, *b))
 TS_BINARY(logical_or, at::logical_or(*a, *b))
 TS_BINARY(logical_xor, at::logical_xor(*a, *b))
-TS_BINARY_SCALAR(add_scalar, at::add(*a, s))
-TS_BINARY_SCALAR(mul_scalar, at::mul(*a, s))
-TS_BINARY_SCALAR(div_scalar, at::div(*a, s))
-TS_BINARY_SCALAR(pow_scalar, at::pow(*a, s))
-TS_BINARY_SCALAR(rsub_scalar, at::rsub(*a, s))          // s − a
-TS_BINARY_SCALAR(remainder_scalar, at::remainder(*a, s))
-TS_BINARY_SCALAR(eq_scalar, at::eq(*a, s))
-TS_BINARY_SCALAR(ne_scalar, at::ne(*a, s))
-TS_BINARY_SCALAR(lt_scalar, at::lt(*a, s))
-TS_BINARY_SCALAR(le_scalar, at::le(*a, s))
-TS_BINARY_SCALAR(gt_scalar, at::gt(*a, s))
-TS_BINARY_SCALAR(ge_scalar, at::ge(*a, s))
+TS_BINARY_SCALAR(add_scalar, at::add(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(mul_scalar, at::mul(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(div_scalar, at::div(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(pow_scalar, at::pow(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(rsub_scalar, at::rsub(*a, ts_scalar(s)))          // s − a
+TS_BINARY_SCALAR(remainder_scalar, at::remainder(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(eq_scalar, at::eq(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(ne_scalar, at::ne(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(lt_scalar, at::lt(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(le_scalar, at::le(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(gt_scalar, at::gt(*a, ts_scalar(s)))
+TS_BINARY_SCALAR(ge_scalar, at::ge(*a, ts_scalar(s)))
 TS_UNARY(neg, at::neg(*a))
 TS_UNARY(abs, at::abs(*a))
 TS_UNARY(exp, at::exp(*a))
@@ -547,19 +552,19 @@ TS_EXPORT TsList* ts_autograd_grad(TsTensor* const* outputs, TsTensor* const* gr
 // ---------------------------------------------------------------- in-place (status results)
 
 /// a += alpha·b.
-TS_EXPORT int32_t ts_add_(TsTensor* a, TsTensor* b, double alpha) { TS_STATUS(a->add_(*b, alpha)) }
+TS_EXPORT int32_t ts_add_(TsTensor* a, TsTensor* b, double alpha) { TS_STATUS(a->add_(*b, ts_scalar(alpha))) }
 /// a −= alpha·b.
-TS_EXPORT int32_t ts_sub_(TsTensor* a, TsTensor* b, double alpha) { TS_STATUS(a->sub_(*b, alpha)) }
+TS_EXPORT int32_t ts_sub_(TsTensor* a, TsTensor* b, double alpha) { TS_STATUS(a->sub_(*b, ts_scalar(alpha))) }
 /// a *= b.
 TS_EXPORT int32_t ts_mul_(TsTensor* a, TsTensor* b) { TS_STATUS(a->mul_(*b)) }
 /// a /= b.
 TS_EXPORT int32_t ts_div_(TsTensor* a, TsTensor* b) { TS_STATUS(a->div_(*b)) }
 /// a += s.
-TS_EXPORT int32_t ts_add_scalar_(TsTensor* a, double s) { TS_STATUS(a->add_(s)) }
+TS_EXPORT int32_t ts_add_scalar_(TsTensor* a, double s) { TS_STATUS(a->add_(ts_scalar(s))) }
 /// a *= s.
-TS_EXPORT int32_t ts_mul_scalar_(TsTensor* a, double s) { TS_STATUS(a->mul_(s)) }
+TS_EXPORT int32_t ts_mul_scalar_(TsTensor* a, double s) { TS_STATUS(a->mul_(ts_scalar(s))) }
 /// a = s.
-TS_EXPORT int32_t ts_fill_(TsTensor* a, double s) { TS_STATUS(a->fill_(s)) }
+TS_EXPORT int32_t ts_fill_(TsTensor* a, double s) { TS_STATUS(a->fill_(ts_scalar(s))) }
 /// a = 0.
 TS_EXPORT int32_t ts_zero_(TsTensor* a) { TS_STATUS(a->zero_()) }
 /// a = b (broadcast, any dtype/device).
@@ -587,6 +592,8 @@ TS_EXPORT int32_t ts_uniform_(TsTensor* a, double lo, double hi) { TS_STATUS(a->
 TS_EXPORT int32_t ts_normal_(TsTensor* a, double mean, double std) { TS_STATUS(a->normal_(mean, std)) }
 /// a = max(a, 0).
 TS_EXPORT int32_t ts_relu_(TsTensor* a) { TS_STATUS(a->relu_()) }
+/// a /= s (true division).
+TS_EXPORT int32_t ts_div_scalar_(TsTensor* a, double s) { TS_STATUS(a->div_(s)) }
 
 // ---------------------------------------------------------------- tensor lists (_foreach_)
 

@@ -12,6 +12,7 @@
 #include <torch/version.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -75,6 +76,13 @@ extern std::atomic<int64_t> ts_live_lists;
 /// Dims passed from TypeScript as (int64_t* data, int32_t n).
 inline at::IntArrayRef ts_dims(const int64_t* data, int32_t n) {
   return at::IntArrayRef(data, static_cast<size_t>(n));
+}
+
+/// A number from TypeScript as a Scalar: integral when it is a whole number, so that integer tensors
+/// stay integer (JavaScript cannot tell 2 from 2.0; a float tensor is unaffected either way).
+inline at::Scalar ts_scalar(double s) {
+  return std::isfinite(s) && s == std::nearbyint(s) && std::fabs(s) < 9.0e15 ? at::Scalar(static_cast<int64_t>(s))
+                                                                            : at::Scalar(s);
 }
 
 /// Optional tensor argument: NULL means "none".

@@ -23,7 +23,11 @@ import { Module } from "./module.ts";
 export class ReLU extends Module {
   readonly #inplace: boolean;
 
-  /** @param inplace Overwrite the input. @default false */
+  /**
+   * Makes a ReLU layer.
+   *
+   * @param inplace Overwrite the input. @default false
+   */
   constructor(inplace = false) {
     super();
     this.#inplace = inplace;

@@ -7,8 +7,8 @@
 import { batchNorm, full, noGrad, type Tensor, zeros } from "../torch/mod.ts";
 import { Module } from "./module.ts";
 
-/** Options of `BatchNorm1d` / `BatchNorm2d`. */
-export interface BatchNormOptions {
+/** Options of the `BatchNorm1d` and `BatchNorm2d` layers. */
+export interface BatchNormLayerOptions {
   /** Running-statistics update: running ← (1 − momentum)·running + momentum·batch. @default 0.1 */
   momentum?: number;
   /** Added to the variance. @default 1e-5 */
@@ -17,8 +17,11 @@ export interface BatchNormOptions {
   zeroInit?: boolean;
 }
 
-/** Shared implementation: training uses batch statistics and updates the running ones in place. */
-abstract class BatchNormBase extends Module {
+/**
+ * The base of `BatchNorm1d` and `BatchNorm2d`: training uses batch statistics and updates the running ones
+ * in place; eval uses the running ones.
+ */
+export abstract class BatchNorm extends Module {
   /** γ [C]. */
   readonly weight: Tensor;
   /** β [C]. */
@@ -34,13 +37,21 @@ abstract class BatchNormBase extends Module {
   readonly #momentum: number;
   readonly #eps: number;
 
-  constructor(numFeatures: number, options: BatchNormOptions) {
+  /**
+   * Registers γ = 1 (0 with `zeroInit`), β = 0, running mean 0, running variance 1 and the batch counter.
+   *
+   * @param numFeatures C, the channel count.
+   * @throws {RangeError} On a non-positive C, a momentum outside [0, 1] or a non-positive eps.
+   */
+  constructor(numFeatures: number, options: BatchNormLayerOptions) {
     super();
     const { momentum = 0.1, eps = 1e-5, zeroInit = false } = options;
     if (!Number.isInteger(numFeatures) || numFeatures < 1) {
       throw new RangeError(`BatchNorm numFeatures must be a positive integer, got ${numFeatures}`);
     }
-    if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`BatchNorm momentum must be in [0, 1], got ${momentum}`);
+    if (!(momentum >= 0 && momentum <= 1)) {
+      throw new RangeError(`BatchNorm momentum must be in [0, 1], got ${momentum}`);
+    }
     if (!(eps > 0)) throw new RangeError(`BatchNorm eps must be positive, got ${eps}`);
     this.numFeatures = numFeatures;
     this.#momentum = momentum;
@@ -52,6 +63,7 @@ abstract class BatchNormBase extends Module {
     this.num_batches_tracked = this.registerBuffer("num_batches_tracked", zeros([], { dtype: "int64" }));
   }
 
+  /** Whether an input of this shape has the rank the layer expects. */
   protected abstract checkInput(shape: number[]): boolean;
 
   /** Normalises x [N, C, ...]: batch statistics in training (updating the running ones), running ones in eval. */
@@ -63,7 +75,12 @@ abstract class BatchNormBase extends Module {
       );
     }
     const training = this.training;
-    if (training) noGrad(() => this.num_batches_tracked.add_(1));
+    if (training) {
+      // The shim passes scalars as doubles, which an in-place int64 add rejects: add out of place
+      // (float32, exact below 2^24 batches) and copy back.
+      using next = noGrad(() => this.num_batches_tracked.add(1));
+      this.num_batches_tracked.copy_(next);
+    }
     return batchNorm(x, {
       weight: this.weight,
       bias: this.bias,
@@ -88,16 +105,21 @@ abstract class BatchNormBase extends Module {
  * const bn = new BatchNorm1d(1);
  * const y = scope(() => bn.forward(tensor([[1], [3]])).toArray()) as number[][];
  * assert.ok(Math.abs(y[0][0] + 1) < 1e-4 && Math.abs(y[1][0] - 1) < 1e-4);
- * assert.deepEqual(bn.running_mean.toArray(), [0.2]); // 0.9·0 + 0.1·2
+ * assert.ok(Math.abs(bn.running_mean.item() - 0.2) < 1e-6); // 0.9·0 + 0.1·2
  * bn.dispose();
  * ```
  */
-export class BatchNorm1d extends BatchNormBase {
-  /** @param numFeatures C, the channel count. */
-  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+export class BatchNorm1d extends BatchNorm {
+  /**
+   * Makes a BatchNorm1d layer.
+   *
+   * @param numFeatures C, the channel count.
+   */
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super(numFeatures, options);
   }
 
+  /** Accepts [N, C] and [N, C, L]. */
   protected checkInput(shape: number[]): boolean {
     return shape.length === 2 || shape.length === 3;
   }
@@ -107,14 +129,18 @@ export class BatchNorm1d extends BatchNormBase {
  * Batch normalisation over [N, C, H, W] (as `torch.nn.BatchNorm2d`); any memory layout
  * (channels_last included).
  */
-export class BatchNorm2d extends BatchNormBase {
-  /** @param numFeatures C, the channel count. */
-  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+export class BatchNorm2d extends BatchNorm {
+  /**
+   * Makes a BatchNorm2d layer.
+   *
+   * @param numFeatures C, the channel count.
+   */
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super(numFeatures, options);
   }
 
+  /** Accepts [N, C, H, W]. */
   protected checkInput(shape: number[]): boolean {
     return shape.length === 4;
   }
 }
-

@@ -39,6 +39,8 @@ export class Linear extends Module {
   readonly bias: Tensor | null;
 
   /**
+   * Makes a fully connected layer.
+   *
    * @param inFeatures I, the input width.
    * @param outFeatures O, the output width.
    * @throws {RangeError} When a width is not a positive integer.
@@ -49,8 +51,13 @@ export class Linear extends Module {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`Linear ${name} must be a positive integer, got ${v}`);
     }
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = this.registerParameter("weight", kaimingUniform_(empty([outFeatures, inFeatures]), { a: Math.sqrt(5) }));
-    this.bias = options.bias ?? true ? this.registerParameter("bias", uniform_(empty([outFeatures]), -bound, bound)) : null;
+    this.weight = this.registerParameter(
+      "weight",
+      kaimingUniform_(empty([outFeatures, inFeatures]), { a: Math.sqrt(5) }),
+    );
+    this.bias = options.bias ?? true
+      ? this.registerParameter("bias", uniform_(empty([outFeatures]), -bound, bound))
+      : null;
   }
 
   /** x [.., I] → [.., O]. */
