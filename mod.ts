@@ -45,3 +45,67 @@ export * from "./src/optim/optimizer.ts";
 export * from "./src/optim/sgd.ts";
 export * from "./src/optim/lars.ts";
 export * from "./src/optim/schedule.ts";
+
+// src/ssl: the unified gradient framework (methods, target branch, trainer, runs)
+export * from "./src/ssl/mod.ts";
+export { type Backbone, Encoder } from "./src/ssl/encoder.ts";
+export { type StepResult, Trainer, type TrainerParts } from "./src/ssl/trainer.ts";
+export {
+  type Arch,
+  ARCHS,
+  type DatasetName,
+  DATASETS,
+  DEFAULT_CONFIG,
+  derive,
+  type DerivedNumbers,
+  PRECISIONS,
+  scaledMethodOpts,
+  type TrainConfig,
+  validateConfig,
+} from "./src/ssl/config.ts";
+export { type RunResult, train } from "./src/ssl/run.ts";
+
+// src/eval: kNN monitor, linear probe, representation metrics
+export {
+  extractFeatures,
+  type ExtractOptions,
+  knnAccuracy,
+  type KnnOptions,
+  type LabelledFeatures,
+} from "./src/eval/knn.ts";
+export { linearProbe, type LinearProbeOptions, type LinearProbeResult } from "./src/eval/linear_probe.ts";
+export {
+  alignment,
+  effectiveRank,
+  featureEffectiveRank,
+  type FeatureStd,
+  featureStd,
+  uniformity,
+} from "./src/eval/metrics.ts";
+
+// src/io: safetensors, checkpoints, metrics log, plots, reports, progress
+export {
+  deserializeSafetensors,
+  loadSafetensors,
+  type SafetensorsContent,
+  saveSafetensors,
+  type SaveSafetensorsOptions,
+  serializeSafetensors,
+} from "./src/io/safetensors.ts";
+export {
+  addPrefix,
+  type CheckpointData,
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  type LoadedCheckpoint,
+  restoreRngState,
+  rngStateToBase64,
+  saveCheckpoint,
+  type SaveCheckpointOptions,
+  selectPrefix,
+} from "./src/io/checkpoint.ts";
+export { MetricsLog, readMetricsLog, type TrainingRecord } from "./src/io/metrics_log.ts";
+export { type Panel, type PlotOptions, plotPanels, type Series, trainingPanels } from "./src/io/plot.ts";
+export { formatReport, type ReportRow, type RunReport, writeReport } from "./src/io/report.ts";
+export { Progress, type ProgressOptions, type ProgressValues } from "./src/io/progress.ts";

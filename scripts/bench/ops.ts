@@ -44,10 +44,22 @@ const b = randn([64], { device });
 const m = randn([8, 8], { device });
 
 const x = randn([8, 16, 8, 8], { device });
-const params = [randn([16, 16, 3, 3], { device }), randn([16, 16, 3, 3], { device }), ones([16], { device }), zeros([16], { device }), ones([16], { device }), zeros([16], { device })];
+const params = [
+  randn([16, 16, 3, 3], { device }),
+  randn([16, 16, 3, 3], { device }),
+  ones([16], { device }),
+  zeros([16], { device }),
+  ones([16], { device }),
+  zeros([16], { device }),
+];
 for (const p of params) p.requiresGrad_(true);
 const [w1, w2, g1, b1, g2, b2] = params;
-const [rm1, rv1, rm2, rv2] = [zeros([16], { device }), ones([16], { device }), zeros([16], { device }), ones([16], { device })];
+const [rm1, rv1, rm2, rv2] = [
+  zeros([16], { device }),
+  ones([16], { device }),
+  zeros([16], { device }),
+  ones([16], { device }),
+];
 const plist = TensorList.of(params);
 
 function block(): void {
@@ -70,7 +82,8 @@ const ours: Record<string, number> = {
 };
 
 const script = new URL("./ops_torch.py", import.meta.url).pathname;
-const py = new Deno.Command("/usr/bin/python3", { args: [script, String(threads), String(iters), device] }).outputSync();
+const py = new Deno.Command("/usr/bin/python3", { args: [script, String(threads), String(iters), device] })
+  .outputSync();
 if (!py.success) {
   console.error(new TextDecoder().decode(py.stderr));
   Deno.exit(1);
@@ -81,5 +94,9 @@ console.log(`per-iteration host cost on ${device}, ${threads} thread(s), ${iters
 console.log("op                      unigrad µs   PyTorch µs   ratio");
 for (const k of Object.keys(ours)) {
   const r = ours[k] / torch[k];
-  console.log(`${k.padEnd(22)} ${ours[k].toFixed(2).padStart(11)} ${torch[k].toFixed(2).padStart(12)} ${r.toFixed(2).padStart(7)}`);
+  console.log(
+    `${k.padEnd(22)} ${ours[k].toFixed(2).padStart(11)} ${torch[k].toFixed(2).padStart(12)} ${
+      r.toFixed(2).padStart(7)
+    }`,
+  );
 }

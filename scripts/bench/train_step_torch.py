@@ -1,0 +1,138 @@
+"""PyTorch side of scripts/bench/train_step.ts: the same UniGrad training step (two views through the
+online encoder with backward, two through the momentum encoder, SGD, EMA), timed the same way.
+
+Usage: python3 train_step_torch.py '{"arch": "resnet20", "batch": 256, ...}'  → one JSON line.
+"""
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+cfg = json.loads(sys.argv[1])
+torch.set_num_threads(cfg["threads"])
+torch.manual_seed(0)
+dev = torch.device(cfg["device"] if cfg["device"] != "cuda" else "cuda:0")
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or cin != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        out = self.bn2(self.conv2(out))
+        idt = x if self.downsample is None else self.downsample(x)
+        return F.relu(out + idt, inplace=True)
+
+
+class ResNet(nn.Module):
+    def __init__(self, layers, widths, cin):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, widths[0], 3, 1, 1, bias=False)  # small stem, no max-pool
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        blocks, c = [], widths[0]
+        for i, (n, w) in enumerate(zip(layers, widths)):
+            stage = []
+            for j in range(n):
+                stage.append(BasicBlock(c, w, 2 if (i > 0 and j == 0) else 1))
+                c = w
+            blocks.append(nn.Sequential(*stage))
+        self.layers = nn.Sequential(*blocks)
+        self.dim = c
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        return torch.flatten(F.adaptive_avg_pool2d(self.layers(x), 1), 1)
+
+
+def projector(cin, hidden, out, depth):
+    mods = []
+    for i in range(depth - 1):
+        mods += [nn.Linear(cin if i == 0 else hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True)]
+    mods.append(nn.Linear(cin if depth == 1 else hidden, out))
+    return nn.Sequential(*mods)
+
+
+def encoder():
+    if cfg["arch"] == "resnet20":
+        net = ResNet([3, 3, 3], [16, 32, 64], cfg["channels"])
+    else:
+        net = ResNet([2, 2, 2, 2], [64, 128, 256, 512], cfg["channels"])
+    return nn.Sequential(net, projector(net.dim, cfg["projHidden"], cfg["projDim"], cfg["projDepth"]))
+
+
+online = encoder().to(dev)
+target = encoder().to(dev)
+target.load_state_dict(online.state_dict())
+for p in target.parameters():
+    p.requires_grad_(False)
+if dev.type == "cuda":
+    online = online.to(memory_format=torch.channels_last)
+    target = target.to(memory_format=torch.channels_last)
+    torch.backends.cudnn.benchmark = True
+decay = [p for p in online.parameters() if p.ndim > 1]
+no_decay = [p for p in online.parameters() if p.ndim <= 1]
+opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}], lr=0.1, momentum=0.9)
+lam, rho = cfg["lambda"], 0.99
+Fm = None
+N, C, S = cfg["batch"], cfg["channels"], cfg["size"]
+x1 = torch.rand(N, C, S, S, device=dev)
+x2 = torch.rand(N, C, S, S, device=dev)
+if dev.type == "cuda":
+    x1 = x1.contiguous(memory_format=torch.channels_last)
+    x2 = x2.contiguous(memory_format=torch.channels_last)
+bf16 = cfg["precision"] == "bf16"
+
+
+def step(k, total):
+    global Fm
+    with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=bf16):
+        z1, z2 = online(x1).float(), online(x2).float()
+        with torch.no_grad():
+            v1, v2 = target(x1).float(), target(x2).float()
+    u1, u2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
+    v1, v2 = F.normalize(v1, dim=1), F.normalize(v2, dim=1)
+    with torch.no_grad():
+        Fb = (v1.T @ v1 + v2.T @ v2) / (2 * N)
+        Fm = Fb if Fm is None else rho * Fm + (1 - rho) * Fb
+        g1 = (-v2 + lam * u1 @ Fm) / (2 * N)
+        g2 = (-v1 + lam * u2 @ Fm) / (2 * N)
+    opt.zero_grad(set_to_none=True)
+    torch.autograd.backward([u1, u2], [g1, g2])
+    opt.step()
+    m = 1 - (1 - 0.996) * (math.cos(math.pi * k / total) + 1) / 2
+    with torch.no_grad():
+        tp, op = list(target.parameters()), list(online.parameters())
+        torch._foreach_mul_(tp, m)
+        torch._foreach_add_(tp, op, alpha=1 - m)
+        for bt, bo in zip(target.buffers(), online.buffers()):
+            bt.copy_(bo)
+
+
+sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+steps, warm = cfg["steps"], cfg["warmup"]
+for k in range(warm):
+    step(k, steps + warm)
+sync()
+times = []
+for k in range(steps):
+    t0 = time.perf_counter()
+    step(warm + k, steps + warm)
+    sync()
+    times.append(time.perf_counter() - t0)
+times.sort()
+out = {"median_ms": times[len(times) // 2] * 1e3, "min_ms": times[0] * 1e3}
+if dev.type == "cuda":
+    out["peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
+print(json.dumps(out))

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { liveTensors, manualSeed, randn, scope, type Tensor, tensor } from "../../mod.ts";
+import {
+  addPrefix,
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  restoreRngState,
+  rngStateToBase64,
+  saveCheckpoint,
+  selectPrefix,
+} from "../../src/io/checkpoint.ts";
+
+function disposeAll(m: Map<string, Tensor>): void {
+  for (const t of m.values()) t.dispose();
+}
+
+function names(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+}
+
+Deno.test("saveCheckpoint() / loadCheckpoint() round-trip tensors and the run state", async () => {
+  const before = liveTensors();
+  const dir = await Deno.makeTempDir();
+  manualSeed(0);
+  const tensors = scope(() =>
+    new Map<string, Tensor>([
+      ["conv1.weight", randn([4, 1, 3, 3])],
+      ["bn1.num_batches_tracked", tensor(7n)],
+      ["target.conv1.weight", randn([4, 1, 3, 3])],
+      ["optim.momentum.conv1.weight", randn([4, 1, 3, 3]).to({ dtype: "bfloat16" })],
+      ["method.F", randn([8, 8], { dtype: "float64" })],
+    ])
+  );
+  const state = {
+    epoch: 3,
+    step: 1200,
+    config: { method: "unigrad", lambda: 100, lr: 0.05, layers: [2, 2, 2, 2], amp: false, note: null },
+    rng: rngStateToBase64(),
+    loader: { epoch: 3, position: 0, seed: 42 },
+  };
+  const path = await saveCheckpoint(dir, { tensors, state }, { step: 1200 });
+  assert.equal(path, `${dir}/ckpt-00001200`);
+  assert.deepEqual(names(path), ["state.json", "tensors.safetensors"]);
+  assert.equal(await latestCheckpoint(dir), path);
+  const ckpt = await loadCheckpoint(path);
+  assert.equal(ckpt.step, 1200);
+  assert.deepEqual(ckpt.state, state);
+  assert.deepEqual([...ckpt.tensors.keys()].sort(), [...tensors.keys()].sort());
+  for (const [k, t] of tensors) {
+    const back = ckpt.tensors.get(k)!;
+    assert.equal(back.dtype, t.dtype);
+    assert.deepEqual(back.data(), t.data());
+  }
+  assert.deepEqual([...selectPrefix(ckpt.tensors, "target.").keys()], ["conv1.weight"]);
+  assert.deepEqual([...addPrefix(selectPrefix(ckpt.tensors, "target."), "ema.").keys()], ["ema.conv1.weight"]);
+  disposeAll(ckpt.tensors);
+  disposeAll(tensors);
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(liveTensors(), before);
+});
+
+Deno.test("saveCheckpoint() keeps the last K, numbers steps, replaces a re-saved step", async () => {
+  const before = liveTensors();
+  const dir = `${await Deno.makeTempDir()}/run/checkpoints`; // created on demand
+  const w = tensor([1, 2]);
+  const tensors = new Map([["w", w]]);
+  assert.equal(await latestCheckpoint(dir), null);
+  for (let i = 0; i < 5; i++) await saveCheckpoint(dir, { tensors, state: { i } }, { keep: 2 });
+  assert.deepEqual(names(dir), ["ckpt-00000003", "ckpt-00000004"]);
+  assert.deepEqual((await listCheckpoints(dir)).map((c) => c.step), [3, 4]);
+  await saveCheckpoint(dir, { tensors, state: { i: "again" } }, { step: 4, keep: 2 });
+  assert.deepEqual(names(dir), ["ckpt-00000003", "ckpt-00000004"]);
+  const ckpt = await loadCheckpoint((await latestCheckpoint(dir))!);
+  assert.deepEqual(ckpt.state, { i: "again" });
+  disposeAll(ckpt.tensors);
+  // a crashed save leaves a hidden temp directory: it is never "latest" and the next save removes it
+  await Deno.mkdir(`${dir}/.ckpt-9.tmp-999999-abcd1234`);
+  await Deno.writeTextFile(`${dir}/.ckpt-9.tmp-999999-abcd1234/state.json`, "{");
+  assert.equal(await latestCheckpoint(dir), `${dir}/ckpt-00000004`);
+  await saveCheckpoint(dir, { tensors, state: {} }, { step: 10, keep: 2 });
+  assert.deepEqual(names(dir), ["ckpt-00000004", "ckpt-00000010"]);
+  w.dispose();
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(liveTensors(), before);
+});
+
+Deno.test("loadCheckpoint() refuses missing, truncated and corrupt checkpoints", async () => {
+  const before = liveTensors();
+  const dir = await Deno.makeTempDir();
+  const w = randn([64]);
+  const save = (step: number) =>
+    saveCheckpoint(dir, { tensors: new Map([["w", w]]), state: { step } }, { step, keep: 10 });
+  const msg = (path: string, what: RegExp) => (e: Error) => {
+    assert.ok(e.message.startsWith(`Cannot load checkpoint "${path}": `), e.message);
+    assert.match(e.message, what);
+    return true;
+  };
+  await assert.rejects(() => loadCheckpoint(`${dir}/nope`), msg(`${dir}/nope`, /it does not exist/));
+
+  const truncated = await save(1);
+  const file = `${truncated}/tensors.safetensors`;
+  const bytes = await Deno.readFile(file);
+  await Deno.writeFile(file, bytes.subarray(0, bytes.length - 10));
+  await assert.rejects(
+    () => loadCheckpoint(truncated),
+    msg(
+      truncated,
+      new RegExp(
+        `tensors.safetensors has ${bytes.length - 10} bytes but state.json records ${bytes.length} \\(truncated\\?\\)`,
+      ),
+    ),
+  );
+
+  const flipped = await save(2);
+  const b2 = await Deno.readFile(`${flipped}/tensors.safetensors`);
+  b2[b2.length - 1] ^= 0xff;
+  await Deno.writeFile(`${flipped}/tensors.safetensors`, b2);
+  await assert.rejects(() => loadCheckpoint(flipped), msg(flipped, /does not match its SHA-256 \(corrupt\)/));
+
+  const noState = await save(3);
+  await Deno.remove(`${noState}/state.json`);
+  await assert.rejects(() => loadCheckpoint(noState), msg(noState, /state.json is missing/));
+
+  const badJson = await save(4);
+  const text = await Deno.readTextFile(`${badJson}/state.json`);
+  await Deno.writeTextFile(`${badJson}/state.json`, text.slice(0, 40));
+  await assert.rejects(() => loadCheckpoint(badJson), msg(badJson, /state.json is not valid JSON/));
+
+  const noTensors = await save(5);
+  await Deno.remove(`${noTensors}/tensors.safetensors`);
+  await assert.rejects(() => loadCheckpoint(noTensors), msg(noTensors, /tensors.safetensors is missing/));
+
+  w.dispose();
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(liveTensors(), before);
+});
+
+Deno.test("saveCheckpoint() refuses state that JSON would not keep exactly", async () => {
+  const dir = await Deno.makeTempDir();
+  const tensors = new Map<string, Tensor>();
+  await assert.rejects(
+    () => saveCheckpoint(dir, { tensors, state: { method: { lambda: NaN } } }),
+    /Cannot save checkpoint: state.method.lambda is NaN, not a finite number/,
+  );
+  await assert.rejects(() => saveCheckpoint(dir, { tensors, state: { n: 1n } }), /state.n is a bigint/);
+  await assert.rejects(() => saveCheckpoint(dir, { tensors, state: {} }, { keep: 0 }), RangeError);
+  assert.deepEqual(names(dir), []);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("rngStateToBase64() / restoreRngState() replay the random stream", () => {
+  const before = liveTensors();
+  manualSeed(5);
+  const saved = rngStateToBase64();
+  const a = scope(() => randn([4]).toArray());
+  scope(() => {
+    randn([100]);
+  });
+  restoreRngState(saved);
+  assert.deepEqual(scope(() => randn([4]).toArray()), a);
+  assert.equal(liveTensors(), before);
+});

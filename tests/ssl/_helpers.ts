@@ -1,0 +1,64 @@
+/** Shared test helpers for tests/ssl: seeded features, golden values, error measures. */
+import assert from "node:assert/strict";
+import { autograd, type DType, normalize, randn, type Tensor, tensor } from "../../mod.ts";
+import type { Features, Method } from "../../src/ssl/method.ts";
+import type { MethodState } from "../../src/ssl/state.ts";
+
+/** Random features: z online (requires grad), zt target, u = normalize(z), v = normalize(zt). */
+export function randomFeatures(N: number, D: number, dtype: DType = "float64"): Required<Features> {
+  const z1 = randn([N, D], { dtype, requiresGrad: true });
+  const z2 = randn([N, D], { dtype, requiresGrad: true });
+  const zt1 = randn([N, D], { dtype }).mul(1.5).add(0.2);
+  const zt2 = randn([N, D], { dtype }).mul(0.7).sub(0.1);
+  return { z1, z2, zt1, zt2, u1: normalize(z1), u2: normalize(z2), v1: normalize(zt1), v2: normalize(zt2) };
+}
+
+/** max|a − b| / max|b|. */
+export function relErr(a: Tensor, b: Tensor): number {
+  return a.sub(b).abs().max().item() / Math.max(b.abs().max().item(), 1e-300);
+}
+
+/** Asserts relErr(a, b) < tol, naming what is compared. */
+export function assertClose(a: Tensor, b: Tensor | number[][] | number, tol: number, what: string): void {
+  const ref = typeof b === "number" || Array.isArray(b) ? tensor(b as number[][], { dtype: "float64" }) : b;
+  const err = relErr(a.to("float64"), ref.to("float64"));
+  assert.ok(err <= tol, `${what}: relative error ${err} > ${tol}`);
+}
+
+/** The autograd gradient of method.loss() with respect to the method's inputs. */
+export function autogradOf(method: Method, f: Features, state: MethodState): [Tensor, Tensor] {
+  const inputs = method.wrt === "u" ? [f.u1, f.u2] : [f.z1!, f.z2!];
+  const [g1, g2] = autograd.grad([method.loss!(f, state)], inputs);
+  return [g1!, g2!];
+}
+
+/** The golden file written by tests/ssl/golden/make_golden.py. */
+export interface Golden {
+  N: number;
+  D: number;
+  H: number;
+  inputs: Record<"z1" | "z2" | "zt1" | "zt2" | "zn1" | "zn2", number[][]>;
+  predictor: Record<string, number[] | number[][]>;
+  cases: Record<string, { loss?: number; g1: number[][]; g2: number[][]; [k: string]: unknown }>;
+}
+
+/** The golden values. */
+export const GOLDEN: Golden = JSON.parse(
+  Deno.readTextFileSync(new URL("./golden/golden.json", import.meta.url)),
+);
+
+/** The golden inputs as float64 features (z online with grad). */
+export function goldenFeatures(): Required<Features> {
+  const t = (k: keyof Golden["inputs"], grad = false) =>
+    tensor(GOLDEN.inputs[k], { dtype: "float64", requiresGrad: grad });
+  const z1 = t("z1", true), z2 = t("z2", true), zt1 = t("zt1"), zt2 = t("zt2");
+  return { z1, z2, zt1, zt2, u1: normalize(z1), u2: normalize(z2), v1: normalize(zt1), v2: normalize(zt2) };
+}
+
+/** Loads the golden predictor weights into a state's predictor. */
+export function loadGoldenPredictor(s: MethodState): void {
+  const map = new Map<string, Tensor>();
+  for (const [k, v] of Object.entries(GOLDEN.predictor)) map.set(k, tensor(v as number[][], { dtype: "float64" }));
+  s.predictor!.loadStateDict(map, false);
+  map.forEach((t) => t.dispose());
+}

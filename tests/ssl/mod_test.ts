@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { liveTensors, manualSeed, normalize, scope } from "../../mod.ts";
+import { createMethod, createPreset, METHODS, TABLE1 } from "../../src/ssl/mod.ts";
+import type { Features, Method } from "../../src/ssl/method.ts";
+import { disposeState } from "../../src/ssl/state.ts";
+import { assertClose, autogradOf, randomFeatures } from "./_helpers.ts";
+
+/** Every method in every form, small. */
+function everyForm(): Method[] {
+  return [
+    createMethod("unigrad", { lambda: 3 }),
+    createMethod("moco", { queueSize: 5 }),
+    createMethod("simclr"),
+    createMethod("simclr", { form: "gradient" }),
+    ...(["original", "directpred", "unified"] as const).flatMap((form) => [
+      createMethod("byol", { form, hiddenDim: 6, lambda: 3 }),
+      createMethod("simsiam", { form, hiddenDim: 6, lambda: 3 }),
+    ]),
+    ...(["original", "a_identity", "l2"] as const).map((form) => createMethod("barlow_twins", { form })),
+    ...(["original", "l2"] as const).map((form) => createMethod("vicreg", { form, lambda: 3 })),
+  ];
+}
+
+Deno.test("createMethod() builds every registered method and names the known ones on a typo", () => {
+  assert.deepEqual(Object.keys(METHODS), ["unigrad", "moco", "simclr", "byol", "simsiam", "barlow_twins", "vicreg"]);
+  for (const name of Object.keys(METHODS)) assert.equal(createMethod(name).name, name);
+  assert.throws(
+    () => createMethod("simclrr"),
+    (e: Error) =>
+      e instanceof TypeError &&
+      e.message ===
+        'Unknown method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow_twins, vicreg',
+  );
+});
+
+Deno.test("createPreset() selects each of the paper's Table 1 rows (a)–(j) by name or letter", () => {
+  const rows = Object.values(TABLE1).map((r) => r.row);
+  assert.deepEqual(rows, ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
+  for (const [name, r] of Object.entries(TABLE1)) {
+    const [a, b] = [createPreset(name), createPreset(r.row)];
+    assert.equal(a.name, r.method);
+    assert.deepEqual([a.name, a.form, a.target], [b.name, b.form, b.target]);
+  }
+  assert.equal(createPreset("barlow_twins-l2", { target: "momentum" }).target, "momentum");
+  assert.throws(() => createPreset("k"), /Unknown Table 1 preset "k": expected one of moco, simclr, byol/);
+});
+
+Deno.test("every method with a loss: gradient() equals autograd of loss() to 1e-9 in float64, leaking nothing", () => {
+  manualSeed(110);
+  const before = liveTensors();
+  for (const m of everyForm()) {
+    if (!m.loss) continue;
+    const s = m.initState(6, { dtype: "float64" });
+    for (let step = 0; step < 2; step++) {
+      scope(() => {
+        const f = randomFeatures(5, 6);
+        const [a1, a2] = autogradOf(m, f, s);
+        const { g1, g2 } = m.gradient(f, s);
+        assertClose(g1, a1, 1e-9, `${m.name} ${m.form} g1`);
+        assertClose(g2, a2, 1e-9, `${m.name} ${m.form} g2`);
+      });
+    }
+    m.parameters(s).forEach((p) => p.setGrad(null));
+    disposeState(s);
+  }
+  assert.equal(liveTensors(), before);
+});
+
+Deno.test("every method works in float32 and agrees with its float64 gradient", () => {
+  manualSeed(111);
+  for (const m of everyForm()) {
+    const s64 = m.initState(6, { dtype: "float64" });
+    const s32 = m.initState(6, { dtype: "float32" });
+    if (s64.predictor) m.loadState(s32, m.stateDict(s64)); // same predictor weights
+    scope(() => {
+      const f = randomFeatures(5, 6);
+      const g = {} as Features;
+      for (const [k, t] of Object.entries(f)) (g as unknown as Record<string, unknown>)[k] = t.detach().to("float32");
+      Object.assign(g, { u1: normalize(g.z1!), u2: normalize(g.z2!) });
+      const r64 = m.gradient(f, s64);
+      const r32 = m.gradient(g, s32);
+      assert.equal(r32.g1.dtype, "float32");
+      assertClose(r32.g1, r64.g1, 1e-4, `${m.name} ${m.form} float32 g1`);
+      assert.ok(Number.isFinite(r32.stats.negative.item()));
+    });
+    [s64, s32].forEach((s) => m.parameters(s).forEach((p) => p.setGrad(null)));
+    [s64, s32].forEach(disposeState);
+  }
+});
