@@ -46,6 +46,9 @@ export * from "./src/optim/sgd.ts";
 export * from "./src/optim/lars.ts";
 export * from "./src/optim/schedule.ts";
 
+// src/data: datasets, loader, batched augmentation, multi-crop, CutMix
+export * from "./src/data/mod.ts";
+
 // src/ssl: the unified gradient framework (methods, target branch, trainer, runs)
 export * from "./src/ssl/mod.ts";
 export { type Backbone, Encoder } from "./src/ssl/encoder.ts";

@@ -3,6 +3,7 @@ online encoder with backward, two through the momentum encoder, SGD, EMA), timed
 
 Usage: python3 train_step_torch.py '{"arch": "resnet20", "batch": 256, ...}'  → one JSON line.
 """
+import contextlib
 import json
 import math
 import sys
@@ -97,7 +98,7 @@ bf16 = cfg["precision"] == "bf16"
 
 def step(k, total):
     global Fm
-    with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=bf16):
+    with torch.autocast(device_type="cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
         z1, z2 = online(x1).float(), online(x2).float()
         with torch.no_grad():
             v1, v2 = target(x1).float(), target(x2).float()

@@ -79,7 +79,7 @@ export class Trainer {
     if (views.length !== 2) {
       throw new TypeError(`Cannot train on ${views.length} views: the trainer takes exactly 2 (global) views`);
     }
-    const { online, target, method, state, optimizer } = this.#p;
+    const { target, method, state, optimizer } = this.#p;
     const { stats, loss } = scope(() => {
       const [x1, x2] = views.map((x) => this.#p.channelsLast ? x.contiguous("channels_last") : x);
       const features = this.#forward(x1, x2);

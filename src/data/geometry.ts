@@ -1,0 +1,137 @@
+/**
+ * Geometric augmentation of whole batches: random resized crops and horizontal flips, each sample
+ * with its own box and flip, done as one `affineGrid` + `gridSample` call (crop, resize and flip in a
+ * single resampling pass, bilinear, edge pixels repeated outside the image).
+ *
+ * Shape letters: N batch, C channels, H/W input size, h/w output size, T crop attempts.
+ *
+ * @module
+ */
+import { affineGrid, arange, gridSample, scope, stack, type Tensor } from "../torch/mod.ts";
+import { checkImages, checkProbability, checkRange, coin, uniform } from "./_util.ts";
+
+/** Options of `randomResizedCrop`; the defaults are torchvision's `RandomResizedCrop` and the paper's scale. */
+export interface CropOptions {
+  /** Output size: a side, or [height, width]. */
+  size: number | readonly [number, number];
+  /** Range of the crop's area as a fraction of the image's. @default [0.2, 1] */
+  scale?: readonly [number, number];
+  /** Range of the crop's aspect ratio (width / height), sampled log-uniformly. @default [3 / 4, 4 / 3] */
+  ratio?: readonly [number, number];
+  /** Probability of a horizontal flip. @default 0.5 */
+  flip?: number;
+}
+
+/** Crop boxes and flips drawn for a batch by `sampleCrops`. */
+export interface CropParams {
+  /** Boxes in pixels, one row (x0, y0, width, height) per sample: [N, 4], float32. */
+  boxes: Tensor;
+  /** −1 where the sample is flipped, 1 elsewhere: [N], float32. */
+  flips: Tensor;
+}
+
+const ATTEMPTS = 10;
+
+/** Normalises a size option to [h, w]. */
+export function sizeOf(size: number | readonly [number, number]): [number, number] {
+  const [h, w] = typeof size === "number" ? [size, size] : size;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
+    throw new RangeError(`Crop size must be positive integers, got ${JSON.stringify(size)}`);
+  }
+  return [h, w];
+}
+
+/** The fallback crop of torchvision when every attempt fails: the largest centred box within the ratio range. */
+function fallback(H: number, W: number, ratio: readonly [number, number]): [number, number] {
+  const r = W / H;
+  if (r < ratio[0]) return [W, Math.round(W / ratio[0])];
+  if (r > ratio[1]) return [Math.round(H * ratio[1]), H];
+  return [W, H];
+}
+
+/**
+ * Draws one random resized crop per sample, as torchvision's `RandomResizedCrop` does per image:
+ * up to 10 attempts of (area fraction uniform in `scale`, log-ratio uniform in `ratio`), the first
+ * that fits wins, else the centred fallback box; the position is uniform over the valid offsets.
+ * All draws are on `like`'s device (no host round trip).
+ *
+ * @param like A tensor on the device to draw on (usually the batch).
+ * @param n Number of samples.
+ * @param imageSize The input [H, W].
+ * @param options Scale, ratio and flip probability (the output size is not used here).
+ * @returns Boxes [N, 4] and flips [N].
+ */
+export function sampleCrops(
+  like: Tensor,
+  n: number,
+  imageSize: readonly [number, number],
+  options: Omit<CropOptions, "size"> = {},
+): CropParams {
+  const { scale = [0.2, 1], ratio = [3 / 4, 4 / 3], flip = 0.5 } = options;
+  checkRange(scale, "Crop scale", 0);
+  checkRange(ratio, "Crop ratio", 0);
+  checkProbability(flip, "Flip probability");
+  const [H, W] = imageSize;
+  const [fw, fh] = fallback(H, W, ratio);
+  return scope(() => {
+    const dev = { device: like.device };
+    const area = uniform(like, n * ATTEMPTS, scale[0], scale[1]).mul(H * W).view([n, ATTEMPTS]); // [N, T]
+    const logRatio = uniform(like, n * ATTEMPTS, Math.log(ratio[0]), Math.log(ratio[1])).view([n, ATTEMPTS]);
+    const r = logRatio.exp();
+    const w = area.mul(r).sqrt().round(); // [N, T]
+    const h = area.div(r).sqrt().round(); // [N, T]
+    const fits = w.le(W).logicalAnd(h.le(H)).logicalAnd(w.gt(0)).logicalAnd(h.gt(0)).to("float32"); // [N, T]
+    // First fitting attempt: the largest of fits·(T − t).
+    const rank = fits.mul(arange(ATTEMPTS, 0, -1, dev)); // [N, T]
+    const first = rank.argmax(1, true); // [N, 1]
+    const any = fits.amax(1); // [N]
+    const pick = (v: Tensor, fb: number) => v.gather(1, first).view([n]).sub(fb).mul(any).add(fb); // [N]
+    const bw = pick(w, fw);
+    const bh = pick(h, fh);
+    const x0 = uniform(like, n, 0, 1).mul(bw.rsub(W + 1)).floor(); // [N]
+    const y0 = uniform(like, n, 0, 1).mul(bh.rsub(H + 1)).floor(); // [N]
+    const boxes = stack([x0, y0, bw, bh], 1); // [N, 4]
+    const flips = coin(like, n, flip).mul(-2).add(1); // [N]
+    return { boxes, flips };
+  });
+}
+
+/**
+ * Crops each sample to its box, resizes it to `size` and flips it where `flips` is −1, in one
+ * bilinear resampling pass (`align_corners = false`, edge pixels repeated). A box covering the whole
+ * image with flip 1 and the same output size returns the input.
+ *
+ * @param x Float images [N, C, H, W].
+ * @param params Boxes [N, 4] (x0, y0, width, height in pixels) and flips [N].
+ * @param size Output side or [h, w].
+ * @returns [N, C, h, w].
+ */
+export function resizedCrop(x: Tensor, params: CropParams, size: number | readonly [number, number]): Tensor {
+  const [N, C, H, W] = checkImages(x, "crop");
+  const [oh, ow] = sizeOf(size);
+  return scope(() => {
+    const [x0, y0, bw, bh] = params.boxes.t().chunk(4, 0).map((c) => c.view([N])); // 4 × [N]
+    // Normalised input coordinate = scale · output coordinate + centre (both in [−1, 1]).
+    const sx = bw.div(W).mul(params.flips);
+    const sy = bh.div(H);
+    const cx = x0.mul(2).add(bw).div(W).sub(1);
+    const cy = y0.mul(2).add(bh).div(H).sub(1);
+    const zero = sx.mul(0);
+    const theta = stack([sx, zero, cx, zero, sy, cy], 1).view([N, 2, 3]); // [N, 2, 3]
+    const grid = affineGrid(theta, [N, C, oh, ow]); // [N, h, w, 2]
+    return gridSample(x, grid, { padding: "border" }); // [N, C, h, w]
+  });
+}
+
+/**
+ * Random resized crop and horizontal flip with per-sample parameters (torchvision's
+ * `RandomResizedCrop` followed by `RandomHorizontalFlip`, batched).
+ *
+ * @param x Float images [N, C, H, W].
+ * @param options Output size, scale, ratio, flip probability.
+ * @returns [N, C, h, w].
+ */
+export function randomResizedCrop(x: Tensor, options: CropOptions): Tensor {
+  const [N, , H, W] = checkImages(x, "randomResizedCrop");
+  return scope(() => resizedCrop(x, sampleCrops(x, N, [H, W], options), options.size));
+}

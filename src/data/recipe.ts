@@ -1,0 +1,180 @@
+/**
+ * Augmentation recipes: a list of views, each a crop + colour pipeline, applied to a whole batch on
+ * the batch's device. `recipe(name)` builds the named ones: the paper's MoCo-v2 views, BYOL's
+ * asymmetric pair and a grayscale recipe for Fashion-MNIST; `multiCrop` adds SwAV-style local views.
+ *
+ * Per view: random resized crop + flip → colour jitter (p) → random grayscale → Gaussian blur (p)
+ * → solarisation (p) → normalisation. Views with identical options are cropped separately, then
+ * coloured together as one batch (fewer kernel launches on CUDA).
+ *
+ * Shape letters: N batch, C channels, H/W input size, h/w view size, V views.
+ *
+ * @module
+ */
+import { cat, scope, type Tensor } from "../torch/mod.ts";
+import { type BlurOptions, gaussianBlur } from "./blur.ts";
+import { colorJitter, type JitterOptions, normalizeImages, randomGrayscale, randomSolarize } from "./color.ts";
+import { type CropOptions, resizedCrop, sampleCrops } from "./geometry.ts";
+
+/** Per-channel mean and standard deviation for normalisation. */
+export interface Normalization {
+  /** One value per channel. */
+  mean: readonly number[];
+  /** One value per channel, each > 0. */
+  std: readonly number[];
+}
+
+/** ImageNet's channel statistics (torchvision's). */
+export const IMAGENET_STATS: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+/** Fashion-MNIST's training-set pixel statistics. */
+export const FASHION_MNIST_STATS: Normalization = { mean: [0.286], std: [0.353] };
+
+/** One view's pipeline. Each default is the paper's recipe (MoCo v2 augmentation, DESIGN.md section 1). */
+export interface ViewOptions extends CropOptions {
+  /** Colour jitter, or null for none. @default {} (brightness, contrast, saturation 0.4, hue 0.1, p 0.8) */
+  jitter?: JitterOptions | null;
+  /** Probability of grayscale. @default 0.2 */
+  grayscale?: number;
+  /** Gaussian blur, or null for none. @default {} (p 0.5, sigma 0.1–2) */
+  blur?: BlurOptions | null;
+  /** Probability of solarisation. @default 0 */
+  solarize?: number;
+  /** Normalisation, or null to keep [0, 1]. @default IMAGENET_STATS */
+  normalize?: Normalization | null;
+}
+
+/**
+ * uint8 images (0–255) → float32 in [0, 1]; float images are returned as they are (a new handle).
+ *
+ * @param x Images [N, C, H, W].
+ * @returns Float images [N, C, H, W].
+ */
+export function toFloatImages(x: Tensor): Tensor {
+  if (x.dtype !== "uint8") return x.share();
+  return scope(() => x.to("float32").mul(1 / 255));
+}
+
+/** The colour part of a view: jitter → grayscale → blur → solarise → normalise. */
+function colour(x: Tensor, view: ViewOptions): Tensor {
+  return scope(() => {
+    let y = x;
+    if (view.jitter !== null) y = colorJitter(y, view.jitter ?? {});
+    y = randomGrayscale(y, view.grayscale ?? 0.2);
+    if (view.blur !== null) y = gaussianBlur(y, view.blur ?? {});
+    y = randomSolarize(y, view.solarize ?? 0);
+    const norm = view.normalize === undefined ? IMAGENET_STATS : view.normalize;
+    return norm === null ? y : normalizeImages(y, norm.mean, norm.std);
+  });
+}
+
+/**
+ * One augmented view of a batch, every sample with its own random parameters.
+ *
+ * @param batch Images [N, C, H, W]: uint8 (0–255) or float in [0, 1].
+ * @param view The view's pipeline.
+ * @returns Float32 [N, C, h, w].
+ */
+export function augment(batch: Tensor, view: ViewOptions): Tensor {
+  return scope(() => {
+    const x = toFloatImages(batch);
+    const [N, , H, W] = x.shape;
+    return colour(resizedCrop(x, sampleCrops(x, N, [H, W], view), view.size), view);
+  });
+}
+
+/**
+ * A list of views applied together: `apply(batch)` returns one augmented tensor per view.
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, Recipe, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const recipe = new Recipe([{ size: 16 }, { size: 16, solarize: 0.2 }]);
+ * scope(() => {
+ *   const images = zeros([4, 3, 32, 32], { dtype: "uint8" });
+ *   const views = recipe.apply(images);
+ *   assert.equal(views.length, 2);
+ *   assert.deepEqual(views[1].shape, [4, 3, 16, 16]);
+ * });
+ * ```
+ */
+export class Recipe {
+  /** The views, in output order. */
+  readonly views: readonly ViewOptions[];
+  #groups: number[][];
+
+  /**
+   * A recipe of the given views.
+   *
+   * @param views At least one view.
+   * @throws {RangeError} With no views.
+   */
+  constructor(views: readonly ViewOptions[]) {
+    if (views.length === 0) throw new RangeError("A recipe needs at least one view");
+    this.views = views.map((v) => ({ ...v }));
+    const byKey = new Map<string, number[]>();
+    this.views.forEach((v, i) => {
+      const key = JSON.stringify(v);
+      byKey.set(key, [...(byKey.get(key) ?? []), i]);
+    });
+    this.#groups = [...byKey.values()];
+  }
+
+  /** Number of views. */
+  get length(): number {
+    return this.views.length;
+  }
+
+  /**
+   * Augments a batch into one tensor per view (on the batch's device).
+   *
+   * @param batch Images [N, C, H, W]: uint8 (0–255) or float in [0, 1].
+   * @returns V float32 tensors [N, C, h, w], in the order of `views`.
+   */
+  apply(batch: Tensor): Tensor[] {
+    return scope(() => {
+      const x = toFloatImages(batch);
+      const [N, , H, W] = x.shape;
+      const out: Tensor[] = new Array(this.views.length);
+      for (const group of this.#groups) {
+        const view = this.views[group[0]];
+        const crops = group.map(() => resizedCrop(x, sampleCrops(x, N, [H, W], view), view.size)); // V_g × [N, C, h, w]
+        const coloured = colour(crops.length === 1 ? crops[0] : cat(crops, 0), view); // [V_g·N, C, h, w]
+        const parts = group.length === 1 ? [coloured] : coloured.chunk(group.length, 0);
+        group.forEach((v, j) => out[v] = parts[j].contiguous());
+      }
+      return out;
+    });
+  }
+}
+
+/** Sizes and scales of the two kinds of views in `multiCrop`. */
+export interface MultiCropOptions {
+  /** Global views. @default { count: 2, size: 224, scale: [0.14, 1] } */
+  global?: { count: number; size: number | readonly [number, number]; scale?: readonly [number, number] };
+  /** Local (smaller) views. @default { count: 6, size: 96, scale: [0.05, 0.14] } */
+  local?: { count: number; size: number | readonly [number, number]; scale?: readonly [number, number] };
+}
+
+/**
+ * Multi-crop (SwAV): `global.count` large views followed by `local.count` small ones, all with the
+ * colour pipeline of `base`. Views 0 and 1 are the global pair.
+ *
+ * @param base The colour pipeline (and flip/ratio) shared by every view.
+ * @param options Counts, sizes and scales.
+ * @returns A recipe of global + local views.
+ */
+export function multiCrop(base: Omit<ViewOptions, "size" | "scale">, options: MultiCropOptions = {}): Recipe {
+  const g = options.global ?? { count: 2, size: 224, scale: [0.14, 1] };
+  const l = options.local ?? { count: 6, size: 96, scale: [0.05, 0.14] };
+  for (const [name, k] of [["global", g.count], ["local", l.count]] as const) {
+    if (!Number.isInteger(k) || k < 0) {
+      throw new RangeError(`Multi-crop ${name} count must be an integer >= 0, got ${k}`);
+    }
+  }
+  const make = (o: typeof g, scale: readonly [number, number]) =>
+    Array.from({ length: o.count }, () => ({ ...base, size: o.size, scale: o.scale ?? scale }));
+  return new Recipe([...make(g, [0.14, 1]), ...make(l, [0.05, 0.14])]);
+}

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { liveTensors, manualSeed, rand, scope, type Tensor } from "../../mod.ts";
+import { augment, multiCrop, Recipe } from "../../src/data/recipe.ts";
+import { recipe, RECIPES } from "../../src/data/recipes.ts";
+import { maxDiff } from "./_helpers.ts";
+
+const images = () => rand([6, 3, 40, 40]).mul(255).to("uint8");
+
+Deno.test("recipe() builds every named recipe with outputs of the right shape", () => {
+  const before = liveTensors();
+  manualSeed(0);
+  scope(() => {
+    const rgb = images();
+    for (const name of ["mocov2", "byol"] as const) {
+      const views = recipe(name, { size: 24 }).apply(rgb);
+      assert.deepEqual(views.map((v) => v.shape), [[6, 3, 24, 24], [6, 3, 24, 24]], name);
+      assert.ok(views.every((v) => v.dtype === "float32"));
+    }
+    const gray = recipe("fashion_mnist").apply(rand([6, 1, 28, 28]));
+    assert.deepEqual(gray.map((v) => v.shape), [[6, 1, 28, 28], [6, 1, 28, 28]]);
+    assert.deepEqual(Object.keys(RECIPES), ["mocov2", "byol", "fashion_mnist"]);
+  });
+  assert.equal(liveTensors(), before);
+});
+
+Deno.test("recipe() rejects an unknown name, listing the known ones", () => {
+  assert.throws(
+    () => recipe("simclrr" as "byol"),
+    /Unknown recipe "simclrr": expected one of mocov2, byol, fashion_mnist/,
+  );
+});
+
+Deno.test("Recipe.apply() is reproducible under manualSeed and differs between views and seeds", () => {
+  const run = (seed: number) => {
+    manualSeed(seed);
+    return scope(() => {
+      const x = rand([4, 3, 32, 32]);
+      return recipe("mocov2", { size: 16 }).apply(x).map((v: Tensor) => v.toArray());
+    });
+  };
+  const a = run(3), b = run(3), c = run(4);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  assert.notDeepEqual(a[0], a[1]);
+});
+
+Deno.test("augment() without normalisation keeps values in [0, 1]", () => {
+  manualSeed(5);
+  scope(() => {
+    const v = augment(images(), { size: 20, normalize: null, solarize: 0.5, blur: { p: 1 } });
+    assert.ok(v.min().item() >= 0 && v.max().item() <= 1 + 1e-6);
+    const id = augment(images(), {
+      size: 40,
+      scale: [1, 1],
+      ratio: [1, 1],
+      flip: 0,
+      jitter: null,
+      grayscale: 0,
+      blur: null,
+      normalize: null,
+    });
+    assert.equal(id.shape[3], 40);
+  });
+});
+
+Deno.test("augment() with every op off returns the input as floats", () => {
+  scope(() => {
+    const x = images();
+    const y = augment(x, {
+      size: 40,
+      scale: [1, 1],
+      ratio: [1, 1],
+      flip: 0,
+      jitter: null,
+      grayscale: 0,
+      blur: null,
+      normalize: null,
+    });
+    assert.ok(maxDiff(y, x.to("float32").div(255)) < 1e-5); // grid rounding
+  });
+});
+
+Deno.test("multiCrop() makes global then local views", () => {
+  manualSeed(6);
+  scope(() => {
+    const r = multiCrop({ blur: null }, {
+      global: { count: 2, size: 24 },
+      local: { count: 6, size: 12 },
+    });
+    assert.equal(r.length, 8);
+    const views = r.apply(images());
+    assert.deepEqual(views.map((v) => v.shape[2]), [24, 24, 12, 12, 12, 12, 12, 12]);
+    assert.ok(maxDiff(views[2], views[3]) > 0.01);
+  });
+});
+
+Deno.test("Recipe rejects an empty view list", () => {
+  assert.throws(() => new Recipe([]), RangeError);
+});
