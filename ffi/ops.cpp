@@ -614,6 +614,10 @@ TS_EXPORT TsTensor* ts_list_get(TsList* l, int32_t i) {
     return l->items[i].defined() ? ts_wrap(l->items[i]) : nullptr;
   } catch (const c10::Error& e) {
     ts_set_error(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    ts_set_error(e.what());
+  } catch (...) {
+    ts_set_error("unknown C++ exception");
   }
   return nullptr;
 }

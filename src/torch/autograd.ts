@@ -100,6 +100,9 @@ export function grad(
   grads: readonly (Tensor | null)[] | null = null,
   options: BackwardOptions & { allowUnused?: boolean } = {},
 ): (Tensor | null)[] {
+  if (grads !== null && grads.length !== outputs.length) {
+    throw new TypeError(`grad needs one gradient per output, got ${grads.length} for ${outputs.length}`);
+  }
   const list = checkHandle(
     sym.ts_autograd_grad(
       handles(outputs),

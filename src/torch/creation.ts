@@ -25,7 +25,12 @@ export type TensorData = number | boolean | bigint | HostArray | NestedArray;
 export interface NestedArray extends ReadonlyArray<number | boolean | bigint | NestedArray> {}
 
 function finish(t: Tensor, o: TensorOptions): Tensor {
-  if (o.requiresGrad) t.requiresGrad_(true);
+  try {
+    if (o.requiresGrad) t.requiresGrad_(true);
+  } catch (e) {
+    t.dispose();
+    throw e;
+  }
   return t;
 }
 
@@ -76,6 +81,7 @@ function flattenInto(data: unknown, shape: number[], d: number, out: unknown[]):
  * ```
  */
 export function tensor(data: TensorData, options: TensorOptions & { shape?: readonly number[] } = {}): Tensor {
+  if (options.dtype !== undefined) checkDType(options.dtype);
   let host: HostArray;
   let shape: number[];
   const typed = dtypeOfArray(data);
@@ -86,13 +92,17 @@ export function tensor(data: TensorData, options: TensorOptions & { shape?: read
     shape = inferShape(data);
     const flat: unknown[] = [];
     flattenInto(data, shape, 0, flat);
-    if (typeof flat[0] === "boolean") host = Uint8Array.from(flat as boolean[], (b) => (b ? 1 : 0));
-    else if (typeof flat[0] === "bigint") host = BigInt64Array.from(flat as bigint[]);
-    else if ((options.dtype ?? "float32") === "float32") host = Float32Array.from(flat as number[]);
-    else host = Float64Array.from(flat as number[]);
+    const kind = typeof flat[0];
     if (flat.some((x) => typeof x !== typeof flat[0])) {
       throw new TypeError("Cannot make a tensor from mixed element types");
     }
+    if (flat.length > 0 && kind !== "number" && kind !== "boolean" && kind !== "bigint") {
+      throw new TypeError(`Cannot make a tensor from elements of type ${kind}: expected numbers, booleans or bigints`);
+    }
+    if (kind === "boolean") host = Uint8Array.from(flat as boolean[], (b) => (b ? 1 : 0));
+    else if (kind === "bigint") host = BigInt64Array.from(flat as bigint[]);
+    else if ((options.dtype ?? "float32") === "float32") host = Float32Array.from(flat as number[]);
+    else host = Float64Array.from(flat as number[]);
   }
   const natural: DType = typed ??
     (host instanceof Uint8Array
@@ -112,9 +122,12 @@ export function tensor(data: TensorData, options: TensorOptions & { shape?: read
   const [code, dev] = codes({ ...options, dtype: natural });
   let t = new Tensor(checkHandle(sym.ts_from_blob(host, BigInt(host.byteLength), d, d.length, code, dev), "tensor"));
   if (target !== natural) {
-    const cast = t.to({ dtype: target });
-    t.dispose();
-    t = cast;
+    const uncast = t;
+    try {
+      t = uncast.to({ dtype: target });
+    } finally {
+      uncast.dispose();
+    }
   }
   return finish(t, options);
 }

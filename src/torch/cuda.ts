@@ -70,20 +70,51 @@ export function emptyCache(): void {
   check(sym.ts_cuda_empty_cache!(), "cuda.emptyCache");
 }
 
+// Autocast state per device type (0 CPU, 1 CUDA) as set by `autocast`; libtorch's defaults to start.
+const autocastState = [
+  { on: false, dtype: DTYPE_CODE.bfloat16 },
+  { on: false, dtype: DTYPE_CODE.float16 },
+];
+
 /**
  * Runs `fn` under autocast (mixed precision, as `torch.autocast`): matrix products and convolutions
- * run in `dtype`, reductions stay in float32. Nested scopes restore the outer state.
+ * run in `dtype`, reductions stay in float32. When `fn` ends, the state of the enclosing region (or
+ * autocast off) comes back, so nested regions, also for different devices, behave as in PyTorch.
  *
  * @param device "cuda" or "cpu".
- * @param fn The work to run.
+ * @param fn The work to run (synchronous: the region ends when it returns).
  * @param dtype "bfloat16" (default) or "float16".
+ * @returns What `fn` returns.
+ * @throws {TypeError} For a device other than "cpu" or "cuda".
+ *
+ * @example Usage
+ * ```ts
+ * import { cuda, ones } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * using a = ones([2, 2]);
+ * const inside = cuda.autocast("cpu", () => {
+ *   using p = a.matmul(a);
+ *   return p.dtype;
+ * });
+ * assert.equal(inside, "bfloat16");
+ * using q = a.matmul(a);
+ * assert.equal(q.dtype, "float32");
+ * ```
  */
 export function autocast<T>(device: "cuda" | "cpu", fn: () => T, dtype: "bfloat16" | "float16" = "bfloat16"): T {
+  if (device !== "cuda" && device !== "cpu") {
+    throw new TypeError(`Cannot autocast on device "${device}": expected "cpu" or "cuda"`);
+  }
   const type = device === "cuda" ? 1 : 0;
-  check(sym.ts_set_autocast(type, 1, DTYPE_CODE[dtype]), "autocast");
+  const outer = autocastState[type];
+  const inner = { on: true, dtype: DTYPE_CODE[dtype] };
+  check(sym.ts_set_autocast(type, 1, inner.dtype, 1), "autocast");
+  autocastState[type] = inner;
   try {
     return fn();
   } finally {
-    sym.ts_set_autocast(type, 0, DTYPE_CODE[dtype]);
+    autocastState[type] = outer;
+    sym.ts_set_autocast(type, outer.on ? 1 : 0, outer.dtype, -1);
   }
 }

@@ -48,7 +48,7 @@ export function dtypeFromCode(code: number): DType {
 
 /** Checks a user-supplied dtype name. */
 export function checkDType(dtype: string): DType {
-  if (!(dtype in DTYPE_CODE)) {
+  if (!Object.hasOwn(DTYPE_CODE, dtype)) {
     throw new TypeError(`Unknown dtype "${dtype}": expected one of ${DTYPES.join(", ")}`);
   }
   return dtype as DType;

@@ -5,6 +5,7 @@
  * @module
  */
 import { check, checkHandle, handles, sym } from "./_handle.ts";
+import { TorchError } from "./errors.ts";
 import { Tensor } from "./tensor.ts";
 
 /**
@@ -37,7 +38,7 @@ export class TensorList {
   }
 
   get #handle(): Deno.PointerObject {
-    if (this.#h === null) throw new TypeError("Cannot use a TensorList after dispose()");
+    if (this.#h === null) throw new TorchError("TensorList", "Cannot use a TensorList after dispose()");
     return this.#h;
   }
 

@@ -96,6 +96,8 @@ export function scope<T>(fn: () => T): T {
   current = stack.pop() ?? null;
   if (result instanceof Promise) {
     for (const t of mine) if (!kept.has(t)) t.dispose();
+    // The TypeError below reports the misuse; a later rejection must not kill the process.
+    result.catch(() => {});
     throw new TypeError("Cannot use an async function in scope(): tensors it makes after an await escape the scope");
   }
   const escaping = new Set<unknown>();

@@ -8,7 +8,16 @@
  */
 import { check, checkHandle, dims, HANDLE, optHandle, outPointer, sym } from "./_handle.ts";
 import { track } from "./scope.ts";
-import { checkDType, type DType, DTYPE_CODE, dtypeFromCode, type HostArray, hostDType, newHostArray } from "./dtype.ts";
+import {
+  checkDType,
+  type DType,
+  DTYPE_CODE,
+  dtypeFromCode,
+  DTYPES,
+  type HostArray,
+  hostDType,
+  newHostArray,
+} from "./dtype.ts";
 import { type Device, deviceCode, deviceName } from "./device.ts";
 import { TorchError } from "./errors.ts";
 
@@ -34,6 +43,13 @@ export type MemoryFormat = "contiguous" | "channels_last";
 
 /** A tensor or a plain number (broadcast as a scalar). */
 export type Operand = Tensor | number;
+
+function toDevice(target: string): Device {
+  if (target === "cpu" || /^cuda(:\d+)?$/.test(target)) return target as Device;
+  throw new TypeError(
+    `Unknown dtype or device "${target}": expected one of ${DTYPES.join(", ")}, or "cpu", "cuda", "cuda:<index>"`,
+  );
+}
 
 function dimList(dim: number | readonly number[] | undefined): BigInt64Array {
   return dim === undefined ? NO_DIMS : dims(typeof dim === "number" ? [dim] : dim);
@@ -160,7 +176,7 @@ export class Tensor {
   /** Converts dtype and/or device: `to("float64")`, `to("cuda")`, or `to({ dtype, device })`. */
   to(target: DType | Device | ToOptions): Tensor {
     const o: ToOptions = typeof target === "string"
-      ? (target in DTYPE_CODE ? { dtype: target as DType } : { device: target as Device })
+      ? (Object.hasOwn(DTYPE_CODE, target) ? { dtype: target as DType } : { device: toDevice(target) })
       : target;
     const dtype = o.dtype === undefined ? -1 : DTYPE_CODE[checkDType(o.dtype)];
     const device = o.device === undefined ? -2 : deviceCode(o.device);
@@ -740,9 +756,7 @@ export class Tensor {
   /** this /= other. */
   div_(other: Operand): this {
     check(
-      typeof other === "number"
-        ? sym.ts_mul_scalar_(this[HANDLE], 1 / other)
-        : sym.ts_div_(this[HANDLE], other[HANDLE]),
+      typeof other === "number" ? sym.ts_div_scalar_(this[HANDLE], other) : sym.ts_div_(this[HANDLE], other[HANDLE]),
       "div_",
     );
     return this;
@@ -821,8 +835,16 @@ export class Tensor {
     const p = outPointer(OUT, 0);
     return p === null ? null : new Tensor(p);
   }
-  /** Replaces the gradient (null clears it). */
+  /** Replaces the gradient (null clears it). @throws {TypeError} When its shape, dtype or device differ. */
   setGrad(grad: Tensor | null): void {
+    if (
+      grad !== null && (grad.dtype !== this.dtype || grad.device !== this.device || `${grad.shape}` !== `${this.shape}`)
+    ) {
+      throw new TypeError(
+        `Cannot set a gradient of shape [${grad.shape}] (${grad.dtype}, ${grad.device}) on a tensor of shape ` +
+          `[${this.shape}] (${this.dtype}, ${this.device})`,
+      );
+    }
     check(sym.ts_set_grad(this[HANDLE], optHandle(grad)), "setGrad");
   }
   /** Keeps `.grad` on this non-leaf during backward. */
