@@ -94,12 +94,16 @@ function predict(h: Sequential, x: Tensor): Tensor {
   return y; // [N, D]
 }
 
-/** The original form: g = ∂L/∂u through the predictor (autograd); the predictor's gradients accumulate. */
-function predictorGradient(f: Features, s: MethodState, fl: Flavour) {
+/**
+ * The original form: g = ∂L/∂u through the predictor (autograd); the predictor's gradients accumulate.
+ * Without `advance` the predictor's BN running statistics are left as they are.
+ */
+function predictorGradient(f: Features, s: MethodState, fl: Flavour, advance: boolean) {
   return enableGrad(() => {
-    const h = s.predictor!;
+    const h = s.predictor as Sequential;
+    const forward = (x: Tensor) => advance ? h.forward(x) : predict(h, x); // [N, D]
     const [x1, x2] = [f.u1.detach().requiresGrad_(), f.u2.detach().requiresGrad_()];
-    const [p1, p2] = [h.forward(x1), h.forward(x2)]; // [N, D]
+    const [p1, p2] = [forward(x1), forward(x2)]; // [N, D]
     backward([cosineLoss(p1, f.v2, fl).add(cosineLoss(p2, f.v1, fl)).mul(0.5)]);
     const view = (x: Tensor, p: Tensor, u: Tensor, v: Tensor): ViewParts => {
       const norm = p.detach().norm(2, 1, true); // [N, 1]
@@ -151,7 +155,7 @@ export function asymmetric(fl: Flavour, options: AsymmetricOptions): Method {
       ...base,
       minBatch: 2,
       state: { predictor: (D) => predictorHead({ inDim: D, hiddenDim, outDim: D }) },
-      gradient: (f, s) => predictorGradient(f, s, fl),
+      gradient: (f, s, advance) => predictorGradient(f, s, fl, advance),
       loss(f, s) {
         const h = s.predictor as Sequential;
         return cosineLoss(predict(h, f.u1), f.v2, fl).add(cosineLoss(predict(h, f.u2), f.v1, fl)).mul(0.5);
@@ -164,9 +168,9 @@ export function asymmetric(fl: Flavour, options: AsymmetricOptions): Method {
       ...base,
       minBatch: 1,
       state: { correlation: true },
-      gradient(f, s) {
+      gradient(f, s, advance) {
         const Fs = F(f, s);
-        s.F!.copy_(Fs);
+        if (advance) s.F!.copy_(Fs);
         const { Wp, Ft } = directPredPredictor(Fs, eps);
         const [W, T] = [Wp.to(f.u1.dtype), Ft.to(f.u1.dtype)];
         return combineViews(directPredView(f.u1, f.v2, W, T, fl.b), directPredView(f.u2, f.v1, W, T, fl.b));

@@ -65,9 +65,9 @@ export function unifiedForm(
   options: { target: TargetKind; comm?: Communicator },
 ): Pick<MethodSpec, "gradient" | "loss"> {
   return {
-    gradient(f, s) {
+    gradient(f, s, advance) {
       const F = stepCorrelation(f, s, rho, options);
-      s.F!.copy_(F);
+      if (advance) s.F!.copy_(F);
       return combineViews(correlationView(f.u1, f.v2, F, lambda), correlationView(f.u2, f.v1, F, lambda));
     },
     loss(f, s) {

@@ -31,8 +31,8 @@ export interface MethodSpec {
   minBatch: number;
   state: StateSpec;
   checkValues: boolean;
-  /** Runs under no-grad inside a scope; may advance the state (but not `step`). */
-  gradient(f: Features, s: MethodState): GradientResult;
+  /** Runs under no-grad inside a scope; advances the state (but not `step`) only when `advance` is true. */
+  gradient(f: Features, s: MethodState, advance: boolean): GradientResult;
   /** Runs inside a scope; must not change the state's tensors or numbers. */
   loss?(f: Features, s: MethodState): Tensor;
   reference?: Reference;
@@ -59,10 +59,11 @@ export function defineMethod(spec: MethodSpec): Method {
     needs: spec.needs,
     minBatch: spec.minBatch,
     initState: (dim, options) => newState(dim, spec.state, options),
-    gradient(f, s) {
+    gradient(f, s, options = {}) {
       check("gradient", f, s);
-      const result = scope(() => noGrad(() => spec.gradient(f, s)));
-      s.step += 1;
+      const advance = options.advance ?? true;
+      const result = scope(() => noGrad(() => spec.gradient(f, s, advance)));
+      if (advance) s.step += 1;
       return result;
     },
     ...(loss && {

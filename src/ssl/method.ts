@@ -99,6 +99,17 @@ export interface Reference {
   loss(features: Features, state: MethodState): Tensor;
 }
 
+/** Options of `Method.gradient`. */
+export interface GradientOptions {
+  /**
+   * Advance the state: F ← ρF + (1−ρ)F_batch, MoCo's enqueue, the step count and a predictor's BN running
+   * statistics. With `false` the gradient is the one for the state as it is, and the state is left
+   * untouched (a learnable predictor's parameter gradients still accumulate): `multiViewGradient` uses
+   * it for the local views, so that a step advances the state once. @default true
+   */
+  advance?: boolean;
+}
+
 /**
  * One method of the framework in one form. Build it with a factory (`unigrad()`, `moco()`, …) or by name
  * with `createMethod`; the trainer owns the state that `initState` makes.
@@ -120,14 +131,14 @@ export interface Method {
   initState(dim: number, options?: StateOptions): MethodState;
   /**
    * The gradient of this step with respect to the method's inputs, and its decomposition. Advances
-   * `state` (F ← ρF + (1−ρ)F_batch, MoCo enqueue, step count); a learnable predictor's parameter gradients
-   * are accumulated into their `.grad`, as `backward` would.
+   * `state` (F ← ρF + (1−ρ)F_batch, MoCo enqueue, step count) unless `options.advance` is false; a
+   * learnable predictor's parameter gradients are accumulated into their `.grad`, as `backward` would.
    *
    * @throws {TypeError} On features that are not [N, D] or do not match each other or the state.
    * @throws {RangeError} On NaN/Inf, non-normalised inputs where normalised ones are required, or a batch
    * smaller than `minBatch`.
    */
-  gradient(features: Features, state: MethodState): GradientResult;
+  gradient(features: Features, state: MethodState, options?: GradientOptions): GradientResult;
   /**
    * The loss of this step as an autograd-differentiable scalar (mean over the batch, symmetrised over the
    * views, targets and F constant), for the state as it is before the step; does not advance the state.

@@ -67,11 +67,11 @@ export function moco(options: MocoOptions = {}): Method {
     minBatch: 1,
     state: { queueSize },
     checkValues,
-    gradient(f, s) {
+    gradient(f, s, advance) {
       const keys = keysOf(f);
       const V = withQueue(keys, s); // [M, D]
       const result = combineViews(infoNCEView(f.u1, f.v2, V, tau), infoNCEView(f.u2, f.v1, V, tau));
-      if (s.queue) enqueue(s, keys);
+      if (s.queue && advance) enqueue(s, keys);
       return result;
     },
     loss(f, s) {

@@ -27,6 +27,7 @@ export { simsiam } from "./simsiam.ts";
 export { barlowTwins, type BarlowTwinsOptions } from "./barlow_twins.ts";
 export { vicreg, type VicregOptions } from "./vicreg.ts";
 export type { CommonOptions } from "./_define.ts";
+export * from "./multiview.ts";
 
 /** Every method's factory, by registry name. */
 export const METHODS = {

@@ -47,6 +47,11 @@ export function keep<T extends Freeable>(t: T): T {
 }
 
 /** Collects the class instances reachable from a result through arrays, plain objects and Maps. */
+function isContainer(value: unknown): boolean {
+  return Array.isArray(value) || value instanceof Map ||
+    (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype);
+}
+
 function collect(value: unknown, into: Set<unknown>, depth = 0): void {
   if (value === null || typeof value !== "object" || depth > 8) return;
   if (Array.isArray(value)) {
@@ -100,11 +105,12 @@ export function scope<T>(fn: () => T): T {
     result.catch(() => {});
     throw new TypeError("Cannot use an async function in scope(): tensors it makes after an await escape the scope");
   }
-  const escaping = new Set<unknown>();
-  collect(result, escaping);
+  // Fast path: a single returned object (a tensor) needs no set of escaping values.
+  let escaping: Set<unknown> | null = null;
+  if (isContainer(result)) collect(result, escaping = new Set());
   for (const t of mine) {
     if (kept.has(t)) continue;
-    if (escaping.has(t)) track(t);
+    if (escaping === null ? t === (result as unknown) : escaping.has(t)) track(t);
     else t.dispose();
   }
   return result;
