@@ -106,9 +106,16 @@ export function findLibtorch(): Libtorch {
   );
 }
 
+/** CUDA runtime headers: the wheel's `nvidia/<pkg>/include` folders, then /usr/local/cuda. */
 function cudaIncludes(lt: Libtorch): string[] {
-  const dirs = [`${lt.libDir}/../../nvidia/cuda_runtime/include`, "/usr/local/cuda/include"];
-  return dirs.filter((d) => exists(`${d}/cuda_runtime_api.h`)).map((d) => `-I${d}`);
+  const nvidia = `${lt.libDir}/../../nvidia`;
+  const dirs: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(nvidia)) dirs.push(`${nvidia}/${e.name}/include`);
+  } catch { /* not a wheel with nvidia packages */ }
+  dirs.push("/usr/local/cuda/include");
+  const found = dirs.find((d) => exists(`${d}/cuda_runtime_api.h`));
+  return found ? [`-I${found}`] : [];
 }
 
 /** Compiles the shim when no cached build matches; returns the path of the library. */

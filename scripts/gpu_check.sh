@@ -33,9 +33,10 @@ deno test -A tests/torch/ 2>&1 | tail -40 >"$OUT/tests_torch.txt"
 grep -E "^(ok|FAILED) \|" "$OUT/tests_torch.txt" | tee -a "$summary"
 grep -E "cuda|CUDA" "$OUT/tests_torch.txt" | head -20 | tee -a "$summary"
 
-for b in scripts/bench/ops.ts scripts/bench/train_step.ts scripts/bench/augment.ts; do
-  [ -f "$b" ] || continue
-  log "== $b"
-  timeout 240 deno run -A "$b" --device cuda --iters 20000 2>&1 | tail -25 | tee -a "$summary"
-done
+PY=$(command -v python3)
+run_bench() { log "== $*"; timeout 200 deno run -A "$@" 2>&1 | tail -25 | tee -a "$summary"; }
+run_bench scripts/bench/ops.ts --device cuda --iters 20000 --python "$PY"
+run_bench scripts/bench/train_step.ts --device cuda --arch resnet18 --size 32 --channels 3 --batch 512 \
+  --proj-hidden 2048 --proj-dim 2048 --proj-depth 3 --precision bf16 --steps 20 --python "$PY"
+run_bench scripts/bench/augment.ts --cuda-only
 log "== done"

@@ -17,6 +17,7 @@ const { values } = parseArgs({
     iters: { type: "string", default: "100000" },
     threads: { type: "string", default: "1" },
     device: { type: "string", default: "cpu" },
+    python: { type: "string", default: "/usr/bin/python3" },
   },
 });
 const iters = Number(values.iters);
@@ -82,7 +83,7 @@ const ours: Record<string, number> = {
 };
 
 const script = new URL("./ops_torch.py", import.meta.url).pathname;
-const py = new Deno.Command("/usr/bin/python3", { args: [script, String(threads), String(iters), device] })
+const py = new Deno.Command(values.python!, { args: [script, String(threads), String(iters), device] })
   .outputSync();
 if (!py.success) {
   console.error(new TextDecoder().decode(py.stderr));
