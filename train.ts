@@ -11,63 +11,75 @@
  *   Another method, or one of the paper's gradient forms:
  *     deno run -A train.ts --method barlow_twins --method-opt form=l2
  *   Resume a killed run:
- *     deno run -A train.ts --out runs/mine --resume runs/mine
+ *     deno run -A train.ts --out runs/mine            # killed, then:
+ *     deno run -A train.ts --resume runs/mine         # the same flags otherwise; continues in runs/mine
  *
  * Flags override `--config file.json`, which overrides the defaults (`DEFAULT_CONFIG`).
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_CONFIG, type TrainConfig, validateConfig } from "./src/ssl/config.ts";
-import { METHODS } from "./src/ssl/mod.ts";
+import {
+  ARCHS,
+  DATASETS,
+  DEFAULT_CONFIG,
+  PRECISIONS,
+  readConfigFile,
+  type TrainConfig,
+  validateConfig,
+} from "./src/ssl/config.ts";
+import { METHODS, TARGET_KINDS } from "./src/ssl/mod.ts";
 import { train } from "./src/ssl/run.ts";
 
-/** Flag name → config field, for every flag that sets one. */
-const FLAGS: Record<string, keyof TrainConfig> = {
-  "method": "method",
-  "arch": "arch",
-  "proj-hidden": "projHidden",
-  "proj-dim": "projDim",
-  "proj-depth": "projDepth",
-  "dataset": "dataset",
-  "data-dir": "dataDir",
-  "epochs": "epochs",
-  "batch-size": "batchSize",
-  "lr": "lr",
-  "wd": "wd",
-  "warmup-epochs": "warmupEpochs",
-  "target": "target",
-  "device": "device",
-  "precision": "precision",
-  "seed": "seed",
-  "out": "out",
-  "resume": "resume",
-  "eval-every": "evalEvery",
-  "limit-train": "limitTrain",
-  "limit-test": "limitTest",
-  "log-every": "logEvery",
-  "checkpoint-every": "checkpointEvery",
-  "probe-epochs": "probeEpochs",
-  "threads": "threads",
+/** Flag name → the config field it sets and what it means (the default comes from `DEFAULT_CONFIG`). */
+const FLAGS: Record<string, [keyof TrainConfig, string]> = {
+  "method": ["method", `method: ${Object.keys(METHODS).join(", ")}`],
+  "arch": ["arch", `backbone: ${ARCHS.join(", ")}`],
+  "width": ["width", "channels of the backbone's first stage, doubled per stage (0: the arch's own)"],
+  "proj-hidden": ["projHidden", "projector hidden width"],
+  "proj-dim": ["projDim", "projector output width d"],
+  "proj-depth": ["projDepth", "projector Linear layers"],
+  "dataset": ["dataset", DATASETS.join(", ")],
+  "data-dir": ["dataDir", "folder of the dataset files (null: the dataset's usual folder)"],
+  "epochs": ["epochs", "training epochs"],
+  "batch-size": ["batchSize", "image pairs per step"],
+  "lr": ["lr", "base learning rate for batch 256 (scaled linearly with the batch)"],
+  "wd": ["wd", "weight decay (BN and biases excluded)"],
+  "warmup-epochs": ["warmupEpochs", "linear warm-up epochs before the cosine decay"],
+  "target": ["target", `target branch: ${TARGET_KINDS.join(", ")} (null: the method's own)`],
+  "device": ["device", "cpu, cuda or cuda:<index>"],
+  "precision": ["precision", `${PRECISIONS.join(", ")} (bf16: autocast on CUDA)`],
+  "seed": ["seed", "seed of the weights, the data order and the augmentation"],
+  "out": ["out", "run folder (null: runs/<method>-<dataset>, or the resumed run's folder)"],
+  "resume": ["resume", "resume from a run folder, its checkpoints folder or a ckpt-* folder"],
+  "eval-every": ["evalEvery", "kNN every N epochs (0: only at the start and the end)"],
+  "limit-train": ["limitTrain", "use only the first N training images (0: all)"],
+  "limit-test": ["limitTest", "use only the first N test images (0: all)"],
+  "log-every": ["logEvery", "a metrics line every N steps (each one syncs the device)"],
+  "checkpoint-every": ["checkpointEvery", "a checkpoint every N steps (and at each epoch end)"],
+  "probe-epochs": ["probeEpochs", "epochs of the final linear probe (0: skip it)"],
+  "threads": ["threads", "CPU threads (0: all cores)"],
 };
+
+const OTHER_FLAGS = ["method-opt", "config", "help"];
 
 const HELP = `Usage: deno run -A train.ts [flags]
 
 Trains an encoder with a Siamese self-supervised method (UniGrad framework) and reports kNN and
 linear-probe accuracy. Outputs go to --out: config.json, metrics.jsonl, checkpoints/, plot.svg, report.md.
 
-Flags (default in brackets):
+Flags [default]:
 ${
-  Object.entries(FLAGS).map(([flag, key]) => `  --${flag.padEnd(18)} [${JSON.stringify(DEFAULT_CONFIG[key])}]`).join(
-    "\n",
-  )
+  Object.entries(FLAGS).map(([flag, [key, what]]) =>
+    `  --${flag.padEnd(18)} ${what} [${JSON.stringify(DEFAULT_CONFIG[key])}]`
+  ).join("\n")
 }
-  --method-opt key=value  method option, repeatable (e.g. lambda=6.25, form=original, queueSize=4096)
-  --config file.json      read the config from a JSON file (flags override it)
+  --method-opt key=value  a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
+  --config file.json      read the config from a JSON file (a run's config.json works); flags override it
   --help                  this text
 
 Methods: ${Object.keys(METHODS).join(", ")}
-Targets: stop-grad, momentum, momentum-positive (default: the method's own)
+Targets: ${TARGET_KINDS.join(", ")} (default: the method's own)
 `;
 
 function parseValue(raw: string): string | number | boolean {
@@ -76,37 +88,61 @@ function parseValue(raw: string): string | number | boolean {
   return raw.trim() !== "" && Number.isFinite(n) ? n : raw;
 }
 
+function parseFlags(args: string[]): Record<string, string | string[] | boolean | undefined> {
+  const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: "string" as const }]));
+  try {
+    return parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...options,
+        "method-opt": { type: "string", multiple: true },
+        config: { type: "string" },
+        help: { type: "boolean" },
+      },
+    }).values;
+  } catch (e) {
+    const unknown = /Unknown option '([^']+)'/.exec((e as Error).message);
+    if (!unknown) throw e;
+    const valid = [...Object.keys(FLAGS), ...OTHER_FLAGS].map((f) => `--${f}`).join(", ");
+    throw new TypeError(`Unknown flag "${unknown[1]}": expected one of ${valid}`);
+  }
+}
+
+/** Sets the config field of each given flag; "null" clears a field whose default is null. */
+function applyFlags(config: TrainConfig, values: Record<string, unknown>): void {
+  for (const [flag, [key]] of Object.entries(FLAGS)) {
+    const raw = values[flag] as string | undefined;
+    if (raw === undefined) continue;
+    const fallback = DEFAULT_CONFIG[key];
+    let value: string | number | null = raw;
+    if (typeof fallback === "number") {
+      value = Number(raw);
+      if (raw.trim() === "" || !Number.isFinite(value)) {
+        throw new RangeError(`Invalid --${flag} "${raw}": expected a number`);
+      }
+    } else if (fallback === null && raw === "null") value = null;
+    (config as unknown as Record<string, unknown>)[key] = value;
+  }
+}
+
 /**
- * Turns command-line arguments into a validated config.
+ * Turns command-line arguments into a validated config: the defaults, then `--config file.json`, then
+ * the flags. Returns null for `--help`.
  *
- * @throws {TypeError} On an unknown flag or a malformed `--method-opt`.
+ * @throws {TypeError} On an unknown flag (listing the valid ones), a malformed `--method-opt` or an
+ * unknown method option.
  * @throws {RangeError} On a bad value (naming the valid ones).
+ * @throws {Error} On a `--config` file that cannot be read or is not a JSON object.
  */
 export function parseConfig(args: string[]): TrainConfig | null {
-  const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: "string" as const }]));
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      ...options,
-      "method-opt": { type: "string", multiple: true },
-      config: { type: "string" },
-      help: { type: "boolean" },
-    },
-  });
+  const values = parseFlags(args);
   if (values.help) return null;
   const config: TrainConfig = { ...DEFAULT_CONFIG, methodOpts: {} };
-  if (values.config) Object.assign(config, JSON.parse(Deno.readTextFileSync(values.config as string)));
-  for (const [flag, key] of Object.entries(FLAGS)) {
-    const raw = (values as Record<string, unknown>)[flag] as string | undefined;
-    if (raw === undefined) continue;
-    const isNumber = typeof DEFAULT_CONFIG[key] === "number";
-    if (isNumber && !Number.isFinite(Number(raw))) {
-      throw new RangeError(`Invalid --${flag} "${raw}": expected a number`);
-    }
-    (config as unknown as Record<string, unknown>)[key] = isNumber ? Number(raw) : raw;
-  }
+  if (values.config) Object.assign(config, readConfigFile(values.config as string));
+  config.methodOpts = { ...config.methodOpts };
+  applyFlags(config, values);
   for (const kv of (values["method-opt"] as string[] | undefined) ?? []) {
     const eq = kv.indexOf("=");
     if (eq < 1) throw new TypeError(`Invalid --method-opt "${kv}": expected key=value`);

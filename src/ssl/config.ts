@@ -9,7 +9,7 @@
  * @module
  */
 import { TARGET_KINDS, type TargetKind } from "./method.ts";
-import { METHODS } from "./mod.ts";
+import { createMethod, METHODS } from "./mod.ts";
 
 /** Backbones `--arch` accepts. */
 export const ARCHS = ["resnet20", "resnet18", "resnet34", "resnet50"] as const;
@@ -30,6 +30,8 @@ export interface TrainConfig {
   methodOpts: Record<string, string | number | boolean>;
   /** Backbone. @default "resnet20" */
   arch: Arch;
+  /** Channels of the backbone's first stage, doubling at each stage; 0 keeps the architecture's (16 for resnet20, 64 for the others). @default 0 */
+  width: number;
   /** Projector hidden width. @default 512 */
   projHidden: number;
   /** Projector output width d. @default 128 */
@@ -83,6 +85,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   method: "unigrad",
   methodOpts: {},
   arch: "resnet20",
+  width: 0,
   projHidden: 512,
   projDim: 128,
   projDepth: 2,
@@ -121,11 +124,34 @@ function atLeast(field: string, value: number, min: number, integer = true): voi
   }
 }
 
+/** The JSON type a field takes: "string|null" for the nullable strings (their default is null). */
+function expectedType(field: keyof TrainConfig): string {
+  if (field === "methodOpts") return "object";
+  return DEFAULT_CONFIG[field] === null ? "string|null" : typeof DEFAULT_CONFIG[field];
+}
+
+function checkTypes(config: TrainConfig): void {
+  for (const [field, value] of Object.entries(config) as [keyof TrainConfig, unknown][]) {
+    const want = expectedType(field);
+    const got = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+    if (want === "string|null" ? got !== "string" && got !== "null" : got !== want) {
+      const wanted = { "string|null": "a string or null", object: "an object" }[want] ?? `a ${want}`;
+      throw new TypeError(`Invalid ${field} ${JSON.stringify(value)}: expected ${wanted}`);
+    }
+  }
+  for (const [k, v] of Object.entries(config.methodOpts)) {
+    if (!["string", "number", "boolean"].includes(typeof v)) {
+      throw new TypeError(`Invalid method option ${k} ${JSON.stringify(v)}: expected a string, number or boolean`);
+    }
+  }
+}
+
 /**
- * Checks every field of a config (types, ranges, names) and returns it.
+ * Checks every field of a config (types, ranges, names, and the method options against the method's
+ * factory) and returns it.
  *
  * @throws {RangeError} On a value out of range or an unknown name, listing the valid ones.
- * @throws {TypeError} On an unknown field.
+ * @throws {TypeError} On an unknown field, a value of the wrong type, or an unknown method option.
  */
 export function validateConfig(config: TrainConfig): TrainConfig {
   const unknown = Object.keys(config).filter((k) => !(k in DEFAULT_CONFIG));
@@ -134,6 +160,9 @@ export function validateConfig(config: TrainConfig): TrainConfig {
       `Unknown config field(s) ${unknown.join(", ")}: expected ${Object.keys(DEFAULT_CONFIG).join(", ")}`,
     );
   }
+  const missing = Object.keys(DEFAULT_CONFIG).filter((k) => !(k in config));
+  if (missing.length) throw new TypeError(`Config field(s) ${missing.join(", ")} missing`);
+  checkTypes(config);
   oneOf("method", config.method, Object.keys(METHODS));
   oneOf("arch", config.arch, ARCHS);
   oneOf("dataset", config.dataset, DATASETS);
@@ -142,16 +171,15 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   if (!/^(cpu|cuda(:\d+)?)$/.test(config.device)) {
     throw new RangeError(`Invalid device "${config.device}": expected cpu, cuda or cuda:<index>`);
   }
-  for (const f of ["projHidden", "projDim", "projDepth", "epochs", "batchSize"] as const) atLeast(f, config[f], 1);
-  for (const f of ["evalEvery", "limitTrain", "limitTest", "probeEpochs", "threads", "seed"] as const) {
+  for (const f of ["projHidden", "projDim", "projDepth", "epochs", "logEvery", "checkpointEvery"] as const) {
+    atLeast(f, config[f], 1);
+  }
+  for (const f of ["width", "evalEvery", "limitTrain", "limitTest", "probeEpochs", "threads", "seed"] as const) {
     atLeast(f, config[f], 0);
   }
-  atLeast("logEvery", config.logEvery, 1);
-  atLeast("checkpointEvery", config.checkpointEvery, 1);
-  atLeast("lr", config.lr, 0, false);
-  atLeast("wd", config.wd, 0, false);
-  atLeast("warmupEpochs", config.warmupEpochs, 0, false);
-  if (config.batchSize < 2) throw new RangeError(`Invalid batchSize ${config.batchSize}: expected at least 2`);
+  for (const f of ["lr", "wd", "warmupEpochs"] as const) atLeast(f, config[f], 0, false);
+  atLeast("batchSize", config.batchSize, 2);
+  createMethod(config.method, methodOptions(config)); // checks the option names and values
   return config;
 }
 
@@ -182,11 +210,52 @@ export function derive(config: TrainConfig, trainSize: number): DerivedNumbers {
 }
 
 /**
- * UniGrad's λ = 100 belongs to a 2048-wide projector output (mean eigenvalue of λF = λ/d); a narrower
- * output needs λ scaled with d (DESIGN.md §1). Returns the method options with λ = 100·d/2048 when the
- * method is UniGrad and λ was not given, else the options unchanged.
+ * λ = 100 belongs to a 2048-wide projector output (mean eigenvalue of λF = λ/d); a narrower output
+ * needs λ scaled with d (DESIGN.md §1). Returns the method options with λ = 100·d/2048 when the
+ * gradient is the unified form −v2 + λ·F·u1 (UniGrad, and BYOL or SimSiam with `form` "unified") and
+ * λ was not given, else the options unchanged.
  */
 export function scaledMethodOpts(config: TrainConfig): Record<string, string | number | boolean> {
-  if (config.method !== "unigrad" || "lambda" in config.methodOpts) return config.methodOpts;
-  return { ...config.methodOpts, lambda: (100 * config.projDim) / 2048 };
+  const o = config.methodOpts;
+  const unified = config.method === "unigrad" ||
+    ((config.method === "byol" || config.method === "simsiam") && o.form === "unified");
+  if (!unified || "lambda" in o) return o;
+  return { ...o, lambda: (100 * config.projDim) / 2048 };
+}
+
+/** The options a run builds its method with: `scaledMethodOpts`, plus `target` when the config sets one. */
+export function methodOptions(config: TrainConfig): Record<string, string | number | boolean> {
+  return { ...scaledMethodOpts(config), ...(config.target === null ? {} : { target: config.target }) };
+}
+
+/** Keys a run's `config.json` holds besides the config (ignored when it is read back with `readConfigFile`). */
+const OUTPUT_ONLY = ["derived", "methodOptions"];
+
+/**
+ * Reads a JSON config file: an object with any subset of the config's fields (a run's `config.json`
+ * works too). Checking the values is left to `validateConfig`.
+ *
+ * @param path The JSON file.
+ * @returns The fields it sets.
+ * @throws {Error} Naming the file when it cannot be read or is not a JSON object.
+ */
+export function readConfigFile(path: string): Partial<TrainConfig> {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new Error(`Cannot read config file "${path}": ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`Cannot read config file "${path}": not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`Cannot read config file "${path}": expected a JSON object, got ${JSON.stringify(value)}`);
+  }
+  const fields = { ...value } as Record<string, unknown>;
+  for (const k of OUTPUT_ONLY) delete fields[k];
+  return fields as Partial<TrainConfig>;
 }

@@ -46,12 +46,30 @@ export type MethodName = keyof typeof METHODS;
 /** The options of the method called `N`. */
 export type MethodOptions<N extends MethodName> = NonNullable<Parameters<(typeof METHODS)[N]>[0]>;
 
+const COMMON = ["target", "comm", "checkValues"] as const;
+const ASYMMETRIC = ["form", "hiddenDim", "lambda", "rho", "eps", ...COMMON] as const;
+
+/** The option names each method's factory reads (`CommonOptions` included), for `createMethod`'s check. */
+export const METHOD_OPTIONS = {
+  unigrad: ["lambda", "rho", ...COMMON],
+  moco: ["tau", "queueSize", ...COMMON],
+  simclr: ["tau", "form", ...COMMON],
+  byol: ASYMMETRIC,
+  simsiam: ASYMMETRIC,
+  barlow_twins: ["form", "lambda", "eps", ...COMMON],
+  vicreg: ["form", "sim", "std", "cov", "lambda", ...COMMON],
+} as const satisfies { readonly [N in MethodName]: readonly (keyof MethodOptions<N>)[] };
+
+// Compile-time check that METHOD_OPTIONS lists every field of every options interface.
+type Unlisted = { [N in MethodName]: Exclude<keyof MethodOptions<N>, (typeof METHOD_OPTIONS)[N][number]> }[MethodName];
+const _everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
+
 /**
  * Builds a method by registry name.
  *
  * @param name One of `Object.keys(METHODS)`.
  * @param options The method's options.
- * @throws {TypeError} On an unknown name, listing the known ones.
+ * @throws {TypeError} On an unknown name or option name, listing the known ones.
  *
  * @example Usage
  * ```ts
@@ -61,11 +79,21 @@ export type MethodOptions<N extends MethodName> = NonNullable<Parameters<(typeof
  * const m = createMethod("barlow_twins", { form: "l2" });
  * assert.equal(m.form, "l2");
  * assert.throws(() => createMethod("simclrr"), /Unknown method "simclrr": expected one of unigrad, moco/);
+ * const fromCommandLine: Record<string, unknown> = { lamda: 1 };
+ * assert.throws(() => createMethod("unigrad", fromCommandLine), /Unknown unigrad option "lamda": expected one of lambda/);
  * ```
  */
 export function createMethod<N extends MethodName>(name: N | string, options: MethodOptions<N> = {}): Method {
   if (!Object.hasOwn(METHODS, name)) {
     throw new TypeError(`Unknown method "${name}": expected one of ${Object.keys(METHODS).join(", ")}`);
+  }
+  const known: readonly string[] = METHOD_OPTIONS[name as N];
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `Unknown ${name} option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}: ` +
+        `expected one of ${known.join(", ")}`,
+    );
   }
   return (METHODS[name as N] as (o: MethodOptions<N>) => Method)(options);
 }

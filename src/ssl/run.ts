@@ -1,367 +1,315 @@
 /**
- * `train(config)`: a whole run, read top to bottom — data, networks, method, target branch and
- * optimizer; kNN at initialisation; the epoch loop around `Trainer.step`; checkpoints; the final kNN,
- * linear probe, plot and report. `train.ts` is its command line.
+ * `train(config)`: a whole run, read top to bottom — the parts (data on the device, networks, method,
+ * target branch, optimizer); kNN at initialisation, or the state of a checkpoint; the loop around
+ * `Trainer.step`, with metrics lines, epoch-end kNN and checkpoints; then the final kNN, the linear
+ * probe, the plot and the report. `train.ts` is its command line.
+ *
+ * Reproducibility: the weights come from `seed`; step k's augmentation from a seed derived from
+ * (seed, k); the data order from the loader's (seed, epoch) permutation. A checkpoint holds everything
+ * else that changes (weights, EMA target, optimizer momentum, method state, loader position), so a run
+ * resumed from it takes the same steps as the uninterrupted one.
  *
  * @module
  */
-import {
-  cuda,
-  type Device,
-  getNumThreads,
-  manualSeed,
-  scope,
-  setNumThreads,
-  type Tensor,
-  torchVersion,
-} from "../torch/mod.ts";
-import { resnet18, resnet20, resnet34, resnet50 } from "../nn/resnet.ts";
-import { unigradProjector } from "../nn/heads.ts";
-import { SGD } from "../optim/sgd.ts";
-import { warmupCosine } from "../optim/schedule.ts";
-import { cifar10, cifar100, fashionMnist, Loader, mnist, recipe, stl10, type TensorDataset } from "../data/mod.ts";
-import { extractFeatures, knnAccuracy } from "../eval/knn.ts";
-import { linearProbe } from "../eval/linear_probe.ts";
-import {
-  addPrefix,
-  latestCheckpoint,
-  loadCheckpoint,
-  restoreRngState,
-  rngStateToBase64,
-  saveCheckpoint,
-  selectPrefix,
-} from "../io/checkpoint.ts";
+import { join } from "node:path";
+import { cuda, getNumThreads, manualSeed, scope, setNumThreads, torchVersion } from "../torch/mod.ts";
+import type { Batch } from "../data/loader.ts";
 import { MetricsLog, readMetricsLog, type TrainingRecord } from "../io/metrics_log.ts";
 import { plotPanels, trainingPanels } from "../io/plot.ts";
-import { Progress } from "../io/progress.ts";
+import { Progress, type ProgressValues } from "../io/progress.ts";
 import { writeReport } from "../io/report.ts";
-import { type Backbone, Encoder } from "./encoder.ts";
-import { derive, scaledMethodOpts, type TrainConfig, validateConfig } from "./config.ts";
-import { createMethod } from "./mod.ts";
+import { type TrainConfig, validateConfig } from "./config.ts";
 import { readStats } from "./method.ts";
-import { disposeState } from "./state.ts";
-import { targetBranch } from "./target.ts";
-import { Trainer } from "./trainer.ts";
+import type { StepResult } from "./trainer.ts";
+import { buildParts, checkDevice, evaluateKnn, evaluateProbe, type RunParts } from "./_run_parts.ts";
+import {
+  configChanges,
+  findCheckpoint,
+  restoreRun,
+  resumeMetrics,
+  type RunCounters,
+  runFolderOf,
+  saveRun,
+  stepSeed,
+} from "./_run_state.ts";
 
 /** What a finished run measured. */
 export interface RunResult {
   /** The run folder. */
   out: string;
-  /** kNN top-1 at initialisation (null when resumed past it). */
+  /** kNN top-1 at initialisation (null when a resumed checkpoint did not record it). */
   knnInit: number | null;
   /** kNN top-1 after training. */
   knnFinal: number;
   /** Linear-probe test accuracy (null when skipped). */
   linearProbe: number | null;
-  /** Mean training throughput, image pairs per second. */
+  /** Mean training throughput over the whole run, image pairs per second. */
   pairsPerSecond: number;
-  /** Training wall time in seconds (evaluation excluded). */
+  /** Training wall time in seconds, across resumes (evaluation and checkpoints excluded). */
   trainSeconds: number;
   /** Steps taken (in total, across resumes). */
   steps: number;
 }
 
-interface Data {
-  train: TensorDataset;
-  test: TensorDataset;
-  size: number;
-}
-
-async function loadData(c: TrainConfig): Promise<Data> {
-  const limit = (n: number) => (n > 0 ? n : undefined);
-  const load = (split: "train" | "test") => {
-    const o = { split, limit: limit(split === "train" ? c.limitTrain : c.limitTest) };
-    const dir = c.dataDir ?? undefined;
-    switch (c.dataset) {
-      case "fashion-mnist":
-        return fashionMnist({ ...o, dir });
-      case "mnist":
-        return mnist({ ...o, dir: dir ?? "/usr/share/datasets/mnist" });
-      case "cifar10":
-        return cifar10({ ...o, dir: dir ?? "data/cifar-10-batches-bin" });
-      case "cifar100":
-        return cifar100({ ...o, dir: dir ?? "data/cifar-100-binary" });
-      case "stl10":
-        return stl10({ ...o, dir: dir ?? "data/stl10_binary" });
-    }
-  };
-  const [train, test] = await Promise.all([load("train"), load("test")]);
-  return { train, test, size: train.imageShape[1] };
-}
-
-function backbone(c: TrainConfig, inChannels: number, size: number): Backbone {
-  const options = { numClasses: 0, inChannels, stem: size <= 64 ? "small" as const : "imagenet" as const };
-  return { resnet20, resnet18, resnet34, resnet50 }[c.arch](options);
-}
-
-function encoder(c: TrainConfig, inChannels: number, size: number): Encoder {
-  const net = backbone(c, inChannels, size);
-  const projector = unigradProjector({
-    inDim: net.featureDim,
-    hiddenDim: c.projHidden,
-    outDim: c.projDim,
-    depth: c.projDepth,
-  });
-  return new Encoder(net, projector);
-}
-
-function recipeFor(c: TrainConfig, size: number) {
-  if (c.dataset === "fashion-mnist" || c.dataset === "mnist") return recipe("fashion_mnist", { size });
-  return recipe("mocov2", { size });
-}
-
-/** kNN top-1 of the backbone features (test set against training set). */
-function evaluateKnn(online: Encoder, data: Data, device: Device): number {
-  const backboneFn = { forward: (x: Tensor) => online.features(x) };
-  online.eval();
-  try {
-    return scope(() => {
-      const train = extractFeatures(backboneFn.forward, data.train.images, { batchSize: 512, device });
-      const test = extractFeatures(backboneFn.forward, data.test.images, { batchSize: 512, device });
-      return knnAccuracy({ features: train, labels: data.train.labels! }, {
-        features: test,
-        labels: data.test.labels!,
-      });
-    });
-  } finally {
-    online.train();
-  }
+/** A run in progress. */
+interface Run extends RunCounters {
+  c: TrainConfig;
+  parts: RunParts;
+  out: string;
+  log: (line: string) => void;
+  metrics: MetricsLog;
+  progress: Progress;
+  /** The progress display is a bar redrawn in place (messages then start on a new line). */
+  tty: boolean;
+  /** The latest kNN accuracy measured in this process. */
+  knnFinal: number | null;
+  /** The latest loss and lr, for the progress display. */
+  shown: ProgressValues;
 }
 
 /**
  * Trains an encoder as `config` says and writes the run folder: `config.json`, `metrics.jsonl`,
- * `checkpoints/`, `plot.svg` and `report.md`.
+ * `checkpoints/`, `plot.svg` and `report.md`. With `config.resume`, every part is restored from the
+ * checkpoint first and the run continues where it stopped (into the checkpoint's run folder unless
+ * `config.out` is set).
  *
  * @param config A complete config (see `DEFAULT_CONFIG`); it is validated first.
- * @param log Where progress lines go. @default console.log
+ * @param log Where messages go (default `console.log`); with another function, progress lines go there too.
  * @returns The measured figures.
- * @throws {RangeError} On a bad config value or a diverged run (naming the step).
+ * @throws {RangeError} On a bad config value, an unusable device or a diverged run (naming the step).
+ * @throws {Error} On missing data files or a checkpoint that cannot be resumed (naming the file).
  */
 export async function train(config: TrainConfig, log: (line: string) => void = console.log): Promise<RunResult> {
   const c = validateConfig(config);
-  const device = c.device as Device;
+  checkDevice(c.device);
   setNumThreads(c.threads > 0 ? c.threads : navigator.hardwareConcurrency);
-  manualSeed(c.seed);
-  const out = c.out ?? `runs/${c.method}-${c.dataset}`;
+  const from = c.resume === null ? null : await findCheckpoint(c.resume);
+  const out = c.out ?? (from === null ? null : runFolderOf(from)) ?? `runs/${c.method}-${c.dataset}`;
   await Deno.mkdir(out, { recursive: true });
 
-  // ---- data (held whole on the training device) and augmentation
-  const data = await loadData(c);
-  const trainImages = data.train;
-  const inChannels = trainImages.imageShape[0];
-  const derived = derive(c, trainImages.length);
-  const views = recipeFor(c, data.size);
+  // ---- the parts; the weights are drawn from the seed (a resume overwrites them)
+  manualSeed(c.seed);
+  using stack = new DisposableStack();
+  const parts = stack.adopt(await buildParts(c), (p) => p.dispose());
+  describe(c, parts, log);
+  await Deno.writeTextFile(
+    join(out, "config.json"),
+    JSON.stringify({ ...c, derived: parts.derived, methodOptions: parts.methodOpts }, null, 2) + "\n",
+  );
 
-  // ---- networks, method, target branch, optimizer
-  const methodOpts = { ...scaledMethodOpts(c), ...(c.target ? { target: c.target } : {}) };
-  const method = createMethod(c.method, methodOpts);
-  const online = encoder(c, inChannels, data.size).to(device);
-  const state = method.initState(c.projDim, { device });
-  const target = targetBranch(method.target, online, {
-    copy: method.target === "stop-grad" ? undefined : encoder(c, inChannels, data.size).to(device),
-    totalSteps: derived.totalSteps,
+  // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
+  const counters = from === null ? await start(parts, out, log) : await resume(c, parts, from, out, log);
+  using metrics = new MetricsLog(join(out, "metrics.jsonl"));
+  const tty = log === console.log && Deno.stdout.isTerminal();
+  const progress = new Progress({
+    total: parts.derived.totalSteps,
+    initial: counters.step,
+    label: c.method,
+    pairsPerStep: c.batchSize,
+    ...(log === console.log ? { tty } : { tty: false, write: (text: string) => log(text.trimEnd()) }),
   });
-  const params: [string, Tensor][] = [
-    ...online.namedParameters(),
-    ...method.parameters(state).map((t, i): [string, Tensor] => [`method.${i}`, t]),
-  ];
-  const optimizer = new SGD(params, {
-    lr: derived.effectiveLr,
-    momentum: 0.9,
-    weightDecay: c.wd,
-    excludeBiasAndNorm: true,
-  });
-  const lrAt = warmupCosine({
-    baseLr: derived.effectiveLr,
-    warmupSteps: derived.warmupSteps,
-    totalSteps: derived.totalSteps,
-    finalLr: 0,
-  });
-  const onCuda = device !== "cpu";
-  if (onCuda) cuda.setCudnnBenchmark(true);
-  const trainer = new Trainer({
-    online,
-    target,
-    method,
-    state,
-    optimizer,
-    bf16: onCuda && c.precision === "bf16",
-    channelsLast: onCuda,
-  });
-  const loader = new Loader(trainImages, { batchSize: c.batchSize, seed: c.seed, device });
+  const run: Run = { ...counters, c, parts, out, log, metrics, progress, tty, knnFinal: null, shown: {} };
 
-  log(`unigrad ${c.method} (${method.form}, target ${method.target}) on ${c.dataset}, ${c.arch}, device ${device}`);
+  await trainLoop(run);
+  progress.done();
+  return await finish(run);
+}
+
+/** Prints what runs, the numbers derived from the config, and the config. */
+function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void): void {
+  const { method, derived } = parts;
+  log(`unigrad ${c.method} (${method.form}, target ${method.target}) on ${c.dataset}, ${c.arch}, device ${c.device}`);
   log(
     `  pairs/step ${c.batchSize}, steps/epoch ${derived.stepsPerEpoch}, total steps ${derived.totalSteps}, ` +
       `effective lr ${derived.effectiveLr}, warm-up steps ${derived.warmupSteps}, threads ${getNumThreads()}, ` +
-      `libtorch ${torchVersion()}, method options ${JSON.stringify(methodOpts)}`,
+      `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.methodOpts)}`,
   );
-  await Deno.writeTextFile(`${out}/config.json`, JSON.stringify({ ...c, derived, methodOpts }, null, 2) + "\n");
+  log(`  config ${JSON.stringify(c)}`);
+  if (c.device === "cpu" && c.precision !== "fp32") log(`  note: precision ${c.precision} applies on CUDA only`);
+}
 
-  // ---- resume
-  let step = 0;
-  let knnInit: number | null = null;
-  let trainSeconds = 0;
-  const ckptDir = `${out}/checkpoints`;
-  if (c.resume) {
-    const path = (await latestCheckpoint(`${c.resume}/checkpoints`)) ?? (await latestCheckpoint(c.resume)) ?? c.resume;
-    const ckpt = await loadCheckpoint(path);
-    try {
-      online.loadStateDict(selectPrefix(ckpt.tensors, "online."));
-      if (method.target !== "stop-grad") target.module.loadStateDict(selectPrefix(ckpt.tensors, "target."));
-      optimizer.loadStateDict(selectPrefix(ckpt.tensors, "optim."));
-      const s = ckpt.state as Record<string, never>;
-      method.loadState(state, { tensors: selectPrefix(ckpt.tensors, "method."), numbers: s.method });
-      loader.setState(s.loader);
-      restoreRngState(s.rng);
-      step = s.step;
-      knnInit = s.knnInit;
-      trainSeconds = s.trainSeconds;
-    } finally {
-      for (const t of ckpt.tensors.values()) t.dispose();
-    }
-    log(`  resumed from ${path} at step ${step}`);
-  } else {
-    await Deno.writeTextFile(`${out}/metrics.jsonl`, "");
-    knnInit = evaluateKnn(online, data, device);
-    log(`  kNN at initialisation: ${(knnInit * 100).toFixed(2)} %`);
+/** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
+async function start(parts: RunParts, out: string, log: (line: string) => void): Promise<RunCounters> {
+  const knnInit = evaluateKnn(parts);
+  log(`  kNN at initialisation: ${percent(knnInit)}`);
+  await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
+  return { step: 0, knnInit, trainSeconds: 0 };
+}
+
+/** A resumed run: the parts restored, and the interrupted run's metrics log up to the checkpoint. */
+async function resume(
+  c: TrainConfig,
+  parts: RunParts,
+  from: string,
+  out: string,
+  log: (line: string) => void,
+): Promise<RunCounters> {
+  const { counters, config } = await restoreRun(parts, from);
+  const changes = configChanges(config, c);
+  if (changes.length > 0) {
+    log(`  warning: the config differs from the checkpoint's in ${changes.join(", ")}: not the interrupted run`);
   }
-  using metrics = new MetricsLog(`${out}/metrics.jsonl`);
-  if (!c.resume) metrics.write({ step: 0, epoch: 0, knn: knnInit! });
+  const folder = runFolderOf(from);
+  await resumeMetrics(
+    folder === null ? null : join(folder, "metrics.jsonl"),
+    join(out, "metrics.jsonl"),
+    counters.step,
+  );
+  log(`  resumed from ${from} at step ${counters.step}`);
+  return counters;
+}
 
-  const save = async () => {
-    const saved = method.stateDict(state);
-    const tensors = new Map([
-      ...addPrefix(online.stateDict(), "online."),
-      ...(method.target === "stop-grad" ? [] : addPrefix(target.module.stateDict(), "target.")),
-      ...addPrefix(optimizer.stateDict(), "optim."),
-      ...addPrefix(saved.tensors, "method."),
-    ]);
-    await saveCheckpoint(ckptDir, {
-      tensors,
-      state: {
-        step,
-        epoch: step / derived.stepsPerEpoch,
-        loader: loader.state,
-        rng: rngStateToBase64(),
-        method: saved.numbers,
-        knnInit,
-        trainSeconds,
-        config: { ...c },
-      },
-    }, { step });
-  };
+/** Steps and seconds over a stretch of the loop (a log interval, an epoch). */
+class Meter {
+  steps = 0;
+  seconds = 0;
+  /** Counts one step of `seconds`. */
+  add(seconds: number): void {
+    this.steps += 1;
+    this.seconds += seconds;
+  }
+  /** Pairs per second over the stretch. */
+  rate(pairsPerStep: number): number {
+    return this.seconds > 0 ? (this.steps * pairsPerStep) / this.seconds : 0;
+  }
+}
 
-  // ---- the loop
-  const progress = new Progress({
-    total: derived.totalSteps,
-    initial: step,
-    label: c.method,
-    pairsPerStep: c.batchSize,
+/**
+ * The loop: one `Trainer.step` per batch until the last step; a metrics line every `logEvery` steps;
+ * kNN (every `evalEvery` epochs and at the end), a metrics line and a checkpoint at each epoch end; a
+ * checkpoint every `checkpointEvery` steps in between. Evaluation and checkpoints are not training time.
+ */
+async function trainLoop(run: Run): Promise<void> {
+  const { stepsPerEpoch, totalSteps } = run.parts.derived;
+  let [sinceLog, sinceEpoch] = [new Meter(), new Meter()];
+  let mark = performance.now(); // training time runs from here: the batch, its views and the step
+  while (run.step < totalSteps) {
+    for await (const batch of run.parts.loader) { // the rest of the loader's current epoch
+      const logNow = (run.step + 1) % run.c.logEvery === 0;
+      const result = trainStep(run, batch, logNow);
+      run.step++;
+      const seconds = (performance.now() - mark) / 1000;
+      run.trainSeconds += seconds;
+      sinceLog.add(seconds);
+      sinceEpoch.add(seconds);
+      try {
+        if (logNow) logStep(run, result, sinceLog.rate(run.c.batchSize)); // reads values back: a device sync
+      } finally {
+        result.dispose();
+      }
+      if (logNow) sinceLog = new Meter();
+      run.progress.update(run.step, run.shown);
+      if (run.step % stepsPerEpoch === 0) {
+        await endEpoch(run, sinceEpoch.rate(run.c.batchSize));
+        sinceEpoch = new Meter();
+      } else if (run.step % run.c.checkpointEvery === 0) await save(run);
+      mark = performance.now(); // evaluation and checkpoints are not training time
+    }
+  }
+}
+
+/** One optimisation step on `batch` (freed here), its augmentation seeded from (seed, step). */
+function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
+  const { parts, c, step } = run;
+  manualSeed(stepSeed(c.seed, step)); // CPU and CUDA generators: the same views after a resume
+  try {
+    return scope(() => parts.trainer.step(parts.views.apply(batch.images), step, parts.lrAt(step), withLoss));
+  } catch (e) {
+    // The methods check their features at every step: NaN/Inf, or rows that overflowed to zero.
+    const message = (e as Error).message;
+    if (/NaN|Inf|l2-normalised|converge/.test(message)) throw diverged(run, step + 1, message);
+    throw new Error(`Training failed at step ${step + 1}: ${message}`, { cause: e });
+  } finally {
+    batch.dispose();
+  }
+}
+
+function diverged(run: Run, step: number, what: string): RangeError {
+  const epoch = (step / run.parts.derived.stepsPerEpoch).toFixed(2);
+  return new RangeError(`Training diverged at step ${step} (epoch ${epoch}, lr ${run.parts.lrAt(step - 1)}): ${what}`);
+}
+
+/** A metrics line: the loss (when the method has one) and the gradient decomposition. */
+function logStep(run: Run, result: StepResult, pairsPerSecond: number): void {
+  const s = readStats(result.stats);
+  const loss = result.loss?.item();
+  if (![s.positive, s.negative, s.similarity, loss ?? 0].every(Number.isFinite)) {
+    throw diverged(run, run.step, `loss ${loss}, positive ${s.positive}, negative ${s.negative}`);
+  }
+  run.metrics.write({
+    step: run.step,
+    epoch: run.step / run.parts.derived.stepsPerEpoch,
+    ...(loss === undefined ? {} : { loss }),
+    lr: result.lr,
+    positive: s.positive,
+    negative: s.negative,
+    balance: s.negative / s.positive,
+    lambda: s.lambda,
+    similarity: s.similarity,
+    momentum: result.momentum,
+    pairsPerSecond,
   });
-  let knnFinal = knnInit ?? 0;
-  while (step < derived.totalSteps) {
-    const epochStart = performance.now();
-    let t0 = epochStart;
-    for await (const batch of loader) {
-      if (step >= derived.totalSteps) {
-        batch.dispose();
-        break;
-      }
-      const lr = lrAt(step);
-      const logNow = (step + 1) % c.logEvery === 0;
-      // Augmentation runs on the batch's device; the views are freed after the step.
-      const result = scope(() => trainer.step(views.apply(batch.images), step, lr, logNow));
-      batch.dispose();
-      step++;
-      if (logNow) {
-        // Reading values forces a device sync: only every logEvery steps.
-        const s = readStats(result.stats);
-        const loss = result.loss?.item() ?? -s.similarity;
-        if (!Number.isFinite(loss) || !Number.isFinite(s.negative)) {
-          result.dispose();
-          throw new RangeError(
-            `Training diverged at step ${step} (epoch ${(step / derived.stepsPerEpoch).toFixed(2)}): loss ${loss}`,
-          );
-        }
-        const seconds = (performance.now() - t0) / 1000;
-        t0 = performance.now();
-        metrics.write({
-          step,
-          epoch: step / derived.stepsPerEpoch,
-          loss,
-          lr,
-          positive: s.positive,
-          negative: s.negative,
-          balance: s.negative / s.positive,
-          lambda: s.lambda,
-          similarity: s.similarity,
-          momentum: result.momentum,
-          pairsPerSecond: (c.logEvery * c.batchSize) / seconds,
-        });
-        progress.update(step, { loss, lr });
-      }
-      result.dispose();
-      if (step % c.checkpointEvery === 0) await save();
-    }
-    const epoch = Math.round(step / derived.stepsPerEpoch);
-    const last = step >= derived.totalSteps;
-    trainSeconds += (performance.now() - epochStart) / 1000;
-    if (last || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
-      knnFinal = evaluateKnn(online, data, device);
-      metrics.write({ step, epoch, knn: knnFinal });
-      log(`\n  epoch ${epoch}: kNN ${(knnFinal * 100).toFixed(2)} %`);
-    }
-    await save();
-  }
-  progress.done();
+  run.shown = { loss, lr: result.lr };
+}
 
-  // ---- final evaluation, plot, report
-  let probe: number | null = null;
-  if (c.probeEpochs > 0) {
-    probe = scope(() => {
-      online.eval();
-      const f = (x: Tensor) => online.features(x);
-      const train = extractFeatures(f, data.train.images, { batchSize: 512, device });
-      const test = extractFeatures(f, data.test.images, { batchSize: 512, device });
-      online.train();
-      return linearProbe(
-        { features: train, labels: data.train.labels! },
-        { features: test, labels: data.test.labels! },
-        { epochs: c.probeEpochs },
-      ).testAccuracy;
-    });
-    log(`  linear probe: ${(probe * 100).toFixed(2)} %`);
+/** Epoch end: kNN when due, the epoch's metrics line, a checkpoint. */
+async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
+  const { c, parts } = run;
+  const epoch = run.step / parts.derived.stepsPerEpoch;
+  const record: TrainingRecord = { step: run.step, epoch, trainSeconds: run.trainSeconds, pairsPerSecond };
+  if (run.step >= parts.derived.totalSteps || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
+    if (c.device !== "cpu") cuda.synchronize(); // the steps' time is training time
+    record.knn = run.knnFinal = evaluateKnn(parts);
+    say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)}`);
   }
-  const records: TrainingRecord[] = readMetricsLog(`${out}/metrics.jsonl`);
-  const rates = records.map((r) => r.pairsPerSecond).filter((x): x is number => typeof x === "number");
-  const pairsPerSecond = rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : 0;
+  run.metrics.write(record);
+  await save(run);
+}
+
+async function save(run: Run): Promise<void> {
+  await saveRun(run.parts, run.out, { step: run.step, knnInit: run.knnInit, trainSeconds: run.trainSeconds }, run.c);
+}
+
+/** A message between progress redraws. */
+function say(run: Run, line: string): void {
+  run.log(`${run.tty ? "\n" : ""}  ${line}`);
+}
+
+function percent(x: number): string {
+  return `${(x * 100).toFixed(2)} %`;
+}
+
+/** The final kNN (when this process has not measured it), the linear probe, the plot and the report. */
+async function finish(run: Run): Promise<RunResult> {
+  const { c, parts, out } = run;
+  const knnFinal = run.knnFinal ?? evaluateKnn(parts);
+  const probe = c.probeEpochs > 0 ? evaluateProbe(parts, c.probeEpochs) : null;
+  if (probe !== null) {
+    run.metrics.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
+    run.log(`  linear probe: ${percent(probe)}`);
+  }
+  const pairsPerSecond = run.trainSeconds > 0 ? (run.step * c.batchSize) / run.trainSeconds : 0;
+  const records = readMetricsLog(join(out, "metrics.jsonl"));
   await Deno.writeTextFile(
-    `${out}/plot.svg`,
+    join(out, "plot.svg"),
     plotPanels(trainingPanels(records), { title: `${c.method} on ${c.dataset}` }),
   );
-  await writeReport(`${out}/report.md`, {
+  await writeReport(join(out, "report.md"), {
     title: `unigrad: ${c.method} on ${c.dataset}`,
     rows: [{
-      method: `${c.method} (${method.form})`,
+      method: `${c.method} (${parts.method.form}, ${parts.method.target})`,
       epochs: c.epochs,
-      knnInit: knnInit ?? undefined,
+      knnInit: run.knnInit ?? undefined,
       knnFinal,
       linearProbe: probe ?? undefined,
       pairsPerSecond,
-      wallSeconds: trainSeconds,
+      wallSeconds: run.trainSeconds,
     }],
-    config: { ...c, methodOpts },
+    config: { ...c, methodOpts: parts.methodOpts },
     plot: "plot.svg",
-    notes: [`device ${device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads`],
+    notes: [`device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps`],
   });
-  log(`  report: ${out}/report.md`);
-
-  trainer.parts.target.dispose();
-  optimizer.dispose();
-  online.dispose();
-  loader.close();
-  for (const d of [data.train, data.test]) d.dispose();
-  disposeState(state);
-  return { out, knnInit, knnFinal, linearProbe: probe, pairsPerSecond, trainSeconds, steps: step };
+  run.log(`  report: ${join(out, "report.md")}`);
+  const { knnInit, trainSeconds, step: steps } = run;
+  return { out, knnInit, knnFinal, linearProbe: probe, pairsPerSecond, trainSeconds, steps };
 }

@@ -39,7 +39,7 @@ export interface StepResult {
   stats: GradientStats;
   /** The method's loss before the step (0-d), when asked for and the method has one; else null. */
   loss: Tensor | null;
-  /** The learning rate and EMA momentum this step used. */
+  /** The learning rate this step used. */
   lr: number;
   /** EMA momentum used after this step (0 for a stop-gradient target). */
   momentum: number;
@@ -56,7 +56,11 @@ export interface StepResult {
 export class Trainer {
   readonly #p: TrainerParts;
 
-  /** @param parts The online encoder, target branch, method, method state and optimizer. */
+  /**
+   * A trainer over parts the caller keeps owning (and disposes).
+   *
+   * @param parts The online encoder, target branch, method, method state and optimizer.
+   */
   constructor(parts: TrainerParts) {
     this.#p = parts;
   }
@@ -82,11 +86,12 @@ export class Trainer {
     const { target, method, state, optimizer } = this.#p;
     const { stats, loss } = scope(() => {
       const [x1, x2] = views.map((x) => this.#p.channelsLast ? x.contiguous("channels_last") : x);
+      // Cleared first: a learnable predictor receives its gradient inside method.gradient().
+      optimizer.zeroGrad();
       const features = this.#forward(x1, x2);
       // The loss reads the state before the gradient advances it (F, queue).
       const loss = withLoss && method.loss ? noGrad(() => method.loss!(features, state)) : null;
       const { g1, g2, stats } = method.gradient(features, state); // g: [N, D] each
-      optimizer.zeroGrad();
       backward(gradientInputs(method, features), [g1, g2]); // flows through normalize into the encoder
       return { stats, loss };
     });

@@ -1,0 +1,226 @@
+/**
+ * The parts of a training run (internal to run.ts): the data, moved once to the training device; the
+ * online encoder, the method and its state, the target branch, the optimizer and its schedule, the
+ * trainer, the loader and the augmentation, all built from one config and freed together; and the two
+ * evaluations of the online backbone (kNN, linear probe).
+ *
+ * @module
+ */
+import { cuda, type Device, scope, type Tensor } from "../torch/mod.ts";
+import { resnet18, resnet20, resnet34, resnet50 } from "../nn/resnet.ts";
+import { unigradProjector } from "../nn/heads.ts";
+import { SGD } from "../optim/sgd.ts";
+import { warmupCosine } from "../optim/schedule.ts";
+import { cifar10, cifar100, fashionMnist, Loader, mnist, recipe, stl10, type TensorDataset } from "../data/mod.ts";
+import { IMAGENET_STATS, type Recipe, toFloatImages } from "../data/recipe.ts";
+import { normalizeImages } from "../data/color.ts";
+import { extractFeatures, knnAccuracy } from "../eval/knn.ts";
+import { linearProbe } from "../eval/linear_probe.ts";
+import { type Backbone, Encoder } from "./encoder.ts";
+import { derive, type DerivedNumbers, methodOptions, type TrainConfig } from "./config.ts";
+import { createMethod } from "./mod.ts";
+import type { Method } from "./method.ts";
+import { disposeState, type MethodState } from "./state.ts";
+import { type TargetBranch, targetBranch } from "./target.ts";
+import { Trainer } from "./trainer.ts";
+
+/** The labelled train and test sets, on the training device. */
+export interface RunData {
+  /** Training images (uint8 [N, C, H, W]) and labels. */
+  train: TensorDataset;
+  /** Test images and labels. */
+  test: TensorDataset;
+}
+
+/** Everything a run steps, evaluates and saves. */
+export interface RunParts {
+  data: RunData;
+  derived: DerivedNumbers;
+  /** The options the method was built with (λ scaled, target). */
+  methodOpts: Record<string, string | number | boolean>;
+  method: Method;
+  online: Encoder;
+  state: MethodState;
+  target: TargetBranch;
+  optimizer: SGD;
+  trainer: Trainer;
+  loader: Loader;
+  views: Recipe;
+  /** The learning rate of step k: linear warm-up, then cosine to 0. */
+  lrAt: (step: number) => number;
+  /** Frees every part (in reverse order of construction). */
+  dispose(): void;
+}
+
+/**
+ * Throws unless `device` can be used: "cpu", or a CUDA device that exists.
+ *
+ * @throws {RangeError} Naming the device and why.
+ */
+export function checkDevice(device: string): void {
+  if (device === "cpu") return;
+  if (!cuda.isAvailable()) {
+    throw new RangeError(
+      `Cannot train on device "${device}": CUDA is not available (a CPU-only libtorch, or no visible GPU); use --device cpu`,
+    );
+  }
+  const index = Number(device.split(":")[1] ?? 0);
+  if (index >= cuda.deviceCount()) {
+    throw new RangeError(`Cannot train on device "${device}": only ${cuda.deviceCount()} CUDA device(s) are visible`);
+  }
+}
+
+function loadSplit(c: TrainConfig, split: "train" | "test"): Promise<TensorDataset> {
+  const limit = (split === "train" ? c.limitTrain : c.limitTest) || undefined;
+  const dir = c.dataDir ?? undefined;
+  const o = { split, limit };
+  switch (c.dataset) {
+    case "fashion-mnist":
+      return fashionMnist({ ...o, dir });
+    case "mnist":
+      return mnist({ ...o, dir: dir ?? "/usr/share/datasets/mnist" });
+    case "cifar10":
+      return cifar10({ ...o, dir: dir ?? "data/cifar-10-batches-bin" });
+    case "cifar100":
+      return cifar100({ ...o, dir: dir ?? "data/cifar-100-binary" });
+    case "stl10":
+      return stl10({ ...o, dir: dir ?? "data/stl10_binary" });
+  }
+}
+
+/** Reads both splits and moves them to `device` once (on the CPU the tensors are only shared). */
+async function loadData(c: TrainConfig, device: Device): Promise<RunData> {
+  const settled = await Promise.allSettled([loadSplit(c, "train"), loadSplit(c, "test")]);
+  const loaded = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    loaded.forEach((d) => d.dispose());
+    throw failed.reason;
+  }
+  const [train, test] = loaded.map((d) => {
+    const moved = d.to(device);
+    d.dispose();
+    return moved;
+  });
+  return { train, test };
+}
+
+function backbone(c: TrainConfig, inChannels: number, size: number): Backbone {
+  const stem = size <= 64 ? "small" as const : "imagenet" as const;
+  const options = { numClasses: 0, inChannels, stem, ...(c.width > 0 ? { baseWidth: c.width } : {}) };
+  return { resnet20, resnet18, resnet34, resnet50 }[c.arch](options);
+}
+
+function encoder(c: TrainConfig, data: RunData, device: Device): Encoder {
+  const [inChannels, size] = data.train.imageShape;
+  const net = backbone(c, inChannels, size);
+  const projector = unigradProjector({
+    inDim: net.featureDim,
+    hiddenDim: c.projHidden,
+    outDim: c.projDim,
+    depth: c.projDepth,
+  });
+  return new Encoder(net, projector).to(device);
+}
+
+function viewsFor(c: TrainConfig, size: number): Recipe {
+  const gray = c.dataset === "fashion-mnist" || c.dataset === "mnist";
+  return gray ? recipe("fashion_mnist", { size }) : recipe("mocov2", { size });
+}
+
+/**
+ * Builds every part of a run from a validated config, seeding nothing (the caller seeds first): the
+ * weights come from the global generator, in a fixed order (online, then the target copy, then the
+ * method state).
+ */
+export async function buildParts(c: TrainConfig): Promise<RunParts> {
+  const device = c.device as Device;
+  using stack = new DisposableStack();
+  const data = await loadData(c, device);
+  stack.defer(() => [data.train, data.test].forEach((d) => d.dispose()));
+  const derived = derive(c, data.train.length);
+  const methodOpts = methodOptions(c);
+  const method = createMethod(c.method, methodOpts);
+  const online = encoder(c, data, device);
+  stack.defer(() => online.dispose());
+  const copy = method.target === "stop-grad" ? undefined : encoder(c, data, device);
+  const target = targetBranch(method.target, online, { copy, totalSteps: derived.totalSteps });
+  stack.defer(() => target.dispose());
+  const state = method.initState(c.projDim, { device });
+  stack.defer(() => disposeState(state));
+  const optimizer = new SGD([
+    ...online.namedParameters(),
+    ...method.parameters(state).map((t, i): [string, Tensor] => [`method.${i}`, t]),
+  ], { lr: derived.effectiveLr, momentum: 0.9, weightDecay: c.wd, excludeBiasAndNorm: true });
+  stack.defer(() => optimizer.dispose());
+  const onCuda = device !== "cpu";
+  if (onCuda) cuda.setCudnnBenchmark(true);
+  // bf16 autocast and channels_last pay off on CUDA only; on the CPU the run stays fp32, contiguous.
+  const trainer = new Trainer({
+    online,
+    target,
+    method,
+    state,
+    optimizer,
+    bf16: onCuda && c.precision === "bf16",
+    channelsLast: onCuda,
+  });
+  const loader = new Loader(data.train, { batchSize: c.batchSize, seed: c.seed, device });
+  stack.defer(() => loader.close());
+  const lrAt = warmupCosine({
+    baseLr: derived.effectiveLr,
+    warmupSteps: derived.warmupSteps,
+    totalSteps: derived.totalSteps,
+    finalLr: 0,
+  });
+  const views = viewsFor(c, data.train.imageShape[1]);
+  const owned = stack.move();
+  const parts = { data, derived, methodOpts, method, online, state, target, optimizer, trainer, loader, views, lrAt };
+  return { ...parts, dispose: () => owned.dispose() };
+}
+
+/** The evaluation input: pixels in [0, 1], normalised as the training views are (not augmented). */
+function evalTransform(views: Recipe): (batch: Tensor) => Tensor {
+  const norm = views.views[0].normalize === undefined ? IMAGENET_STATS : views.views[0].normalize;
+  return (batch) => {
+    const x = toFloatImages(batch); // [B, C, H, W]
+    return norm === null ? x : normalizeImages(x, norm.mean, norm.std);
+  };
+}
+
+/** Backbone features of the training and test sets (eval mode, no grad), in `fn`'s scope. */
+function withFeatures<T>(parts: RunParts, fn: (train: Tensor, test: Tensor) => T): T {
+  const { online, data } = parts;
+  const o = { batchSize: 512, transform: evalTransform(parts.views) };
+  online.eval();
+  try {
+    return scope(() => {
+      const forward = (x: Tensor) => online.features(x);
+      const train = extractFeatures(forward, data.train.images, o); // [N, C]
+      const test = extractFeatures(forward, data.test.images, o); // [M, C]
+      return fn(train, test);
+    });
+  } finally {
+    online.train();
+  }
+}
+
+/** kNN top-1 of the online backbone's features (test set against training set). */
+export function evaluateKnn(parts: RunParts): number {
+  const { train: tr, test: te } = parts.data;
+  return withFeatures(
+    parts,
+    (train, test) => knnAccuracy({ features: train, labels: tr.labels! }, { features: test, labels: te.labels! }),
+  );
+}
+
+/** Test accuracy of a linear probe trained for `epochs` on the frozen backbone features. */
+export function evaluateProbe(parts: RunParts, epochs: number): number {
+  const { train: tr, test: te } = parts.data;
+  return withFeatures(
+    parts,
+    (train, test) =>
+      linearProbe({ features: train, labels: tr.labels! }, { features: test, labels: te.labels! }, { epochs })
+        .testAccuracy,
+  );
+}

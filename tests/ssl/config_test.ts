@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  DEFAULT_CONFIG,
+  derive,
+  methodOptions,
+  readConfigFile,
+  scaledMethodOpts,
+  type TrainConfig,
+  validateConfig,
+} from "../../src/ssl/config.ts";
+
+const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({ ...DEFAULT_CONFIG, methodOpts: {}, ...over });
+const source = (path: string) => Deno.readTextFileSync(new URL(path, import.meta.url));
+
+Deno.test("DEFAULT_CONFIG: every field carries one @default in TrainConfig's JSDoc, equal to its value", () => {
+  const text = source("../../src/ssl/config.ts");
+  const body = text.slice(text.indexOf("export interface TrainConfig {"), text.indexOf("export const DEFAULT_CONFIG"));
+  const docs = new Map<string, string>();
+  for (const m of body.matchAll(/\/\*\*((?:[^*]|\*(?!\/))*)\*\/\s*(\w+):/g)) docs.set(m[2], m[1]);
+  assert.deepEqual([...docs.keys()].sort(), Object.keys(DEFAULT_CONFIG).sort());
+  for (const [key, doc] of docs) {
+    const defaults = [...doc.matchAll(/@default (.+?)\s*$/gm)].map((m) => m[1]);
+    assert.equal(defaults.length, 1, `${key} has ${defaults.length} @default tags`);
+    let documented: unknown = defaults[0];
+    try {
+      documented = JSON.parse(defaults[0]);
+    } catch { /* prose, e.g. "the Debian package's folder": the value must then be null */ }
+    const value = DEFAULT_CONFIG[key as keyof TrainConfig];
+    if (typeof documented === "string" && value === null) continue;
+    assert.deepEqual(
+      documented,
+      value,
+      `${key}: @default ${defaults[0]} but DEFAULT_CONFIG has ${JSON.stringify(value)}`,
+    );
+  }
+});
+
+Deno.test("every config field is read by the run (run.ts and its helpers, or derive/methodOptions)", () => {
+  const code = [
+    source("../../src/ssl/run.ts"),
+    source("../../src/ssl/_run_parts.ts"),
+    source("../../src/ssl/_run_state.ts"),
+    derive.toString(),
+    scaledMethodOpts.toString(),
+    methodOptions.toString(),
+  ].join("\n");
+  for (const key of Object.keys(DEFAULT_CONFIG)) {
+    assert.match(code, new RegExp(`\\b(c|config)\\.${key}\\b`), `no code path reads config.${key}`);
+  }
+});
+
+Deno.test("validateConfig() accepts the defaults and rejects bad fields, listing the valid values", () => {
+  assert.deepEqual(validateConfig(config()), config());
+  const cases: [Partial<TrainConfig> & Record<string, unknown>, RegExp][] = [
+    [{ epochs: 0 }, /Invalid epochs 0: expected an integer ≥ 1$/],
+    [{ lr: -1 }, /Invalid lr -1: expected a number ≥ 0$/],
+    [{ batchSize: 1 }, /Invalid batchSize 1: expected an integer ≥ 2$/],
+    [{ threads: 1.5 }, /Invalid threads 1.5: expected an integer ≥ 0$/],
+    [
+      { method: "simclrr" },
+      /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow_twins, vicreg$/,
+    ],
+    [{ arch: "resnet9" as never }, /Invalid arch "resnet9": expected one of resnet20, resnet18, resnet34, resnet50$/],
+    [{ dataset: "imagenet" as never }, /Invalid dataset "imagenet": expected one of fashion-mnist, mnist, cifar10/],
+    [{ target: "ema" as never }, /Invalid target "ema": expected one of stop-grad, momentum, momentum-positive$/],
+    [{ precision: "fp16" as never }, /Invalid precision "fp16": expected one of fp32, bf16$/],
+    [{ device: "gpu" }, /Invalid device "gpu": expected cpu, cuda or cuda:<index>$/],
+    [{ epochs: "2" as never }, /Invalid epochs "2": expected a number$/],
+    [{ out: 3 as never }, /Invalid out 3: expected a string or null$/],
+    [{ methodOpts: [] as never }, /Invalid methodOpts \[\]: expected an object$/],
+    [{ methodOpts: { lambda: [1] } as never }, /Invalid method option lambda \[1\]: expected a string, number/],
+    [{ epoch: 3 }, /Unknown config field\(s\) epoch: expected method, methodOpts, arch/],
+    [{ methodOpts: { lamda: 1 } }, /Unknown unigrad option "lamda": expected one of lambda, rho, target/],
+    [{ method: "vicreg", methodOpts: { form: "l3" } }, /Invalid vicreg form "l3": expected one of original, l2$/],
+    [{ method: "vicreg", target: "momentum-positive" }, /Cannot use target "momentum-positive" with vicreg form/],
+  ];
+  for (const [over, message] of cases) {
+    assert.throws(() => validateConfig(config(over)), message, JSON.stringify(over));
+  }
+  const { seed: _seed, ...partial } = config();
+  assert.throws(() => validateConfig(partial as TrainConfig), /Config field\(s\) seed missing$/);
+});
+
+Deno.test("derive() gives steps per epoch (full batches), total steps, the linearly scaled lr and warm-up steps", () => {
+  assert.deepEqual(derive(config({ batchSize: 256, epochs: 2, lr: 0.1, warmupEpochs: 0.2 }), 60000), {
+    stepsPerEpoch: 234,
+    totalSteps: 468,
+    effectiveLr: 0.1,
+    warmupSteps: 47,
+  });
+  assert.equal(derive(config({ batchSize: 512, lr: 0.1 }), 60000).effectiveLr, 0.2);
+  assert.throws(() => derive(config({ batchSize: 256 }), 100), /100 training images give no full batch of 256/);
+});
+
+Deno.test("scaledMethodOpts() scales λ = 100·d/2048 for the unified forms only, unless λ is given", () => {
+  assert.deepEqual(scaledMethodOpts(config({ projDim: 128 })), { lambda: 6.25 });
+  assert.deepEqual(scaledMethodOpts(config({ projDim: 2048 })), { lambda: 100 });
+  assert.deepEqual(scaledMethodOpts(config({ methodOpts: { lambda: 3 } })), { lambda: 3 });
+  assert.deepEqual(scaledMethodOpts(config({ method: "byol", methodOpts: { form: "unified" } })), {
+    form: "unified",
+    lambda: 6.25,
+  });
+  assert.deepEqual(scaledMethodOpts(config({ method: "simsiam", methodOpts: { form: "directpred" } })), {
+    form: "directpred",
+  });
+  assert.deepEqual(scaledMethodOpts(config({ method: "barlow_twins", methodOpts: { form: "l2" } })), { form: "l2" });
+  assert.deepEqual(methodOptions(config({ method: "moco", target: "stop-grad" })), { target: "stop-grad" });
+});
+
+Deno.test("readConfigFile() reads a JSON object (a run's config.json too) and names the file on errors", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const good = join(dir, "good.json");
+    await Deno.writeTextFile(good, JSON.stringify({ epochs: 3, derived: { totalSteps: 1 }, methodOptions: {} }));
+    assert.deepEqual(readConfigFile(good), { epochs: 3 });
+    const bad = join(dir, "bad.json");
+    await Deno.writeTextFile(bad, "{ epochs: 3 ");
+    assert.throws(() => readConfigFile(bad), new RegExp(`Cannot read config file "${bad}": not valid JSON`));
+    await Deno.writeTextFile(bad, "[1, 2]");
+    assert.throws(() => readConfigFile(bad), /expected a JSON object, got \[1,2\]/);
+    assert.throws(() => readConfigFile(join(dir, "missing.json")), /Cannot read config file ".*missing\.json": /);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,296 @@
+import assert from "node:assert/strict";
+import {
+  autograd,
+  type Device,
+  fashionMnist,
+  featureStd,
+  liveTensors,
+  Loader,
+  manualSeed,
+  noGrad,
+  normalize,
+  randn,
+  recipe,
+  ResNet,
+  scope,
+  setNumThreads,
+  SGD,
+  type Tensor,
+  unigradProjector,
+} from "../../mod.ts";
+import { createMethod } from "../../src/ssl/mod.ts";
+import type { Features, Method } from "../../src/ssl/method.ts";
+import { disposeState, type MethodState } from "../../src/ssl/state.ts";
+import { type TargetBranch, targetBranch } from "../../src/ssl/target.ts";
+import { Encoder } from "../../src/ssl/encoder.ts";
+import { Trainer } from "../../src/ssl/trainer.ts";
+
+// One intra-op thread: deterministic, and fast on a shared 2-core machine.
+setNumThreads(1);
+
+/** Projector output width d of the tiny networks, and λ scaled to it as runs scale it (100·d/2048). */
+const D = 64;
+const LAMBDA = (100 * D) / 2048;
+const STEPS = 24;
+const BATCH = 32;
+const LR = 0.05;
+
+const data = await fashionMnist({ limit: 256 });
+const views = recipe("fashion_mnist");
+manualSeed(1);
+/** Two fixed views of the first 64 images [64, 1, 28, 28], on which every run is measured. */
+const fixed = scope(() => views.apply(data.images.narrow(0, 0, 64)));
+
+/** A two-stage ResNet (8 and 16 channels, one block each) and a 32→64 projector. */
+function tinyEncoder(): Encoder {
+  const net = new ResNet({
+    block: "basic",
+    layers: [1, 1],
+    widths: [8, 16],
+    stem: "small",
+    inChannels: 1,
+    numClasses: 0,
+  });
+  return new Encoder(net, unigradProjector({ inDim: net.featureDim, hiddenDim: 32, outDim: D, depth: 2 }));
+}
+
+interface Parts {
+  method: Method;
+  online: Encoder;
+  target: TargetBranch;
+  state: MethodState;
+  trainer: Trainer;
+  optimizer: SGD;
+  dispose(): void;
+}
+
+/** Everything a Trainer needs, assembled as train() does (scripts/bench/train_step.ts shows the same). */
+function assemble(method: Method, totalSteps = STEPS): Parts {
+  const online = tinyEncoder();
+  const copy = method.target === "stop-grad" ? undefined : tinyEncoder();
+  const target = targetBranch(method.target, online, { copy, totalSteps });
+  const state = method.initState(D);
+  const params = [
+    ...online.namedParameters(),
+    ...method.parameters(state).map((t, i): [string, Tensor] => [`method.${i}`, t]),
+  ];
+  const optimizer = new SGD(params, { lr: LR, momentum: 0.9, weightDecay: 5e-4, excludeBiasAndNorm: true });
+  const trainer = new Trainer({ online, target, method, state, optimizer });
+  return {
+    method,
+    online,
+    target,
+    state,
+    trainer,
+    optimizer,
+    dispose() {
+      optimizer.dispose();
+      target.dispose();
+      online.dispose();
+      disposeState(state);
+    },
+  };
+}
+
+/** The features of a pair of views, computed as the trainer computes them, without graph. */
+function featuresOf(p: Parts, x1: Tensor, x2: Tensor): Features {
+  const z1 = noGrad(() => p.online.forward(x1)), z2 = noGrad(() => p.online.forward(x2)); // [N, D]
+  const [zt1, zt2] = p.target.kind === "stop-grad" ? [z1, z2] : [p.target.forward(x1), p.target.forward(x2)];
+  return { u1: normalize(z1), u2: normalize(z2), v1: normalize(zt1), v2: normalize(zt2), z1, z2, zt1, zt2 };
+}
+
+interface Snapshot {
+  /** The method's loss on the fixed views (null for a gradient-only form). */
+  loss: number | null;
+  /** Mean positive-pair cosine similarity u1·v2, u2·v1 on the fixed views. */
+  similarity: number;
+  /** Mean per-dimension std of the normalised online features (about 1/√D when healthy, 0 when collapsed). */
+  std: number;
+}
+
+/**
+ * The method's loss, alignment and feature spread on fixed views. The loss takes a fresh state (F from
+ * these views; an empty queue) so that it measures the networks, not the state's history; a learnable
+ * predictor is part of the model, so the BYOL/SimSiam original form uses the trained one.
+ */
+function measure(p: Parts): Snapshot {
+  return scope(() => {
+    const f = featuresOf(p, fixed[0], fixed[1]);
+    const fresh = p.state.predictor === null;
+    const state = fresh ? p.method.initState(D) : p.state;
+    const loss = p.method.loss ? noGrad(() => p.method.loss!(f, state)).item() : null;
+    if (fresh) disposeState(state);
+    const similarity = f.u1.mul(f.v2).sum(1).mean().add(f.u2.mul(f.v1).sum(1).mean()).mul(0.5).item();
+    return { loss, similarity, std: featureStd(f.u1).mean };
+  });
+}
+
+/** STEPS training steps on the first 256 Fashion-MNIST images; the snapshots before and after. */
+async function shortRun(name: string, options: Record<string, unknown>): Promise<[Snapshot, Snapshot]> {
+  manualSeed(0);
+  const p = assemble(createMethod(name, options));
+  try {
+    const before = measure(p);
+    using loader = new Loader(data, { batchSize: BATCH, seed: 0, device: "cpu" as Device });
+    for (let step = 0; step < STEPS;) {
+      for await (using batch of loader) {
+        if (step === STEPS) break;
+        scope(() => p.trainer.step(views.apply(batch.images), step, LR)).dispose();
+        step++;
+      }
+    }
+    return [before, measure(p)];
+  } finally {
+    p.dispose();
+  }
+}
+
+/**
+ * [method, options, what must improve]: every method's default form and the simplified forms. The loss is
+ * measured on fixed views; the gradient-only forms (DirectPred) have none, so their alignment must rise.
+ */
+const RUNS: [string, Record<string, unknown>, "loss" | "alignment"][] = [
+  ["unigrad", { lambda: LAMBDA }, "loss"],
+  ["moco", {}, "loss"],
+  ["simclr", {}, "loss"],
+  ["byol", { hiddenDim: 32 }, "loss"],
+  ["simsiam", { hiddenDim: 32 }, "loss"],
+  ["barlow_twins", {}, "loss"],
+  ["vicreg", {}, "loss"],
+  ["byol", { form: "unified", lambda: LAMBDA }, "loss"],
+  ["byol", { form: "directpred" }, "alignment"],
+  ["simsiam", { form: "unified", lambda: LAMBDA }, "loss"],
+  ["simsiam", { form: "directpred" }, "alignment"],
+  ["barlow_twins", { form: "a_identity" }, "loss"],
+  ["barlow_twins", { form: "l2" }, "loss"],
+  ["vicreg", { form: "l2" }, "loss"],
+  ["vicreg", { form: "l2", target: "momentum-positive" }, "loss"], // the momentum encoder in the positive only
+  ["simclr", { form: "gradient" }, "loss"],
+];
+
+for (const [name, options, criterion] of RUNS) {
+  const { form, target } = createMethod(name, options);
+  Deno.test(`Trainer trains ${name} (${form}, ${target}): its ${criterion} improves without collapse`, async () => {
+    const live = liveTensors();
+    const [before, after] = await shortRun(name, options);
+    const info = `${name} ${JSON.stringify(options)}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`;
+    if (criterion === "loss") {
+      assert.ok(after.loss! < before.loss! - 0.02 * Math.abs(before.loss!), `loss did not fall: ${info}`);
+    } else {
+      assert.ok(after.similarity > before.similarity + 0.02, `alignment did not rise: ${info}`);
+    }
+    // Not collapsed: the features spread over the dimensions (1/√D = 0.125 at best, 0 when collapsed).
+    assert.ok(after.std > 0.4 / Math.sqrt(D), `features collapsed: ${info}`);
+    assert.equal(liveTensors(), live);
+  });
+}
+
+/** Two random views [8, 1, 12, 12]. */
+function randomViews(): Tensor[] {
+  return [randn([8, 1, 12, 12]), randn([8, 1, 12, 12])];
+}
+
+/** Online parameters by name, copied. */
+function snapshot(m: Encoder | { namedParameters(): [string, Tensor][] }): Map<string, Tensor> {
+  return new Map(m.namedParameters().map(([k, t]) => [k, noGrad(() => t.clone())]));
+}
+
+Deno.test("Trainer.step() throws a TypeError unless given exactly two views", () => {
+  const live = liveTensors();
+  manualSeed(1);
+  const p = assemble(createMethod("simclr"));
+  scope(() => {
+    const [x1] = randomViews();
+    assert.throws(() => p.trainer.step([x1], 0, LR), /Cannot train on 1 views: the trainer takes exactly 2/);
+  });
+  p.dispose();
+  assert.equal(liveTensors(), live);
+});
+
+Deno.test("Trainer.step() moves the weights by −lr·(autograd of the method's loss), for u- and z-space methods", () => {
+  const live = liveTensors();
+  for (const options of [{ name: "unigrad", lambda: LAMBDA }, { name: "barlow_twins" }, { name: "simclr" }]) {
+    const { name, ...rest } = options;
+    manualSeed(2);
+    const method = createMethod(name, { ...rest, target: "stop-grad" });
+    const p = assemble(method);
+    const optimizer = new SGD(p.online.namedParameters(), { lr: 0.5, momentum: 0, weightDecay: 0 });
+    const trainer = new Trainer({ ...p.trainer.parts, optimizer });
+    scope(() => {
+      const [x1, x2] = randomViews();
+      const params = p.online.namedParameters();
+      // The reference: autograd of the loss (targets detached, a fresh state as the step sees it).
+      const z1 = p.online.forward(x1), z2 = p.online.forward(x2); // [N, D]
+      const [u1, u2] = [normalize(z1), normalize(z2)];
+      const f: Features = { u1, u2, v1: u1.detach(), v2: u2.detach(), z1, z2, zt1: z1.detach(), zt2: z2.detach() };
+      const fresh = method.initState(D);
+      const grads = autograd.grad([method.loss!(f, fresh)], params.map(([, t]) => t));
+      disposeState(fresh);
+      const expected = params.map(([, t], i) => noGrad(() => t.sub(grads[i]!.mul(0.5))));
+      trainer.step([x1, x2], 0, 0.5).dispose();
+      params.forEach(([k, t], i) => {
+        const err = t.sub(expected[i]).abs().max().item() / Math.max(expected[i].abs().max().item(), 1e-12);
+        assert.ok(err < 1e-4, `${name}: parameter ${k} differs from the autograd step by ${err}`);
+      });
+    });
+    optimizer.dispose();
+    p.dispose();
+  }
+  assert.equal(liveTensors(), live);
+});
+
+Deno.test("Trainer.step() trains a learnable predictor (BYOL original form)", () => {
+  const live = liveTensors();
+  manualSeed(3);
+  const p = assemble(createMethod("byol", { hiddenDim: 16 }));
+  const before = snapshot(p.state.predictor!);
+  scope(() => p.trainer.step(randomViews(), 0, LR)).dispose();
+  for (const [k, t] of p.state.predictor!.namedParameters()) {
+    const moved = scope(() => t.sub(before.get(k)!).abs().max().item());
+    assert.ok(moved > 0, `predictor parameter ${k} did not move`);
+  }
+  before.forEach((t) => t.dispose());
+  p.dispose();
+  assert.equal(liveTensors(), live);
+});
+
+Deno.test("Trainer.step() reports the loss, lr and EMA momentum, and updates the momentum target after the optimizer", () => {
+  const live = liveTensors();
+  manualSeed(4);
+  const p = assemble(createMethod("unigrad", { lambda: LAMBDA }), 10);
+  const targetBefore = snapshot(p.target.module as Encoder);
+  const result = scope(() => p.trainer.step(randomViews(), 3, 0.01, true));
+  assert.equal(result.lr, 0.01);
+  assert.equal(result.momentum, p.target.momentum(3));
+  assert.ok(result.momentum > 0.996 && result.momentum < 1);
+  assert.deepEqual(result.loss!.shape, []);
+  assert.ok(Number.isFinite(result.loss!.item()));
+  assert.equal(result.stats.lambda.item(), LAMBDA);
+  result.dispose();
+  // target ← m·target + (1 − m)·online, with the online weights after the optimizer step.
+  const online = new Map(p.online.namedParameters());
+  for (const [k, t] of (p.target.module as Encoder).namedParameters()) {
+    const err = scope(() =>
+      targetBefore.get(k)!.mul(result.momentum).add(online.get(k)!.mul(1 - result.momentum)).sub(t).abs().max().item()
+    );
+    assert.ok(err < 1e-6, `target parameter ${k} is not the EMA (error ${err})`);
+  }
+  targetBefore.forEach((t) => t.dispose());
+  const noLoss = scope(() => p.trainer.step(randomViews(), 4, 0.01));
+  assert.equal(noLoss.loss, null);
+  noLoss.dispose();
+  p.dispose();
+  assert.equal(liveTensors(), live);
+});
+
+Deno.test("Trainer.step() keeps only the stats it returns: the live-handle count is flat over steps", () => {
+  manualSeed(5);
+  const p = assemble(createMethod("moco", { queueSize: 16 }));
+  const views = randomViews();
+  scope(() => p.trainer.step(views, 0, LR, true)).dispose();
+  const live = liveTensors();
+  for (let step = 1; step < 4; step++) scope(() => p.trainer.step(views, step, LR, true)).dispose();
+  assert.equal(liveTensors(), live);
+  views.forEach((t) => t.dispose());
+  p.dispose();
+});

@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cuda } from "../mod.ts";
+import { parseConfig } from "../train.ts";
+import { DEFAULT_CONFIG, readConfigFile, validateConfig } from "../src/ssl/config.ts";
+import { METHODS } from "../src/ssl/mod.ts";
+import { readMetricsLog, type TrainingRecord } from "../src/io/metrics_log.ts";
+
+const repo = new URL("..", import.meta.url).pathname;
+const root = await Deno.makeTempDir({ prefix: "unigrad-train-test-" });
+addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
+
+/**
+ * 12 steps (128 images, batch 32, 3 epochs) of a 4/8/16-wide ResNet-20 with a 32→16 projector; one
+ * libtorch thread, so that the reductions, and hence the weights, are the same from run to run.
+ */
+const TINY = [
+  ...["--limit-train", "128", "--limit-test", "64", "--batch-size", "32", "--epochs", "3", "--width", "4"],
+  ...["--proj-hidden", "32", "--proj-dim", "16", "--checkpoint-every", "2", "--log-every", "2"],
+  ...["--probe-epochs", "2", "--threads", "1"],
+];
+
+function cli(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "train.ts", ...args],
+    cwd: repo,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+interface Finished {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function finish(child: Deno.ChildProcess): Promise<Finished> {
+  const { code, signal, stdout, stderr } = await child.output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, signal, stdout: text(stdout), stderr: text(stderr) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/**
+ * An uninterrupted run (A), and beside it the same run (B) killed with SIGKILL as soon as its first
+ * checkpoint exists, then resumed with --resume.
+ */
+async function runs(): Promise<
+  { a: Finished; killed: Finished; left: string[]; resumed: Finished; outA: string; outB: string }
+> {
+  const [outA, outB] = [join(root, "a"), join(root, "b")];
+  const childA = cli([...TINY, "--out", outA]);
+  const childB = cli([...TINY, "--out", outB]);
+  while (!(await exists(join(outB, "checkpoints", "ckpt-00000002")))) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  childB.kill("SIGKILL");
+  const [a, killed] = await Promise.all([finish(childA), finish(childB)]);
+  const left = [...Deno.readDirSync(join(outB, "checkpoints"))].map((e) => e.name).sort();
+  const resumed = await finish(cli([...TINY, "--resume", outB]));
+  return { a, killed, left, resumed, outA, outB };
+}
+let shared: ReturnType<typeof runs> | null = null;
+
+Deno.test("train.ts: a tiny run writes config.json, metrics.jsonl, checkpoints, plot.svg and report.md", async () => {
+  shared ??= runs();
+  const { a, outA } = await shared;
+  assert.equal(a.code, 0, a.stderr);
+  // config.json: the config, the derived numbers, the method's options; usable again as --config.
+  const saved = JSON.parse(await Deno.readTextFile(join(outA, "config.json")));
+  assert.deepEqual(saved.derived, { stepsPerEpoch: 4, totalSteps: 12, effectiveLr: 0.0125, warmupSteps: 1 });
+  assert.deepEqual(saved.methodOptions, { lambda: 0.78125 });
+  assert.deepEqual(validateConfig({ ...DEFAULT_CONFIG, ...readConfigFile(join(outA, "config.json")) }).epochs, 3);
+  // metrics.jsonl: one object per log interval (every 2 steps) and per epoch, then the probe.
+  const records = readMetricsLog(join(outA, "metrics.jsonl"));
+  const kind = (r: TrainingRecord) =>
+    r.loss !== undefined ? "log" : r.linearProbe !== undefined ? "probe" : r.step === 0 ? "init" : "epoch";
+  assert.deepEqual(
+    records.map((r) => `${kind(r)}@${r.step}`).join(" "),
+    [
+      "init@0 log@2 log@4 epoch@4 log@6 log@8 epoch@8 log@10 log@12 epoch@12 probe@12",
+    ].join(),
+  );
+  assert.ok(records.filter((r) => kind(r) === "epoch").every((r) => typeof r.knn === "number"));
+  // checkpoints: complete ckpt-* folders, the last three kept.
+  const ckpts = [...Deno.readDirSync(join(outA, "checkpoints"))].map((e) => e.name).sort();
+  assert.deepEqual(ckpts, ["ckpt-00000008", "ckpt-00000010", "ckpt-00000012"]);
+  for (const c of ckpts) {
+    const state = JSON.parse(await Deno.readTextFile(join(outA, "checkpoints", c, "state.json")));
+    assert.equal(state.format, "unigrad-checkpoint");
+    assert.equal((await Deno.stat(join(outA, "checkpoints", c, "tensors.safetensors"))).size, state.tensors.bytes);
+  }
+  // plot.svg: the loss, kNN and gradient-decomposition panels.
+  const svg = await Deno.readTextFile(join(outA, "plot.svg"));
+  assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.ok(svg.trimEnd().endsWith("</svg>"));
+  for (const title of ["Loss", "kNN accuracy", "Gradient decomposition"]) assert.ok(svg.includes(`>${title}<`), title);
+  // report.md: the results table with every column filled.
+  const report = await Deno.readTextFile(join(outA, "report.md"));
+  assert.ok(report.includes("| method | epochs | kNN init | kNN final | linear probe | pairs/s | wall time |"));
+  assert.match(
+    report,
+    /\| unigrad \(unified, momentum\) \| 3 \| \d+\.\d % \| \d+\.\d % \| \d+\.\d % \| [\d,]+ \| [\d.]+ s \|/,
+  );
+  assert.ok(report.includes("![training curves](plot.svg)"));
+  // Not on a terminal: plain progress lines (step, loss, lr, pairs/s) and the messages.
+  assert.match(a.stdout, /^unigrad {2}step 12\/12 {2}loss -?[\d.]+ {2}lr [\d.e-]+ {2}\d+ pairs\/s {2}[\d.]+ s total$/m);
+  assert.match(a.stdout, /kNN at initialisation: \d+\.\d\d %/);
+  assert.match(a.stdout, /linear probe: \d+\.\d\d %/);
+  assert.ok(!a.stdout.includes("\r"));
+});
+
+Deno.test("train.ts: a run killed with SIGKILL and resumed with --resume ends with the same weights bit for bit", async () => {
+  shared ??= runs();
+  const { a, killed, left, resumed, outA, outB } = await shared;
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(killed.signal, "SIGKILL", "the run ended before it could be killed");
+  assert.ok(left.length > 0 && !left.includes("ckpt-00000012"), `killed run left ${left}`);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, new RegExp(`resumed from .*${left.at(-1)} at step ${Number(left.at(-1)!.slice(5))}\n`));
+  // Online weights, EMA target, optimizer momentum and F: the same bytes.
+  const tensors = (out: string) => Deno.readFileSync(join(out, "checkpoints", "ckpt-00000012", "tensors.safetensors"));
+  assert.deepEqual(tensors(outB), tensors(outA));
+  // The same metrics history (time measurements aside), with no line repeated.
+  const lines = (out: string) =>
+    readMetricsLog(join(out, "metrics.jsonl")).map(({ pairsPerSecond: _p, trainSeconds: _t, ...r }) => r);
+  assert.deepEqual(lines(outB), lines(outA));
+});
+
+Deno.test("train.ts refuses bad input with a non-zero exit and a message naming the problem", async () => {
+  const bad = join(root, "bad.json");
+  await Deno.writeTextFile(bad, '{ "epochs": 3, }');
+  const truncated = join(root, "truncated", "checkpoints", "ckpt-00000002");
+  await Deno.mkdir(truncated, { recursive: true });
+  await Deno.writeTextFile(join(truncated, "state.json"), '{"format": "unigrad-checkpoint", "step": 2, "tens');
+  const cases: [string[], number, RegExp][] = [
+    [["--foo", "1"], 2, /Unknown flag "--foo": expected one of --method, --arch, --width, .*--threads, --method-opt/],
+    [["--epochs", "abc"], 2, /Invalid --epochs "abc": expected a number/],
+    [["--method-opt", "lamda=1"], 2, /Unknown unigrad option "lamda": expected one of lambda, rho/],
+    [["--config", bad], 2, new RegExp(`Cannot read config file "${bad}": not valid JSON`)],
+    [
+      [...TINY, "--data-dir", "/nonexistent"],
+      1,
+      /Cannot read \/nonexistent\/train-images-idx3-ubyte\.gz: no such file/,
+    ],
+    [
+      [...TINY, "--resume", join(root, "truncated")],
+      1,
+      new RegExp(`Cannot load checkpoint "${truncated}": state.json`),
+    ],
+    ...(cuda.isAvailable() ? [] : [[[...TINY, "--device", "cuda"], 1, /CUDA is not available/] as [
+      string[],
+      number,
+      RegExp,
+    ]]),
+  ];
+  const results = await Promise.all(cases.map(([args]) => finish(cli(args))));
+  results.forEach((r, i) => {
+    const [args, code, message] = cases[i];
+    assert.equal(r.code, code, `${args.join(" ")}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, message, args.join(" "));
+  });
+});
+
+Deno.test("train.ts --help lists every flag, its default, and every method", async () => {
+  const help = await finish(cli(["--help"]));
+  assert.equal(help.code, 0);
+  const fields = Object.keys(DEFAULT_CONFIG).filter((k) => k !== "methodOpts");
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  for (const k of fields) {
+    const value = JSON.stringify(DEFAULT_CONFIG[k as keyof typeof DEFAULT_CONFIG]);
+    assert.match(help.stdout, new RegExp(`^  ${flag(k)} .*\\[${value.replace(/[.[\]]/g, "\\$&")}\\]$`, "m"), k);
+  }
+  for (const f of ["--method-opt", "--config", "--help"]) assert.ok(help.stdout.includes(`  ${f} `), f);
+  assert.ok(help.stdout.includes(`Methods: ${Object.keys(METHODS).join(", ")}`));
+});
+
+Deno.test("parseConfig() throws on bad values, naming the valid ones", async () => {
+  const unknownField = join(root, "unknown.json");
+  await Deno.writeTextFile(unknownField, '{ "epoch": 3 }');
+  const cases: [string[], RegExp][] = [
+    [["--method", "simclrr"], /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol/],
+    [["--precision", "fp16"], /Invalid precision "fp16": expected one of fp32, bf16/],
+    [["--target", "ema"], /Invalid target "ema": expected one of stop-grad, momentum, momentum-positive/],
+    [["--batch-size", "1"], /Invalid batchSize 1: expected an integer ≥ 2/],
+    [["--method-opt", "lambda"], /Invalid --method-opt "lambda": expected key=value/],
+    [["--method", "moco", "--method-opt", "lambda=1"], /Unknown moco option "lambda": expected one of tau, queueSize/],
+    [["--config", unknownField], /Unknown config field\(s\) epoch: expected method/],
+    [["--epochs"], /argument missing/],
+    [["extra"], /Unexpected argument 'extra'/],
+  ];
+  for (const [args, message] of cases) assert.throws(() => parseConfig(args), message, args.join(" "));
+});
+
+Deno.test("parseConfig(): flags override --config, which overrides the defaults", async () => {
+  const file = join(root, "config.json");
+  await Deno.writeTextFile(file, JSON.stringify({ epochs: 5, lr: 0.3, methodOpts: { rho: 0.9 }, out: "x" }));
+  const c = parseConfig(["--config", file, "--lr", "0.2", "--method-opt", "lambda=2", "--out", "null"])!;
+  assert.equal(c.epochs, 5); // from the file
+  assert.equal(c.lr, 0.2); // the flag wins
+  assert.equal(c.out, null); // "null" clears a nullable field
+  assert.deepEqual(c.methodOpts, { rho: 0.9, lambda: 2 });
+  assert.equal(c.batchSize, DEFAULT_CONFIG.batchSize); // the default
+  assert.deepEqual(parseConfig([]), { ...DEFAULT_CONFIG, methodOpts: {} });
+  assert.equal(parseConfig(["--help"]), null);
+  assert.deepEqual(parseConfig(["--method-opt", "form=unified", "--method", "byol"])!.methodOpts, { form: "unified" });
+});
