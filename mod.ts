@@ -56,6 +56,7 @@ export { type StepResult, Trainer, type TrainerParts } from "./src/ssl/trainer.t
 export {
   type Arch,
   ARCHS,
+  buildMethod,
   type DatasetName,
   DATASETS,
   DEFAULT_CONFIG,

@@ -75,12 +75,7 @@ export abstract class BatchNorm extends Module {
       );
     }
     const training = this.training;
-    if (training) {
-      // The shim passes scalars as doubles, which an in-place int64 add rejects: add out of place
-      // (float32, exact below 2^24 batches) and copy back.
-      using next = noGrad(() => this.num_batches_tracked.add(1));
-      this.num_batches_tracked.copy_(next);
-    }
+    if (training) noGrad(() => this.num_batches_tracked.add_(1));
     return batchNorm(x, {
       weight: this.weight,
       bias: this.bias,

@@ -17,8 +17,7 @@ import { normalizeImages } from "../data/color.ts";
 import { extractFeatures, knnAccuracy } from "../eval/knn.ts";
 import { linearProbe } from "../eval/linear_probe.ts";
 import { type Backbone, Encoder } from "./encoder.ts";
-import { derive, type DerivedNumbers, methodOptions, type TrainConfig } from "./config.ts";
-import { createMethod } from "./mod.ts";
+import { buildMethod, derive, type DerivedNumbers, methodOptions, type TrainConfig } from "./config.ts";
 import type { Method } from "./method.ts";
 import { disposeState, type MethodState } from "./state.ts";
 import { type TargetBranch, targetBranch } from "./target.ts";
@@ -139,8 +138,8 @@ export async function buildParts(c: TrainConfig): Promise<RunParts> {
   const data = await loadData(c, device);
   stack.defer(() => [data.train, data.test].forEach((d) => d.dispose()));
   const derived = derive(c, data.train.length);
+  const method = buildMethod(c);
   const methodOpts = methodOptions(c);
-  const method = createMethod(c.method, methodOpts);
   const online = encoder(c, data, device);
   stack.defer(() => online.dispose());
   const copy = method.target === "stop-grad" ? undefined : encoder(c, data, device);
@@ -205,22 +204,17 @@ function withFeatures<T>(parts: RunParts, fn: (train: Tensor, test: Tensor) => T
   }
 }
 
-/** kNN top-1 of the online backbone's features (test set against training set). */
-export function evaluateKnn(parts: RunParts): number {
+/**
+ * kNN top-1 of the online backbone's features (test set against training set) and, when `probeEpochs`
+ * is positive, the test accuracy of a linear probe trained on the same frozen features (one extraction).
+ */
+export function evaluate(parts: RunParts, probeEpochs = 0): { knn: number; probe: number | null } {
   const { train: tr, test: te } = parts.data;
-  return withFeatures(
-    parts,
-    (train, test) => knnAccuracy({ features: train, labels: tr.labels! }, { features: test, labels: te.labels! }),
-  );
-}
-
-/** Test accuracy of a linear probe trained for `epochs` on the frozen backbone features. */
-export function evaluateProbe(parts: RunParts, epochs: number): number {
-  const { train: tr, test: te } = parts.data;
-  return withFeatures(
-    parts,
-    (train, test) =>
-      linearProbe({ features: train, labels: tr.labels! }, { features: test, labels: te.labels! }, { epochs })
-        .testAccuracy,
-  );
+  return withFeatures(parts, (train, test) => {
+    const trainSet = { features: train, labels: tr.labels! };
+    const testSet = { features: test, labels: te.labels! };
+    const knn = knnAccuracy(trainSet, testSet);
+    const probe = probeEpochs > 0 ? linearProbe(trainSet, testSet, { epochs: probeEpochs }).testAccuracy : null;
+    return { knn, probe };
+  });
 }

@@ -21,7 +21,7 @@ import { writeReport } from "../io/report.ts";
 import { type TrainConfig, validateConfig } from "./config.ts";
 import { readStats } from "./method.ts";
 import type { StepResult } from "./trainer.ts";
-import { buildParts, checkDevice, evaluateKnn, evaluateProbe, type RunParts } from "./_run_parts.ts";
+import { buildParts, checkDevice, evaluate, type RunParts } from "./_run_parts.ts";
 import {
   configChanges,
   findCheckpoint,
@@ -63,6 +63,8 @@ interface Run extends RunCounters {
   tty: boolean;
   /** The latest kNN accuracy measured in this process. */
   knnFinal: number | null;
+  /** Linear-probe accuracy of the final evaluation (null when skipped; undefined until it ran). */
+  probe?: number | null;
   /** The latest loss and lr, for the progress display. */
   shown: ProgressValues;
 }
@@ -130,7 +132,7 @@ function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void):
 
 /** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
 async function start(parts: RunParts, out: string, log: (line: string) => void): Promise<RunCounters> {
-  const knnInit = evaluateKnn(parts);
+  const knnInit = evaluate(parts).knn;
   log(`  kNN at initialisation: ${percent(knnInit)}`);
   await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
   return { step: 0, knnInit, trainSeconds: 0 };
@@ -259,7 +261,11 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
   const record: TrainingRecord = { step: run.step, epoch, trainSeconds: run.trainSeconds, pairsPerSecond };
   if (run.step >= parts.derived.totalSteps || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
     if (c.device !== "cpu") cuda.synchronize(); // the steps' time is training time
-    record.knn = run.knnFinal = evaluateKnn(parts);
+    // The last evaluation also trains the linear probe on the same extracted features.
+    const last = run.step >= parts.derived.totalSteps;
+    const { knn, probe } = evaluate(parts, last ? c.probeEpochs : 0);
+    record.knn = run.knnFinal = knn;
+    if (last) run.probe = probe;
     say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)}`);
   }
   run.metrics.write(record);
@@ -282,8 +288,11 @@ function percent(x: number): string {
 /** The final kNN (when this process has not measured it), the linear probe, the plot and the report. */
 async function finish(run: Run): Promise<RunResult> {
   const { c, parts, out } = run;
-  const knnFinal = run.knnFinal ?? evaluateKnn(parts);
-  const probe = c.probeEpochs > 0 ? evaluateProbe(parts, c.probeEpochs) : null;
+  if (run.knnFinal === null || run.probe === undefined) {
+    ({ knn: run.knnFinal, probe: run.probe } = evaluate(parts, c.probeEpochs));
+  }
+  const knnFinal = run.knnFinal;
+  const probe = run.probe;
   if (probe !== null) {
     run.metrics.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
     run.log(`  linear probe: ${percent(probe)}`);
