@@ -4,8 +4,6 @@
  *
  * @module
  */
-/// <reference no-default-lib="true" />
-/// <reference lib="deno.worker" />
 
 /** A read request: records (file index, record index) pairs, optionally transposed [C, A, B] → [C, B, A]. */
 export interface ReadRequest {
@@ -21,6 +19,13 @@ export interface ReadRequest {
 export type ReadReply = { id: number; bytes: ArrayBuffer } | { id: number; path: string; error: string };
 
 const open = new Map<string, Deno.FsFile>();
+
+/** This worker's global scope (typed here rather than with a lib directive, which JSR refuses). */
+const worker = self as unknown as {
+  onmessage: ((e: MessageEvent<ReadRequest | "close">) => void) | null;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  close(): void;
+};
 
 function readRecord(file: Deno.FsFile, position: number, out: Uint8Array): void {
   file.seekSync(position, Deno.SeekMode.Start);
@@ -66,14 +71,14 @@ function serve(req: ReadRequest): ReadReply {
   }
 }
 
-self.onmessage = (e: MessageEvent<ReadRequest | "close">) => {
+worker.onmessage = (e: MessageEvent<ReadRequest | "close">) => {
   if (e.data === "close") {
     for (const f of open.values()) f.close();
     open.clear();
-    self.close();
+    worker.close();
     return;
   }
   const reply = serve(e.data);
-  if ("bytes" in reply) self.postMessage(reply, [reply.bytes]);
-  else self.postMessage(reply);
+  if ("bytes" in reply) worker.postMessage(reply, [reply.bytes]);
+  else worker.postMessage(reply);
 };

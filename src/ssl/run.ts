@@ -215,7 +215,7 @@ function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
   const { parts, c, step } = run;
   manualSeed(stepSeed(c.seed, step)); // CPU and CUDA generators: the same views after a resume
   try {
-    return scope(() => parts.trainer.step(parts.views.apply(batch.images), step, parts.lrAt(step), withLoss));
+    return scope(() => parts.trainer.step(parts.views.apply(batch.images), step, parts.lrAt(step), { withLoss }));
   } catch (e) {
     // The methods check their features at every step: NaN/Inf, or rows that overflowed to zero.
     const message = (e as Error).message;

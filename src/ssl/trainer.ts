@@ -12,6 +12,7 @@ import { backward, cuda, keep, noGrad, normalize, scope, type Tensor } from "../
 import type { Optimizer } from "../optim/optimizer.ts";
 import type { Encoder } from "./encoder.ts";
 import { type Features, gradientInputs, type GradientStats, type Method } from "./method.ts";
+import { type CutMixTarget, multiViewGradient } from "./multiview.ts";
 import type { MethodState } from "./state.ts";
 import type { TargetBranch } from "./target.ts";
 
@@ -31,6 +32,14 @@ export interface TrainerParts {
   bf16?: boolean;
   /** Convert image batches to channels_last before the forwards (CUDA). @default false */
   channelsLast?: boolean;
+}
+
+/** Options of `Trainer.step`. */
+export interface StepOptions {
+  /** Also evaluate the method's loss before the step (two views only). @default false */
+  withLoss?: boolean;
+  /** A local view that is a CutMix of the batch (see `cutmix` and `multiViewGradient`). @default none */
+  cutmix?: CutMixTarget;
 }
 
 /** What one step reports: the gradient decomposition, as 0-d tensors the caller owns. */
@@ -71,26 +80,38 @@ export class Trainer {
   }
 
   /**
-   * One optimisation step on two views x1, x2 [N, C, H, W] (already augmented and on the device).
+   * One optimisation step on V ≥ 2 views [N, C, H, W] (already augmented and on the device). Views 0
+   * and 1 are the global views; more views (multi-crop's local views, a CutMix view) go through
+   * `multiViewGradient`: each is pulled toward both global targets, and the method's state still
+   * advances once per step.
    *
-   * @param views The two views.
+   * @param views The views, global first.
    * @param step The global step index (drives the EMA schedule).
    * @param lr The learning rate of this step.
-   * @param withLoss Also evaluate the method's loss (costs one extra small pass; for logging steps).
+   * @param options `withLoss` also evaluates the method's loss (two views only; for logging steps);
+   * `cutmix` marks a local view as a CutMix of the batch.
+   * @throws {TypeError} With fewer than two views.
    * @throws {RangeError} When the features or the gradient are not finite (the method names itself).
    */
-  step(views: readonly Tensor[], step: number, lr: number, withLoss = false): StepResult {
-    if (views.length !== 2) {
-      throw new TypeError(`Cannot train on ${views.length} views: the trainer takes exactly 2 (global) views`);
+  step(views: readonly Tensor[], step: number, lr: number, options: StepOptions = {}): StepResult {
+    if (views.length < 2) {
+      throw new TypeError(`Cannot train on ${views.length} view(s): the trainer needs at least 2 (global) views`);
     }
     const { target, method, state, optimizer } = this.#p;
     const { stats, loss } = scope(() => {
-      const [x1, x2] = views.map((x) => this.#p.channelsLast ? x.contiguous("channels_last") : x);
+      const xs = views.map((x) => this.#p.channelsLast ? x.contiguous("channels_last") : x);
       // Cleared first: a learnable predictor receives its gradient inside method.gradient().
       optimizer.zeroGrad();
-      const features = this.#forward(x1, x2);
+      const f = this.#forward(xs);
+      if (xs.length > 2) {
+        const { grads, stats } = multiViewGradient(method, state, f, { cutmix: options.cutmix });
+        backward(method.wrt === "u" ? f.u : f.z, grads); // [N, D] per view
+        return { stats, loss: null };
+      }
+      const features: Features = { u1: f.u[0], u2: f.u[1], v1: f.v[0], v2: f.v[1] };
+      if (method.needs.includes("z1")) Object.assign(features, { z1: f.z[0], z2: f.z[1], zt1: f.zt[0], zt2: f.zt[1] });
       // The loss reads the state before the gradient advances it (F, queue).
-      const loss = withLoss && method.loss ? noGrad(() => method.loss!(features, state)) : null;
+      const loss = options.withLoss && method.loss ? noGrad(() => method.loss!(features, state)) : null;
       const { g1, g2, stats } = method.gradient(features, state); // g: [N, D] each
       backward(gradientInputs(method, features), [g1, g2]); // flows through normalize into the encoder
       return { stats, loss };
@@ -101,20 +122,19 @@ export class Trainer {
     return { stats, loss, lr, momentum, dispose: () => owned.forEach((t) => t.dispose()) };
   }
 
-  /** Online forwards with graph, target forwards without; everything a method may read. */
-  #forward(x1: Tensor, x2: Tensor): Features {
-    const { online, target, method } = this.#p;
+  /**
+   * Online forwards of every view with graph (z, u = normalize(z)); target forwards of the two global
+   * views without (the stop-gradient target reuses the online z, detached).
+   */
+  #forward(xs: readonly Tensor[]): { u: Tensor[]; z: Tensor[]; v: Tensor[]; zt: Tensor[] } {
+    const { online, target } = this.#p;
     const run = <T>(fn: () => T): T => this.#p.bf16 ? cuda.autocast("cuda", fn) : fn();
-    const [z1, z2] = run(() => [online.forward(x1), online.forward(x2)]).map((z) => z.to({ dtype: "float32" })); // [N, D]
-    const u1 = normalize(z1), u2 = normalize(z2); // [N, D], unit rows
-    let zt1: Tensor, zt2: Tensor;
-    if (target.kind === "stop-grad") {
-      [zt1, zt2] = [z1.detach(), z2.detach()];
-    } else {
-      [zt1, zt2] = run(() => [target.forward(x1), target.forward(x2)]).map((z) => z.to({ dtype: "float32" }));
-    }
-    const features: Features = { u1, u2, v1: normalize(zt1), v2: normalize(zt2) };
-    if (method.needs.includes("z1")) Object.assign(features, { z1, z2, zt1, zt2 });
-    return features;
+    const float = (z: Tensor) => z.to({ dtype: "float32" });
+    const z = run(() => xs.map((x) => online.forward(x))).map(float); // V × [N, D]
+    const u = z.map((zi) => normalize(zi)); // unit rows
+    const zt = target.kind === "stop-grad"
+      ? [z[0].detach(), z[1].detach()]
+      : run(() => [target.forward(xs[0]), target.forward(xs[1])]).map(float); // 2 × [N, D]
+    return { u, z, v: zt.map((t) => normalize(t)), zt };
   }
 }

@@ -59,7 +59,7 @@ Deno.test("validateConfig() accepts the defaults and rejects bad fields, listing
     [{ threads: 1.5 }, /Invalid threads 1.5: expected an integer ≥ 0$/],
     [
       { method: "simclrr" },
-      /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow_twins, vicreg$/,
+      /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow_twins, vicreg, byol-directpred, byol-unified, barlow_twins-a_identity, barlow_twins-l2, vicreg-l2$/,
     ],
     [{ arch: "resnet9" as never }, /Invalid arch "resnet9": expected one of resnet20, resnet18, resnet34, resnet50$/],
     [{ dataset: "imagenet" as never }, /Invalid dataset "imagenet": expected one of fashion-mnist, mnist, cifar10/],

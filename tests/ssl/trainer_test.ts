@@ -18,6 +18,7 @@ import {
   type Tensor,
   unigradProjector,
 } from "../../mod.ts";
+import { cutmix } from "../../src/data/cutmix.ts";
 import { createMethod } from "../../src/ssl/mod.ts";
 import type { Features, Method } from "../../src/ssl/method.ts";
 import { disposeState, type MethodState } from "../../src/ssl/state.ts";
@@ -195,13 +196,13 @@ function snapshot(m: Encoder | { namedParameters(): [string, Tensor][] }): Map<s
   return new Map(m.namedParameters().map(([k, t]) => [k, noGrad(() => t.clone())]));
 }
 
-Deno.test("Trainer.step() throws a TypeError unless given exactly two views", () => {
+Deno.test("Trainer.step() throws a TypeError with fewer than two views", () => {
   const live = liveTensors();
   manualSeed(1);
   const p = assemble(createMethod("simclr"));
   scope(() => {
     const [x1] = randomViews();
-    assert.throws(() => p.trainer.step([x1], 0, LR), /Cannot train on 1 views: the trainer takes exactly 2/);
+    assert.throws(() => p.trainer.step([x1], 0, LR), /Cannot train on 1 view\(s\): the trainer needs at least 2/);
   });
   p.dispose();
   assert.equal(liveTensors(), live);
@@ -259,7 +260,7 @@ Deno.test("Trainer.step() reports the loss, lr and EMA momentum, and updates the
   manualSeed(4);
   const p = assemble(createMethod("unigrad", { lambda: LAMBDA }), 10);
   const targetBefore = snapshot(p.target.module as Encoder);
-  const result = scope(() => p.trainer.step(randomViews(), 3, 0.01, true));
+  const result = scope(() => p.trainer.step(randomViews(), 3, 0.01, { withLoss: true }));
   assert.equal(result.lr, 0.01);
   assert.equal(result.momentum, p.target.momentum(3));
   assert.ok(result.momentum > 0.996 && result.momentum < 1);
@@ -287,10 +288,32 @@ Deno.test("Trainer.step() keeps only the stats it returns: the live-handle count
   manualSeed(5);
   const p = assemble(createMethod("moco", { queueSize: 16 }));
   const views = randomViews();
-  scope(() => p.trainer.step(views, 0, LR, true)).dispose();
+  scope(() => p.trainer.step(views, 0, LR, { withLoss: true })).dispose();
   const live = liveTensors();
-  for (let step = 1; step < 4; step++) scope(() => p.trainer.step(views, step, LR, true)).dispose();
+  for (let step = 1; step < 4; step++) scope(() => p.trainer.step(views, step, LR, { withLoss: true })).dispose();
   assert.equal(liveTensors(), live);
   views.forEach((t) => t.dispose());
   p.dispose();
+});
+
+Deno.test("Trainer.step() trains on multi-crop local views and a CutMix view, advancing the state once", () => {
+  const live = liveTensors();
+  manualSeed(7);
+  const p = assemble(createMethod("unigrad", { lambda: LAMBDA }), 10);
+  const before = snapshot(p.online);
+  scope(() => {
+    const [g0, g1] = randomViews(); // two global views [8, 1, 12, 12]
+    const locals = [randn([8, 1, 8, 8]), randn([8, 1, 8, 8])]; // smaller crops
+    const mixed = cutmix(g0);
+    const cut = { view: 4, partner: mixed.partner, lambda: mixed.lambda };
+    p.trainer.step([g0, g1, ...locals, mixed.images], 0, LR, { cutmix: cut }).dispose();
+  });
+  assert.equal(p.state.step, 1, "the method state advances exactly once per step");
+  const moved = scope(() =>
+    p.online.namedParameters().filter(([k, t]) => t.sub(before.get(k)!).abs().max().item() > 0).length
+  );
+  assert.ok(moved > p.online.parameters().length / 2, `only ${moved} parameters moved`);
+  before.forEach((t) => t.dispose());
+  p.dispose();
+  assert.equal(liveTensors(), live);
 });
