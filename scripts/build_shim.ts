@@ -29,7 +29,8 @@ export interface Libtorch {
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
-function exists(path: string): boolean {
+/** Whether a file or folder exists. */
+export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { buildShim } from "./build_shim.ts";
+import { buildShim, exists } from "./build_shim.ts";
 
 interface Need {
   pkg: string;
@@ -22,15 +22,6 @@ const NEEDS: Need[] = [
   { pkg: "dataset-fashion-mnist", present: "/usr/share/datasets/fashion-mnist" },
 ];
 const BENCH_NEEDS: Need[] = [{ pkg: "python3-torch", present: "/usr/lib/python3/dist-packages/torch" }];
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function aptInstall(pkgs: string[]): void {
   if (pkgs.length === 0) return;

@@ -223,9 +223,18 @@ export function scaledMethodOpts(config: TrainConfig): Record<string, string | n
   return { ...o, lambda: (100 * config.projDim) / 2048 };
 }
 
-/** The options a run builds its method with: `scaledMethodOpts`, plus `target` when the config sets one. */
+/**
+ * The options a run builds its method with: `scaledMethodOpts`, `target` when the config sets one, and
+ * `checkValues: false` on CUDA unless set.
+ */
 export function methodOptions(config: TrainConfig): Record<string, string | number | boolean> {
-  return { ...scaledMethodOpts(config), ...(config.target === null ? {} : { target: config.target }) };
+  const o = scaledMethodOpts(config);
+  // The per-step NaN/normalisation checks read values back (a device sync): on CUDA they are off
+  // unless asked for, and the run's guard checks the logged values every logEvery steps instead.
+  const out: Record<string, string | number | boolean> = { ...o };
+  if (config.device !== "cpu" && !("checkValues" in o)) out.checkValues = false;
+  if (config.target !== null) out.target = config.target;
+  return out;
 }
 
 /**
