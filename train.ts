@@ -154,7 +154,7 @@ export function parseConfig(args: string[]): TrainConfig | null {
 if (import.meta.main) {
   let config: TrainConfig | null;
   try {
-    config = parseConfig(Deno.args);
+    config = parseConfig(Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args);
   } catch (e) {
     console.error(`error: ${(e as Error).message}\nRun with --help for the list of flags.`);
     Deno.exit(2);
