@@ -10,6 +10,8 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <malloc.h>
+
 #include <cstring>
 #include <mutex>
 
@@ -53,6 +55,14 @@ TS_EXPORT int32_t ts_version(char* out, int32_t cap) {
 TS_EXPORT int32_t ts_set_num_threads(int32_t n) { TS_STATUS(at::set_num_threads(n)) }
 /// Intra-op thread count (>= 1).
 TS_EXPORT int32_t ts_get_num_threads() { return at::get_num_threads(); }
+/// Tunes glibc malloc for tensors: blocks up to mmap_threshold bytes come from the heap, and up to
+/// trim_threshold free bytes stay mapped, so new tensors reuse touched pages instead of faulting in
+/// fresh ones; status.
+TS_EXPORT int32_t ts_mallopt(int32_t mmap_threshold, int32_t trim_threshold, int32_t top_pad) {
+  TS_STATUS(TORCH_CHECK(mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1, "mallopt: mmap threshold refused");
+            TORCH_CHECK(mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1, "mallopt: trim threshold refused");
+            TORCH_CHECK(mallopt(M_TOP_PAD, top_pad) == 1, "mallopt: top pad refused"))
+}
 /// Seeds the CPU generator and every CUDA generator.
 TS_EXPORT int32_t ts_manual_seed(uint64_t seed) {
   TS_STATUS({

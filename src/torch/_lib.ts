@@ -64,6 +64,9 @@ export function openShim(path?: string): void {
   const threads = Number(Deno.env.get("UNIGRAD_NUM_THREADS") ?? navigator.hardwareConcurrency ?? 1);
   // Debian's libtorch starts with a single intra-op thread; use the machine's cores.
   if (threads > 0) sym.ts_set_num_threads(threads);
+  // Keep freed tensor memory mapped for reuse (256 MiB mmap threshold, 1 GiB trim threshold, 64 MiB top
+  // pad): fresh pages cost a fault each. UNIGRAD_MALLOC=default keeps glibc's own settings.
+  if (Deno.env.get("UNIGRAD_MALLOC") !== "default") sym.ts_mallopt(256 << 20, 1 << 30, 64 << 20);
 }
 
 /** The last error message libtorch reported on this thread. */

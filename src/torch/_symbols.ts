@@ -19,6 +19,7 @@ export const SYMBOLS = {
   ts_version: { parameters: ["buffer", "i32"], result: "i32" },
   ts_set_num_threads: { parameters: ["i32"], result: "i32" },
   ts_get_num_threads: { parameters: [], result: "i32" },
+  ts_mallopt: { parameters: ["i32", "i32", "i32"], result: "i32" },
   ts_manual_seed: { parameters: ["u64"], result: "i32" },
   ts_get_rng_state: { parameters: [], result: "pointer" },
   ts_set_rng_state: { parameters: ["pointer"], result: "i32" },

@@ -130,6 +130,10 @@ const CASES: Partial<Record<Name, Case>> = {
     bad: () => check(sym.ts_set_num_threads(0), "setNumThreads"),
   },
   ts_get_num_threads: { good: () => T.getNumThreads(), why: "reads a setting" },
+  ts_mallopt: {
+    good: () => check(sym.ts_mallopt(256 << 20, 1 << 30, 64 << 20), "mallopt"),
+    why: "glibc's mallopt accepts every value of these three parameters",
+  },
   ts_manual_seed: {
     good: () => T.manualSeed(0),
     ...infallible("any u64 seeds", () => T.manualSeed(-1)),
