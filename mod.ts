@@ -51,7 +51,7 @@ export * from "./src/data/mod.ts";
 
 // src/ssl: the unified gradient framework (methods, target branch, trainer, runs)
 export * from "./src/ssl/mod.ts";
-export { type Backbone, Encoder } from "./src/ssl/encoder.ts";
+export { type Backbone, Encoder, siameseEncoder, type SiameseEncoderOptions } from "./src/ssl/encoder.ts";
 export { type StepOptions, type StepResult, Trainer, type TrainerParts } from "./src/ssl/trainer.ts";
 export {
   type Arch,

@@ -10,8 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { cuda, type Device, manualSeed, rand, scope, setNumThreads } from "../../mod.ts";
-import { resnet18, resnet20, SGD, unigradProjector } from "../../mod.ts";
-import { Encoder, targetBranch, Trainer, unigrad } from "../../mod.ts";
+import { type Arch, type Encoder, SGD, siameseEncoder, targetBranch, Trainer, unigrad } from "../../mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -51,16 +50,13 @@ const onCuda = device !== "cpu";
 setNumThreads(cfg.threads);
 manualSeed(0);
 
+// The same encoder a run builds (siameseEncoder), so the benchmark times the model train.ts trains.
 function encoder(): Encoder {
-  const make = cfg.arch === "resnet20" ? resnet20 : resnet18;
-  const net = make({ numClasses: 0, inChannels: cfg.channels, stem: "small" });
-  const proj = unigradProjector({
-    inDim: net.featureDim,
-    hiddenDim: cfg.projHidden,
-    outDim: cfg.projDim,
-    depth: cfg.projDepth,
-  });
-  return new Encoder(net, proj).to(device);
+  const { projHidden, projDim, projDepth } = cfg;
+  const arch = cfg.arch as Arch;
+  return siameseEncoder({ arch, inChannels: cfg.channels, imageSize: cfg.size, projHidden, projDim, projDepth }).to(
+    device,
+  );
 }
 
 const total = cfg.steps + cfg.warmup;

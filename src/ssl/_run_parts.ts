@@ -7,8 +7,6 @@
  * @module
  */
 import { cuda, type Device, scope, type Tensor } from "../torch/mod.ts";
-import { resnet18, resnet20, resnet34, resnet50 } from "../nn/resnet.ts";
-import { unigradProjector } from "../nn/heads.ts";
 import { SGD } from "../optim/sgd.ts";
 import { warmupCosine } from "../optim/schedule.ts";
 import { cifar10, cifar100, fashionMnist, Loader, mnist, recipe, stl10, type TensorDataset } from "../data/mod.ts";
@@ -16,7 +14,7 @@ import { IMAGENET_STATS, type Recipe, toFloatImages } from "../data/recipe.ts";
 import { normalizeImages } from "../data/color.ts";
 import { extractFeatures, knnAccuracy } from "../eval/knn.ts";
 import { linearProbe } from "../eval/linear_probe.ts";
-import { type Backbone, Encoder } from "./encoder.ts";
+import { type Encoder, siameseEncoder } from "./encoder.ts";
 import { buildMethod, derive, type DerivedNumbers, methodOptions, type TrainConfig } from "./config.ts";
 import type { Method } from "./method.ts";
 import { disposeState, type MethodState } from "./state.ts";
@@ -104,22 +102,17 @@ async function loadData(c: TrainConfig, device: Device): Promise<RunData> {
   return { train, test };
 }
 
-function backbone(c: TrainConfig, inChannels: number, size: number): Backbone {
-  const stem = size <= 64 ? "small" as const : "imagenet" as const;
-  const options = { numClasses: 0, inChannels, stem, ...(c.width > 0 ? { baseWidth: c.width } : {}) };
-  return { resnet20, resnet18, resnet34, resnet50 }[c.arch](options);
-}
-
 function encoder(c: TrainConfig, data: RunData, device: Device): Encoder {
-  const [inChannels, size] = data.train.imageShape;
-  const net = backbone(c, inChannels, size);
-  const projector = unigradProjector({
-    inDim: net.featureDim,
-    hiddenDim: c.projHidden,
-    outDim: c.projDim,
-    depth: c.projDepth,
-  });
-  return new Encoder(net, projector).to(device);
+  const [inChannels, imageSize] = data.train.imageShape;
+  return siameseEncoder({
+    arch: c.arch,
+    inChannels,
+    imageSize,
+    width: c.width,
+    projHidden: c.projHidden,
+    projDim: c.projDim,
+    projDepth: c.projDepth,
+  }).to(device);
 }
 
 function viewsFor(c: TrainConfig, size: number): Recipe {

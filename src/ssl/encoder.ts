@@ -5,7 +5,10 @@
  * @module
  */
 import { Module } from "../nn/module.ts";
+import { resnet18, resnet20, resnet34, resnet50 } from "../nn/resnet.ts";
+import { unigradProjector } from "../nn/heads.ts";
 import type { Tensor } from "../torch/mod.ts";
+import type { Arch } from "./config.ts";
 
 /** A backbone with a pooled-feature output (a ResNet without `fc`). */
 export interface Backbone extends Module {
@@ -57,4 +60,49 @@ export class Encoder extends Module {
     using h = this.backbone.features(x); // [N, C]
     return this.projector.forward(h); // [N, D]
   }
+}
+
+/** Options of `siameseEncoder`. */
+export interface SiameseEncoderOptions {
+  /** Backbone. */
+  arch: Arch;
+  /** Image channels. */
+  inChannels: number;
+  /** Image side: 64 or less gets the small stem (3×3 conv, no max-pool), larger the ImageNet stem. */
+  imageSize: number;
+  /** Width of the first stage; 0 keeps the architecture's own. @default 0 */
+  width?: number;
+  /** Projector hidden width. */
+  projHidden: number;
+  /** Projector output width d. */
+  projDim: number;
+  /** Projector Linear layers. */
+  projDepth: number;
+}
+
+/**
+ * The encoder a run trains: a ResNet without `fc` and a UniGrad projector (as `train.ts` builds it).
+ *
+ * @example Usage
+ * ```ts
+ * import { siameseEncoder } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const enc = siameseEncoder({ arch: "resnet20", inChannels: 1, imageSize: 28, projHidden: 32, projDim: 16, projDepth: 2 });
+ * assert.equal(enc.backbone.featureDim, 64);
+ * enc.dispose();
+ * ```
+ */
+export function siameseEncoder(o: SiameseEncoderOptions): Encoder {
+  const stem = o.imageSize <= 64 ? "small" as const : "imagenet" as const;
+  const width = o.width ?? 0;
+  const options = { numClasses: 0, inChannels: o.inChannels, stem, ...(width > 0 ? { baseWidth: width } : {}) };
+  const net = { resnet20, resnet18, resnet34, resnet50 }[o.arch](options);
+  const projector = unigradProjector({
+    inDim: net.featureDim,
+    hiddenDim: o.projHidden,
+    outDim: o.projDim,
+    depth: o.projDepth,
+  });
+  return new Encoder(net, projector);
 }
