@@ -11,6 +11,7 @@ export {
   type DatasetName,
   DATASETS,
   DEFAULT_CONFIG,
+  lambdaRule,
   PRECISIONS,
   readConfigFile,
   runMethodOptions,

@@ -25,7 +25,7 @@ import {
   writeReport,
 } from "../io/mod.ts";
 import { readStats, type StepResult } from "../ssl/mod.ts";
-import { type TrainConfig, validateConfig } from "./config.ts";
+import { lambdaRule, type TrainConfig, validateConfig } from "./config.ts";
 import { buildParts, checkDevice, evaluate, type RunParts } from "./_parts.ts";
 import {
   configChanges,
@@ -101,7 +101,12 @@ export async function train(config: TrainConfig, log: (line: string) => void = c
   describe(c, parts, log);
   await Deno.writeTextFile(
     join(out, "config.json"),
-    JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions }, null, 2) + "\n",
+    JSON.stringify(
+      { ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, lambdaRule: lambdaRule(c) },
+      null,
+      2,
+    ) +
+      "\n",
   );
 
   // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
@@ -321,7 +326,10 @@ async function finish(run: Run): Promise<RunResult> {
     }],
     config: { ...c, methodOptions: parts.methodOptions },
     plot: "plot.svg",
-    notes: [`device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps`],
+    notes: [
+      `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps`,
+      ...[lambdaRule(c) ?? []].flat(),
+    ],
   });
   run.log(`  report: ${join(out, "report.md")}`);
   const { knnInit, trainSeconds, step: steps } = run;

@@ -63,12 +63,12 @@ export function directPredPredictor(F: Tensor, eps = 0.3): { Wp: Tensor; Ft: Ten
 }
 
 /**
- * One view of DirectPred's gradient: b·(−W_p·v + λ_b·F̃·u)/(‖W_p·u‖·2N), λ_b = (W_p·u)·v / (uᵀF̃u), with
- * the original loss's factor b (2 for BYOL's 2 − 2·cos, 1 for SimSiam's −cos) so learning rates transfer.
+ * One view of DirectPred's gradient as the official `loss_byol_directpred_grad` computes it, for BYOL and
+ * SimSiam alike (scale 1): (−W_p·v + λ_b·F̃·u)/(‖W_p·u‖·2N), λ_b = (W_p·u)·v / (uᵀF̃u).
  */
-function directPredView(u: Tensor, v: Tensor, Wp: Tensor, Ft: Tensor, b: number): ViewParts {
+function directPredView(u: Tensor, v: Tensor, Wp: Tensor, Ft: Tensor): ViewParts {
   const p = u.mm(Wp); // [N, D]
-  const norm = p.norm(2, 1, true).div(b); // [N, 1]
+  const norm = p.norm(2, 1, true); // [N, 1]
   const Ftu = u.mm(Ft); // [N, D]
   const lambda = rowDot(p, v).div(rowDot(Ftu, u)); // [N, 1]
   const positive = v.mm(Wp).div(norm); // [N, D]
@@ -173,7 +173,7 @@ export function asymmetric(fl: Flavour, options: AsymmetricOptions): Method {
         if (advance) s.F!.copy_(Fs);
         const { Wp, Ft } = directPredPredictor(Fs, eps);
         const [W, T] = [Wp.to(f.u1.dtype), Ft.to(f.u1.dtype)];
-        return combineViews(directPredView(f.u1, f.v2, W, T, fl.b), directPredView(f.u2, f.v1, W, T, fl.b));
+        return combineViews(directPredView(f.u1, f.v2, W, T), directPredView(f.u2, f.v1, W, T));
       },
       reference,
     });

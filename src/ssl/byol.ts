@@ -6,10 +6,11 @@
  *   g1 = ∂L/∂u1 through h. The predictor lives in the method state: add `method.parameters(state)` to
  *   the optimizer.
  * - "directpred": DirectPred's analytic predictor W_p from the eigen-decomposition of F, with the
- *   official code's gradient g1 = 2·(−W_p·v2 + λ_b·F̃·u1)/‖W_p·u1‖, λ_b = (W_p·u1)·v2 / (u1ᵀF̃u1),
- *   F̃ = F/max eig + ε²·I, times BYOL's factor 2 so that it has the original form's scale (the official
- *   `loss_byol_directpred_grad` has SimSiam's scale, factor 1: `simsiam({ form: "directpred" })`).
- *   A gradient-only form; its `reference` is the loss 2 − 2·cos(W_p·u1, v2).
+ *   official code's gradient g1 = (−W_p·v2 + λ_b·F̃·u1)/‖W_p·u1‖, λ_b = (W_p·u1)·v2 / (u1ᵀF̃u1),
+ *   F̃ = F/max eig + ε²·I: exactly the official `loss_byol_directpred_grad` (configs/byol_directpred_grad.py),
+ *   which BYOL and SimSiam share, so its scale is 1, half the gradient of the loss 2 − 2·cos(W_p·u1, v2)
+ *   (under SGD with weight decay a 2× gradient is not absorbed by the learning rate, so the paper's
+ *   Table 1 row (d) is this scale). A gradient-only form; its `reference` is the loss 2 − 2·cos(W_p·u1, v2).
  * - "unified": g1 = −v2 + λ·F·u1, as UniGrad.
  *
  * F is the moving correlation of the target features, F ← ρ·F + (1 − ρ)·(v1ᵀv1 + v2ᵀv2)/(2N).
