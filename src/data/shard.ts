@@ -31,14 +31,6 @@ export interface ShardHeader {
   sha256: string | null;
 }
 
-/** Options of `readShardHeader`. */
-export interface ReadShardHeaderOptions {
-  /** Read the whole shard and check its SHA-256 (and that it has one). @default false */
-  verify?: boolean;
-  /** Number of classes: labels must be below it. @default no upper bound */
-  classes?: number;
-}
-
 /**
  * Writes `path` atomically (a temporary sibling, fsync, rename); the parts are written one after another.
  *
@@ -90,11 +82,15 @@ export async function writeShard(
  * that matches the shape; with `verify`, also the SHA-256 of the pixels and labels.
  *
  * @param path The shard file.
- * @param options Whether to verify the checksum; the number of classes labels must be below.
+ * @param options `verify`: read the whole shard and check its SHA-256 (and that it has one), default
+ *   false; `classes`: labels must be below it, default no upper bound.
  * @throws {DataFileError} For a missing file, a wrong magic, a bad header, labels out of range, a size
  *   that does not match the header, or (with `verify`) a missing or wrong checksum.
  */
-export async function readShardHeader(path: string, options: ReadShardHeaderOptions = {}): Promise<ShardHeader> {
+export async function readShardHeader(
+  path: string,
+  options: { verify?: boolean; classes?: number } = {},
+): Promise<ShardHeader> {
   using f = await openFile(path);
   const size = (await f.stat()).size;
   const head = new Uint8Array(12);
