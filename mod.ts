@@ -46,6 +46,9 @@ export * from "./src/optim/sgd.ts";
 export * from "./src/optim/lars.ts";
 export * from "./src/optim/schedule.ts";
 
+// src/dist: data parallelism on c10d
+export * from "./src/dist/mod.ts";
+
 // src/data: datasets, loader, batched augmentation, multi-crop, CutMix
 export * from "./src/data/mod.ts";
 
