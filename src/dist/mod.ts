@@ -17,3 +17,5 @@ export {
   tensorBytes,
 } from "./grad_sync.ts";
 export { syncBatchNorm } from "./sync_batch_norm.ts";
+export { launchLocal, type LaunchLocalOptions } from "./launcher.ts";
+export { agreeToStop } from "./stop.ts";

@@ -110,12 +110,21 @@ function survive(g: T.ProcessGroup): Record<string, unknown> {
   }
 }
 
+/** Rank 1 asks to stop at step 3; every rank reports the step at which they agreed. */
+function stop(g: T.ProcessGroup): Record<string, unknown> {
+  for (let step = 0; step < 10; step++) {
+    if (T.agreeToStop(g, rank === 1 && step === 3)) return { stoppedAt: step };
+  }
+  return { stoppedAt: null };
+}
+
 const SCENARIOS: Record<string, (g: T.ProcessGroup) => Record<string, unknown>> = {
   collectives,
   gradients,
   syncBn,
   gatherGrad,
   survive,
+  stop,
 };
 
 try {
