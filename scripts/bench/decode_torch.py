@@ -10,17 +10,33 @@ TRANSFORM:
   rrc        decode + RandomResizedCrop(224, scale 0.2-1) + flip + PILToTensor (one view: the
              usual fast loader; colour augmentation left to the training device)
   mocov2     decode + the paper's two MoCo v2 views on the CPU (RandomResizedCrop, ColorJitter,
-             RandomGrayscale, GaussianBlur, flip, ToTensor, Normalize): what the PyTorch recipe runs
+             RandomGrayscale, PIL GaussianBlur, flip, ToTensor, Normalize), as the official MoCo
+             v2 / UniGrad code runs them
 """
 import json
+import random
 import sys
 import time
 
 import torch
 import torchvision.transforms as T
-from PIL import Image
+from PIL import Image, ImageFilter
 from torch.utils.data import DataLoader
 from torchvision.datasets import ImageFolder
+
+
+def draft_loader(side):
+    """Opens an image with JPEG DCT scaling towards SIDE (as libvips' shrink-on-load does) before decoding."""
+
+    def load(path):
+        with open(path, "rb") as f:
+            im = Image.open(f)
+            w, h = im.size
+            s = side / max(w, h)
+            im.draft("RGB", (max(1, round(w * s)), max(1, round(h * s))))
+            return im.convert("RGB")
+
+    return load
 
 
 class Letterbox:
@@ -30,14 +46,18 @@ class Letterbox:
     def __call__(self, im):
         w, h = im.size
         s = self.side / max(w, h)
-        im.draft("RGB", (max(1, round(w * s)), max(1, round(h * s))))  # JPEG DCT scaling, as libvips' shrink-on-load
-        w, h = im.size
-        s = self.side / max(w, h)
         im = im.resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR)
         x = T.functional.pil_to_tensor(im)  # [3, h, w]
         canvas = torch.zeros(3, self.side, self.side, dtype=torch.uint8)
         canvas[:, :x.shape[1], :x.shape[2]] = x
         return canvas
+
+
+class PilBlur:
+    """MoCo v2's GaussianBlur (PIL's filter, sigma uniform in [0.1, 2]), as the official code runs it."""
+
+    def __call__(self, im):
+        return im.filter(ImageFilter.GaussianBlur(radius=random.uniform(0.1, 2.0)))
 
 
 class TwoViews:
@@ -58,7 +78,7 @@ def transform(name, side):
             T.RandomResizedCrop(224, scale=(0.2, 1.0)),
             T.RandomApply([T.ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8),
             T.RandomGrayscale(p=0.2),
-            T.RandomApply([T.GaussianBlur(23, sigma=(0.1, 2.0))], p=0.5),
+            T.RandomApply([PilBlur()], p=0.5),
             T.RandomHorizontalFlip(),
             T.ToTensor(),
             T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
@@ -71,14 +91,15 @@ def main():
     root, workers, batch, epochs, name, side = sys.argv[1:7]
     workers, batch, epochs, side = int(workers), int(batch), int(epochs), int(side)
     torch.set_num_threads(1)
-    ds = ImageFolder(root, transform=transform(name, side))
-    loader = DataLoader(ds, batch_size=batch, shuffle=True, num_workers=workers, drop_last=True,
+    loader = {"loader": draft_loader(side)} if name == "letterbox" else {}
+    ds = ImageFolder(root, transform=transform(name, side), **loader)
+    batches = DataLoader(ds, batch_size=batch, shuffle=True, num_workers=workers, drop_last=True,
                         persistent_workers=workers > 0, prefetch_factor=2 if workers > 0 else None)
-    next(iter(loader))  # warm-up: workers started
+    next(iter(batches))  # warm-up: workers started
     n = 0
     t0 = time.perf_counter()
     for _ in range(epochs):
-        for images, _labels in loader:
+        for images, _labels in batches:
             n += images.shape[0]
     dt = time.perf_counter() - t0
     print(json.dumps({"images": n, "seconds": dt, "imagesPerSecond": n / dt}))

@@ -268,3 +268,60 @@ export async function imageFolder(root: string, options: ImageFolderOptions = {}
       : new DataFileError(root, (e as Error).message, { cause: e });
   }
 }
+
+/** The splits of an image-folder dataset. */
+export interface ImageFolderSplits {
+  /** Training images (letterboxed unless the options say otherwise). */
+  train: ImageFolderDataset;
+  /** Labelled evaluation images (centre crops unless the options say otherwise), or null when there is no `val`. */
+  val: ImageFolderDataset | null;
+}
+
+/** Whether `path` is a folder (after following links). */
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens a dataset folder in ImageNet's layout, `dir/train/<class>/*` and `dir/val/<class>/*` (the
+ * validation split optional, its classes checked against the training split's), or, without a
+ * `train` sub-folder, `dir` itself as the training split (class folders, or a flat folder of
+ * unlabelled images for pre-training only).
+ *
+ * @param dir The dataset folder.
+ * @param options Options of each split; `fit` defaults to "letterbox" for train and "centre" for val.
+ * @returns The splits (`close()` both when done).
+ * @throws {DataFileError} As `imageFolder` does, or when the validation classes differ from the training classes.
+ */
+export async function imageFolderSplits(
+  dir: string,
+  options: { train?: ImageFolderOptions; val?: ImageFolderOptions } = {},
+): Promise<ImageFolderSplits> {
+  const nested = await isFolder(`${dir}/train`);
+  const train = await imageFolder(nested ? `${dir}/train` : dir, { fit: "letterbox", ...options.train });
+  if (!nested || !(await isFolder(`${dir}/val`))) return { train, val: null };
+  try {
+    const val = await imageFolder(`${dir}/val`, { fit: "centre", ...options.val });
+    const [a, b] = [train.classes?.join("\n") ?? null, val.classes?.join("\n") ?? null];
+    if (a !== b) {
+      val.close();
+      const extra = (val.classes ?? []).filter((c) => !(train.classes ?? []).includes(c));
+      const missing = (train.classes ?? []).filter((c) => !(val.classes ?? []).includes(c));
+      throw new DataFileError(
+        `${dir}/val`,
+        `its classes differ from ${dir}/train's (${val.classes?.length ?? 0} against ${train.classes?.length ?? 0}; ` +
+          `only in val: ${extra.slice(0, 3).join(", ") || "none"}; missing from val: ${
+            missing.slice(0, 3).join(", ") || "none"
+          })`,
+      );
+    }
+    return { train, val };
+  } catch (e) {
+    train.close();
+    throw e;
+  }
+}

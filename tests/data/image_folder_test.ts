@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import sharp from "sharp";
 import { liveTensors, manualSeed, scope, tensor } from "../../mod.ts";
 import { DataFileError } from "../../src/data/dataset.ts";
-import { imageFolder } from "../../src/data/image_folder.ts";
+import { imageFolder, imageFolderSplits } from "../../src/data/image_folder.ts";
 import { Loader } from "../../src/data/loader.ts";
 import { Recipe } from "../../src/data/recipe.ts";
 import { tempDir } from "./_helpers.ts";
@@ -204,4 +204,36 @@ Deno.test("Loader over an image folder delivers sizes with the batch and frees t
   }
   assert.deepEqual(seen.map(([h, w]) => [h, w]), [[16, 11], [16, 16], [12, 16], [10, 16], [8, 16], [7, 16]]);
   assert.equal(liveTensors(), before);
+});
+
+Deno.test("imageFolderSplits() opens train and val (checking their classes), or the folder itself", async () => {
+  await using dir = await tempDir();
+  for (const split of ["train", "val"]) {
+    for (const cls of ["a", "b"]) {
+      await Deno.mkdir(`${dir.path}/${split}/${cls}`, { recursive: true });
+      await image(`${dir.path}/${split}/${cls}/1.png`, 8, 6, [1, 2, 3]);
+    }
+  }
+  {
+    const { train, val } = await imageFolderSplits(dir.path, {
+      train: { side: 8, workers: 1 },
+      val: { side: 4, workers: 1 },
+    });
+    assert.deepEqual([train.classes, val!.classes, train.length, val!.length], [["a", "b"], ["a", "b"], 2, 2]);
+    assert.deepEqual([...(await train.read([0])).sizes!], [6, 8]); // letterboxed
+    assert.deepEqual([...(await val!.read([0])).sizes!], [4, 4]); // centre crop
+    train.close();
+    val!.close();
+  }
+  {
+    const { train, val } = await imageFolderSplits(`${dir.path}/train`, { train: { workers: 1 } });
+    assert.deepEqual([train.classes, val], [["a", "b"], null]);
+    train.close();
+  }
+  await Deno.mkdir(`${dir.path}/val/c`);
+  await image(`${dir.path}/val/c/1.png`, 8, 6, [1, 2, 3]);
+  await assert.rejects(
+    () => imageFolderSplits(dir.path, { train: { workers: 1 }, val: { workers: 1 } }),
+    /val: its classes differ from .*train's \(3 against 2; only in val: c; missing from val: none\)/,
+  );
 });
