@@ -274,9 +274,22 @@ export async function readRowResult(folder: string): Promise<RowResult | null> {
   return JSON.parse(await Deno.readTextFile(path)) as RowResult;
 }
 
-/** Every (row, seed) of a reproduction, in the order they run: seed by seed, rows in table order. */
+/**
+ * The order rows run in, most informative first, so that a reproduction stopped early has measured the
+ * most: the three Table 2 families with the momentum encoder (b, e, h), without it, with it in the
+ * positive gradient only; then (j), which completes the cross-family comparison (b, e, j); then the
+ * remaining Table 1 forms.
+ */
+export const RUN_ORDER: readonly string[] = [
+  ..."beh",
+  ...["b", "e", "h"].map((l) => `${l}-stop-grad`),
+  ...["b", "e", "h"].map((l) => `${l}-momentum-positive`),
+  ..."jacdfgi",
+];
+
+/** Every (row, seed) of a reproduction, in the order they run: seed by seed, rows in `RUN_ORDER`. */
 export function plannedRuns(options: ReproOptions): RowRun[] {
-  const rows = selectRows(options.rows ?? null);
+  const rows = selectRows(options.rows ?? null).sort((a, b) => RUN_ORDER.indexOf(a.id) - RUN_ORDER.indexOf(b.id));
   const seeds = options.seeds ?? BUDGETS[options.budget ?? "cpu"].seeds;
   if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`Invalid seeds ${seeds}: expected an integer ≥ 1`);
   const runs: RowRun[] = [];

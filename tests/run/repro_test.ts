@@ -47,7 +47,10 @@ Deno.test("rowConfig(): every row shares the budget; the forms differ only in me
   assert.equal(lambda("h"), (50 * d) / 2048);
   assert.equal(lambda("j"), (100 * d) / 2048);
   assert.equal(lambda("h-stop-grad"), (50 * d) / 2048);
-  assert.equal(plannedRuns({ ...options, seeds: 2 }).length, 2 * REPRO_ROWS.length);
+  const planned = plannedRuns({ ...options, seeds: 2 });
+  assert.equal(planned.length, 2 * REPRO_ROWS.length);
+  assert.deepEqual(new Set(planned.map((r) => r.row.id)), new Set(REPRO_ROWS.map((r) => r.id)));
+  assert.deepEqual(planned.slice(0, 3).map((r) => `${r.row.id}@${r.seed}`), ["b@0", "e@0", "h@0"]);
   assert.throws(() => plannedRuns({ ...options, seeds: 0 }), /Invalid seeds 0/);
 });
 
