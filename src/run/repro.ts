@@ -236,6 +236,8 @@ export interface RowResult extends RunResult {
   row: string;
   /** The seed. */
   seed: number;
+  /** Wall-clock seconds of the session that finished the row (set-up, evaluations and probe included). */
+  wallSeconds?: number;
 }
 
 /**
@@ -314,8 +316,10 @@ export async function runRow(
   if (done !== null) return { result: done, trained: false };
   const config = rowConfig(options, run.row, run.seed);
   if (await exists(join(run.folder, "checkpoints"))) config.resume = run.folder;
+  const started = performance.now();
   const measured = await train(config, log);
-  const result: RowResult = { row: run.row.id, seed: run.seed, ...measured };
+  const wallSeconds = (performance.now() - started) / 1000;
+  const result: RowResult = { row: run.row.id, seed: run.seed, ...measured, wallSeconds };
   const path = join(run.folder, "result.json");
   await Deno.writeTextFile(`${path}.tmp`, JSON.stringify(result, null, 2) + "\n");
   await Deno.rename(`${path}.tmp`, path);

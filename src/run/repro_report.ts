@@ -76,11 +76,24 @@ export interface RowSummary {
   probe: Stat | null;
   pairsPerSecond: Stat | null;
   trainSeconds: Stat | null;
+  /** Wall-clock seconds of the session that finished each seed (set-up and evaluation included). */
+  wallSeconds: Stat | null;
 }
 
 function statOf(results: readonly RowResult[], pick: (r: RowResult) => number | null): Stat | null {
   const xs = results.map(pick).filter((x): x is number => x !== null && Number.isFinite(x));
   return xs.length === 0 ? null : stat(xs);
+}
+
+/**
+ * A result with its wall time: as recorded, or (results written before it was recorded) the time from the
+ * run's `config.json` (written at its start) to its `result.json`.
+ */
+async function withWallTime(folder: string, result: RowResult | null): Promise<RowResult | null> {
+  if (result === null || result.wallSeconds !== undefined) return result;
+  const [start, end] = await Promise.all(["config.json", "result.json"].map((f) => Deno.stat(join(folder, f))));
+  const seconds = start.mtime && end.mtime ? (end.mtime.getTime() - start.mtime.getTime()) / 1000 : undefined;
+  return { ...result, wallSeconds: seconds };
 }
 
 /** Reads the finished rows among `runs` and summarises each row over its seeds. */
@@ -89,7 +102,8 @@ export async function summarise(runs: readonly RowRun[]): Promise<RowSummary[]> 
   const out: RowSummary[] = [];
   for (const row of rows) {
     const mine = runs.filter((r) => r.row.id === row.id);
-    const results = (await Promise.all(mine.map((r) => readRowResult(r.folder)))).filter((r) => r !== null);
+    const results = (await Promise.all(mine.map(async (r) => withWallTime(r.folder, await readRowResult(r.folder)))))
+      .filter((r) => r !== null);
     out.push({
       row,
       results,
@@ -99,6 +113,7 @@ export async function summarise(runs: readonly RowRun[]): Promise<RowSummary[]> 
       probe: statOf(results, (r) => r.linearProbe),
       pairsPerSecond: statOf(results, (r) => r.pairsPerSecond),
       trainSeconds: statOf(results, (r) => r.trainSeconds),
+      wallSeconds: statOf(results, (r) => r.wallSeconds ?? null),
     });
   }
   return out;
@@ -132,14 +147,16 @@ function rowName(r: ReproRow): string {
 
 /** The results table. */
 function resultsTable(rows: readonly RowSummary[]): string {
-  const head = "| row | form | target | seeds | kNN init % | kNN % | linear probe % | pairs/s | training time |";
-  const rule = "|---|---|---|---:|---:|---:|---:|---:|---:|";
+  const head =
+    "| row | form | target | seeds | kNN init % | kNN % | linear probe % | pairs/s | training time | wall time |";
+  const rule = "|---|---|---|---:|---:|---:|---:|---:|---:|---:|";
   const lines = rows.map((s) => {
     const pps = s.pairsPerSecond === null ? "–" : Math.round(s.pairsPerSecond.mean).toLocaleString("en-US");
     const time = s.trainSeconds === null ? "–" : duration(s.trainSeconds.mean);
+    const wall = s.wallSeconds === null ? "–" : duration(s.wallSeconds.mean);
     const seeds = `${s.results.length}/${s.planned}`;
     return `| ${rowName(s.row)} | ${s.row.label} | ${s.row.target} | ${seeds} | ${formatStat(s.knnInit)} | ` +
-      `${formatStat(s.knn)} | ${formatStat(s.probe)} | ${pps} | ${time} |`;
+      `${formatStat(s.knn)} | ${formatStat(s.probe)} | ${pps} | ${time} | ${wall} |`;
   });
   return [head, rule, ...lines].join("\n");
 }
@@ -379,7 +396,8 @@ export async function writeReproReport(
     "",
     "kNN: cosine, k = 200, temperature 0.1, backbone features of the test set against the training set. " +
     "Linear probe: frozen backbone features. ± is the sample standard deviation over seeds. " +
-    "Training time excludes evaluation and checkpoints.",
+    "Training time excludes evaluation and checkpoints; wall time is the session that finished the row, set-up, " +
+    "evaluations and probe included (a resumed row's earlier sessions are not in it).",
     "",
     missing.length > 0 ? `Not finished: ${missing.join(", ")}.` : "Every planned row and seed finished.",
     "",

@@ -88,6 +88,7 @@ function summary(id: string, knn: number[], init = 0.7): RowSummary {
     probe: null,
     pairsPerSecond: stat([1]),
     trainSeconds: stat([1]),
+    wallSeconds: stat([1]),
   };
 }
 
