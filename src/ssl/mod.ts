@@ -37,8 +37,8 @@ export {
 export { unigrad, type UnigradOptions } from "./unigrad.ts";
 export { moco, type MocoOptions } from "./moco.ts";
 export { simclr, type SimclrOptions } from "./simclr.ts";
-export { type AsymmetricOptions, byol, directPredPredictor } from "./byol.ts";
-export { simsiam } from "./simsiam.ts";
+export { byol, type ByolOptions, directPredPredictor } from "./byol.ts";
+export { simsiam, type SimsiamOptions } from "./simsiam.ts";
 export { barlowTwins, type BarlowTwinsOptions } from "./barlow_twins.ts";
 export { vicreg, type VicregOptions } from "./vicreg.ts";
 export { disposeState, type MethodState, type SavedState, type StateOptions } from "./state.ts";
