@@ -6,19 +6,8 @@
  */
 import { full, noGrad, scope, type Tensor } from "../torch/mod.ts";
 import { checkFeatures, rowDot } from "./_checks.ts";
-import type { Communicator } from "./comm.ts";
 import type { FeatureName, Features, GradientResult, GradientSpace, Method, Reference, TargetKind } from "./method.ts";
 import { type MethodState, newState, restoreState, saveState, type StateSpec } from "./state.ts";
-
-/** Options every factory accepts. */
-export interface CommonOptions {
-  /** The target branch the method is used with (the paper's Table 2). @default the method's own */
-  target?: TargetKind;
-  /** Gathers features and all-reduces F across workers. @default localComm (one process) */
-  comm?: Communicator;
-  /** Check features for NaN/Inf and normalisation on every call (one device sync). @default true */
-  checkValues?: boolean;
-}
 
 /** The parts a method file provides. */
 export interface MethodSpec {
