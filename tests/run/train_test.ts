@@ -136,14 +136,15 @@ Deno.test("train() resumed after the last step re-evaluates only, into a new run
   assert.equal(result.steps, 8);
   assert.equal(result.knnFinal, a.knnFinal);
   assert.ok(lines.some((l) => l.includes("resumed from") && l.includes("at step 8")));
-  // The metrics history came along; the config differs from the checkpoint's (probeEpochs does not count).
+  // The metrics history came along.
   assert.equal(readMetricsLog(join(out, "metrics.jsonl"))[0].knn, a.knnInit);
-  const warned = await (async () => {
-    const l: string[] = [];
-    await train({ ...TINY, out: join(root, "changed"), resume: a.out, lr: 0.2 }, (x) => l.push(x));
-    return l.find((x) => x.includes("warning"));
-  })();
-  assert.match(warned!, /differs from the checkpoint's in lr \(0\.1 → 0\.2\)/);
+  // Another config than the checkpoint's: refused, listing the differences, leaving no folder behind.
+  const changed = join(root, "changed");
+  await assert.rejects(
+    () => train({ ...TINY, out: changed, resume: a.out, lr: 0.2, seed: 3 }, () => {}),
+    /Cannot resume from checkpoint ".*ckpt-00000008": the config differs from the checkpoint's in lr \(0\.1 → 0\.2\), seed \(0 → 3\)/,
+  );
+  assert.equal(await Deno.stat(changed).then(() => true, () => false), false);
 });
 
 Deno.test("train() refuses a truncated or foreign checkpoint and a folder without one, naming the path", async () => {
