@@ -2,9 +2,11 @@
  * A request to stop a run at the next step boundary, which the training loop polls once per step.
  *
  * `stopOnSignals()` turns the first SIGINT or SIGTERM into such a request (the loop then finishes the
- * current step, writes a checkpoint, says how to resume and exits 130 or 143); a second signal exits
- * at once with the same code. A distributed run wraps the local request in one that all ranks agree
- * on (the loop only reads `requested`).
+ * current step, writes a checkpoint, says how to resume and exits 130 or 143). It then gives the
+ * signals back to their default action, so a second one ends the process at once, even in the middle
+ * of a long synchronous computation (an evaluation) where no JavaScript listener could run. A
+ * distributed run wraps the local request in one that all ranks agree on (the loop only reads
+ * `requested`).
  *
  * @module
  */
@@ -51,7 +53,8 @@ export interface SignalStop extends StopRequest, Disposable {}
 
 /**
  * Listens for SIGINT and SIGTERM: the first one sets the returned request (and calls `onFirst`, e.g.
- * to print "stopping after this step"); a second one exits at once with 130 or 143.
+ * to print "stopping after this step") and removes the listeners, so that a second one kills the
+ * process at once (exit status 130 or 143).
  *
  * @param onFirst Called once, with the signal's name, when the first signal arrives.
  * @returns The request, to poll each step; dispose it when the run ends.
@@ -68,15 +71,17 @@ export interface SignalStop extends StopRequest, Disposable {}
 export function stopOnSignals(onFirst: (signal: string) => void = () => {}): SignalStop {
   const flag = new StopFlag();
   const signals = ["SIGINT", "SIGTERM"] as const;
-  const handlers = signals.map((signal) => {
+  const removers: (() => void)[] = [];
+  const removeAll = () => removers.splice(0).forEach((remove) => remove());
+  for (const signal of signals) {
     const handler = () => {
-      if (flag.requested) Deno.exit(CODES[signal]);
+      removeAll(); // the default action again: a second signal ends the process at once
       flag.request(signal);
       onFirst(signal);
     };
     Deno.addSignalListener(signal, handler);
-    return () => Deno.removeSignalListener(signal, handler);
-  });
+    removers.push(() => Deno.removeSignalListener(signal, handler));
+  }
   return {
     get requested() {
       return flag.requested;
@@ -87,8 +92,6 @@ export function stopOnSignals(onFirst: (signal: string) => void = () => {}): Sig
     get exitCode() {
       return flag.exitCode;
     },
-    [Symbol.dispose]() {
-      handlers.forEach((remove) => remove());
-    },
+    [Symbol.dispose]: removeAll,
   };
 }

@@ -34,7 +34,7 @@ Deno.test("stopOnSignals(): the first SIGTERM or SIGINT is a request the loop se
   }
 });
 
-Deno.test("stopOnSignals(): a second signal exits at once", async () => {
+Deno.test("stopOnSignals(): a second signal ends the process at once", async () => {
   const p = child(false);
   const out = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
   await waitFor(out, "ready");
@@ -42,7 +42,8 @@ Deno.test("stopOnSignals(): a second signal exits at once", async () => {
   await waitFor(out, "first SIGINT");
   p.kill("SIGINT");
   await out.cancel();
-  assert.equal((await p.status).code, 130);
+  const status = await p.status;
+  assert.ok(status.code === 130 || status.signal === "SIGINT", JSON.stringify(status));
 });
 
 Deno.test("StopFlag keeps the first reason and maps it to an exit code", () => {
