@@ -15,7 +15,7 @@ import { type Features, gradientInputs, type GradientStats, type Method } from "
 import { type CutMixTarget, multiViewGradient } from "./multiview.ts";
 import type { MethodState } from "./state.ts";
 import type { TargetBranch } from "./target.ts";
-import { NonFiniteGuard } from "./guard.ts";
+import { type NonFiniteCounts, NonFiniteGuard } from "./guard.ts";
 
 /** A guard over everything a step changes: online and target weights and buffers, optimizer and method state. */
 function guardOf(p: TrainerParts): NonFiniteGuard {
@@ -97,7 +97,7 @@ export class Trainer {
   }
 
   /** Non-finite steps skipped so far (zeros without `guardNonFinite`); reads the device: call it at logging steps. */
-  nonFinite(): { skipped: number; consecutive: number } {
+  nonFinite(): NonFiniteCounts {
     return this.#guard?.counts() ?? { skipped: 0, consecutive: 0 };
   }
 
