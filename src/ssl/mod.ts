@@ -46,6 +46,7 @@ export { type Communicator, localComm } from "./comm.ts";
 export { type TargetBranch, targetBranch, type TargetOptions } from "./target.ts";
 export { type Arch, ARCHS, type Backbone, Encoder, siameseEncoder, type SiameseEncoderOptions } from "./encoder.ts";
 export { type StepOptions, type StepResult, Trainer, type TrainerParts } from "./trainer.ts";
+export { type NonFiniteCounts, NonFiniteGuard } from "./guard.ts";
 export {
   type CutMixTarget,
   type MultiViewFeatures,
