@@ -136,8 +136,8 @@ if (import.meta.main) {
   try {
     if (values.worker !== undefined) { // one GPU's share
       const jobs = new Set(values.worker.split(","));
-      await runRows(options, runs.filter((r) => jobs.has(`${r.row.id}@${r.seed}`)));
-      Deno.exit(0);
+      const { stopped } = await runRows(options, runs.filter((r) => jobs.has(`${r.row.id}@${r.seed}`)));
+      Deno.exit(stopped?.exitCode ?? 0);
     }
     if (!values["report-only"]) {
       const device = options.device ?? BUDGETS[options.budget ?? "cpu"].config.device ?? "cpu";
@@ -146,7 +146,13 @@ if (import.meta.main) {
       for (const r of runs) if ((await readRowResult(r.folder)) === null) pending.push(r);
       console.log(`repro: ${runs.length} row runs planned, ${pending.length} to train, into ${options.out}`);
       if (gpus > 1 && pending.length > 1) await spread(args, pending, gpus);
-      else await runRows(options, runs);
+      else {
+        const { stopped } = await runRows(options, runs);
+        if (stopped !== null) {
+          await writeReproReport(options, runs, command);
+          Deno.exit(stopped.exitCode); // 130 (SIGINT) or 143 (SIGTERM); the row resumes next time
+        }
+      }
     }
     const report = await writeReproReport(options, runs, command);
     console.log(`report: ${report}`);

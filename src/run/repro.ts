@@ -19,7 +19,7 @@
 import { join } from "node:path";
 import type { TargetKind } from "../ssl/mod.ts";
 import { type DatasetName, DEFAULT_CONFIG, type TrainConfig, validateConfig } from "./config.ts";
-import { type RunResult, train } from "./train.ts";
+import { type RunResult, type StoppedRun, train } from "./train.ts";
 
 /** A budget's name. */
 export type BudgetName = "smoke" | "cpu" | "gpu";
@@ -303,21 +303,23 @@ export function plannedRuns(options: ReproOptions): RowRun[] {
 
 /**
  * Trains one row and seed unless it has finished: resumes from its last checkpoint when there is one,
- * and writes `result.json` (atomically) when it ends.
+ * and writes `result.json` (atomically) when it ends. A run stopped by a signal (SIGINT, SIGTERM) writes
+ * no result: it resumes next time.
  *
- * @returns Its result, and whether it was trained now.
+ * @returns Its result and whether it was trained now, or the stop.
  */
 export async function runRow(
   options: ReproOptions,
   run: RowRun,
   log: (line: string) => void = console.log,
-): Promise<{ result: RowResult; trained: boolean }> {
+): Promise<{ result: RowResult; trained: boolean } | { stopped: StoppedRun }> {
   const done = await readRowResult(run.folder);
   if (done !== null) return { result: done, trained: false };
   const config = rowConfig(options, run.row, run.seed);
   if (await exists(join(run.folder, "checkpoints"))) config.resume = run.folder;
   const started = performance.now();
   const measured = await train(config, log);
+  if (measured.stopped !== null) return { stopped: measured.stopped };
   const wallSeconds = (performance.now() - started) / 1000;
   const result: RowResult = { row: run.row.id, seed: run.seed, ...measured, wallSeconds };
   const path = join(run.folder, "result.json");
@@ -328,27 +330,33 @@ export async function runRow(
 
 /**
  * Trains every planned row and seed one after another on one device (finished ones are skipped,
- * interrupted ones resume), and returns their results.
+ * interrupted ones resume). A signal stops the row in progress with a checkpoint and ends the loop.
  *
  * @param options What to run and where.
+ * @param runs The (row, seed) runs. @default `plannedRuns(options)`
  * @param log Where each row's messages go.
- * @returns The results, in `plannedRuns` order.
+ * @returns The results, in `runs` order, and the stop when a signal ended the loop early.
  */
 export async function runRows(
   options: ReproOptions,
   runs: readonly RowRun[] = plannedRuns(options),
   log: (line: string) => void = console.log,
-): Promise<RowResult[]> {
+): Promise<{ results: RowResult[]; stopped: StoppedRun | null }> {
   const results: RowResult[] = [];
   for (const [i, run] of runs.entries()) {
     const tag = `[${i + 1}/${runs.length}] row ${run.row.id} (${run.row.preset}, ${run.row.target}) seed ${run.seed}`;
     const started = performance.now();
-    const { result, trained } = await runRow(options, run, (line) => log(`${tag}: ${line}`));
+    const outcome = await runRow(options, run, (line) => log(`${tag}: ${line}`));
+    if ("stopped" in outcome) {
+      log(`${tag}: stopped (${outcome.stopped.reason}); the same command continues from ${outcome.stopped.checkpoint}`);
+      return { results, stopped: outcome.stopped };
+    }
+    const { result, trained } = outcome;
     const took = ((performance.now() - started) / 1000).toFixed(0);
     log(`${tag}: ${trained ? `done in ${took} s` : "finished before, skipped"}, kNN ${pct(result.knnFinal)}`);
     results.push(result);
   }
-  return results;
+  return { results, stopped: null };
 }
 
 function pct(x: number): string {

@@ -35,6 +35,11 @@ export interface BuildTrainerOptions {
   weightDecay?: number;
   /** "bf16" runs the forwards under autocast on CUDA (ignored on the CPU). @default "fp32" */
   precision?: "fp32" | "bf16";
+  /**
+   * Skip non-finite steps on the device (see `TrainerParts.guardNonFinite`): for methods built without
+   * per-step value checks (`checkValues: false`, the CUDA default). @default false
+   */
+  guardNonFinite?: boolean;
 }
 
 /** The parts `buildTrainer` makes, freed together by `dispose()`. */
@@ -97,15 +102,19 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
   const onCuda = device !== "cpu";
   if (onCuda) cuda.setCudnnBenchmark(true);
   // bf16 autocast and channels_last pay off on CUDA only; on the CPU the run stays fp32, contiguous.
-  const trainer = new Trainer({
-    online,
-    target,
-    method,
-    state,
-    optimizer,
-    bf16: onCuda && precision === "bf16",
-    channelsLast: onCuda,
-  });
+  const trainer = stack.adopt(
+    new Trainer({
+      online,
+      target,
+      method,
+      state,
+      optimizer,
+      bf16: onCuda && precision === "bf16",
+      channelsLast: onCuda,
+      guardNonFinite: options.guardNonFinite ?? false,
+    }),
+    (t) => t.dispose(),
+  );
   const owned = stack.move();
   return { online, target, state, optimizer, trainer, dispose: () => owned.dispose() };
 }

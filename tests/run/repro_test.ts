@@ -78,6 +78,8 @@ function summary(id: string, knn: number[], init = 0.7): RowSummary {
     pairsPerSecond: 1,
     trainSeconds: 1,
     steps: 1,
+    skippedSteps: 0,
+    stopped: null,
   }));
   return {
     row,
