@@ -17,7 +17,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { TargetKind } from "../ssl/mod.ts";
+import { findPreset, type TargetKind } from "../ssl/mod.ts";
 import { type DatasetName, DEFAULT_CONFIG, type TrainConfig, validateConfig } from "./config.ts";
 import { type RunResult, type StoppedRun, train } from "./train.ts";
 
@@ -246,13 +246,17 @@ export interface RowResult extends RunResult {
  */
 export function rowConfig(options: ReproOptions, row: ReproRow, seed: number): TrainConfig {
   const budget = BUDGETS[options.budget ?? "cpu"];
-  const methodOptions: TrainConfig["methodOptions"] = {};
+  // The preset's method and form spelt out: a preset named like its method ("simclr", row b) would
+  // otherwise be read as the method with its default form.
+  const { method, options: presetOptions } = findPreset(row.preset)!;
+  const { target: _target, ...form } = presetOptions as TrainConfig["methodOptions"];
+  const methodOptions: TrainConfig["methodOptions"] = { ...form };
   if (row.letter === "a") methodOptions.queueSize = budget.queueSize;
   if (row.letter === "c") methodOptions.hiddenDim = budget.predictorHidden;
   const config: TrainConfig = {
     ...DEFAULT_CONFIG,
     ...budget.config,
-    method: row.preset,
+    method,
     methodOptions,
     target: row.target,
     dataset: options.dataset ?? "fashion-mnist",

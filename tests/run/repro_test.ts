@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { BUDGETS, plannedRuns, REPRO_ROWS, rowConfig, type RowResult, selectRows } from "../../src/run/repro.ts";
 import { difference, formatStat, type RowSummary, stat, verdict } from "../../src/run/repro_report.ts";
 import { buildMethod, runMethodOptions } from "../../src/run/config.ts";
+import { createPreset } from "../../src/ssl/mod.ts";
 
 const root = await Deno.makeTempDir({ prefix: "unigrad-repro-test-" });
 addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
@@ -37,7 +38,14 @@ Deno.test("rowConfig(): every row shares the budget; the forms differ only in me
   for (const c of configs) assert.deepEqual(shared(c), shared(configs[0]));
   assert.equal(configs[0].seed, 1);
   assert.equal(configs[0].width, BUDGETS.cpu.config.width);
-  // (d) is the official DirectPred form; (a) gets the budget's queue; (c) its predictor.
+  // Each row builds its preset's method and form with the row's target ((b) is SimCLR's gradient form,
+  // not the method "simclr" with its default form; (d) the official DirectPred form).
+  REPRO_ROWS.forEach((r, i) => {
+    const m = buildMethod(configs[i]);
+    const preset = createPreset(r.preset, { target: r.target });
+    assert.deepEqual([m.name, m.form, m.target], [preset.name, preset.form, r.target], r.id);
+  });
+  assert.equal(buildMethod(configs[1]).form, "gradient");
   assert.deepEqual([buildMethod(configs[3]).name, buildMethod(configs[3]).form], ["byol", "directpred"]);
   assert.equal(configs[0].methodOptions.queueSize, BUDGETS.cpu.queueSize);
   assert.equal(configs[2].methodOptions.hiddenDim, BUDGETS.cpu.predictorHidden);
