@@ -10,9 +10,8 @@
  */
 import { cat, type Device, noGrad, normalize, scope, type Tensor, zeros } from "../torch/mod.ts";
 import { Module } from "../nn/module.ts";
-import { checkSameWidth, type LabelledFeatures, positiveInt } from "./_check.ts";
-
-export type { LabelledFeatures };
+import { checkSameWidth, positiveInt } from "./_check.ts";
+import type { LabelledFeatures } from "./labelled.ts";
 
 /** Options of `knnAccuracy`. */
 export interface KnnOptions {

@@ -7,7 +7,8 @@
  * @module
  */
 import { crossEntropy, linear, noGrad, scope, type Tensor, tensor, zeros, zerosLike } from "../torch/mod.ts";
-import { checkSameWidth, type LabelledFeatures, positiveInt } from "./_check.ts";
+import { checkSameWidth, positiveInt } from "./_check.ts";
+import type { LabelledFeatures } from "./labelled.ts";
 
 /** Options of `linearProbe`. */
 export interface LinearProbeOptions {
