@@ -25,10 +25,12 @@ import {
   DEFAULT_CONFIG,
   PRECISIONS,
   readConfigFile,
+  RunStopped,
   train,
   type TrainConfig,
   validateConfig,
 } from "./src/run/mod.ts";
+import { launchLocal, readLaunchEnv } from "./src/dist/mod.ts";
 
 /** Flag name → the config field it sets and what it means (the default comes from `DEFAULT_CONFIG`). */
 const FLAGS: Record<string, [keyof TrainConfig, string]> = {
@@ -58,9 +60,11 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "checkpoint-every": ["checkpointEvery", "a checkpoint every N steps (and at each epoch end)"],
   "probe-epochs": ["probeEpochs", "epochs of the final linear probe (0: skip it)"],
   "threads": ["threads", "CPU threads (0: all cores)"],
+  "sync-bn": ["syncBn", "with several processes: batch norm over the global batch (true, false)"],
+  "dist-timeout": ["distTimeout", "with several processes: seconds to wait for the other ranks"],
 };
 
-const OTHER_FLAGS = ["method-option", "config", "help"];
+const OTHER_FLAGS = ["method-option", "config", "nproc", "help"];
 
 const HELP = `Usage: deno run -A train.ts [flags]
 
@@ -75,6 +79,9 @@ ${
 }
   --method-option k=v     a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
   --config file.json      read the config from a JSON file (a run's config.json works); flags override it
+  --nproc N               start N processes on this machine (data parallel, Gloo on CPU, NCCL with one GPU
+                          each); --batch-size stays the global batch. Under torchrun or srun, leave it out:
+                          every process joins the job from RANK/WORLD_SIZE/... or SLURM_* by itself
   --help                  this text
 
 Methods: ${Object.keys(METHODS).join(", ")}
@@ -104,6 +111,7 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
         "method-option": { type: "string", multiple: true },
         "method-opt": { type: "string", multiple: true },
         config: { type: "string" },
+        nproc: { type: "string" },
         help: { type: "boolean" },
       },
     }).values;
@@ -121,8 +129,11 @@ function applyFlags(config: TrainConfig, values: Record<string, unknown>): void 
     const raw = values[flag] as string | undefined;
     if (raw === undefined) continue;
     const fallback = DEFAULT_CONFIG[key];
-    let value: string | number | null = raw;
-    if (typeof fallback === "number") {
+    let value: string | number | boolean | null = raw;
+    if (typeof fallback === "boolean") {
+      if (raw !== "true" && raw !== "false") throw new RangeError(`Invalid --${flag} "${raw}": expected true or false`);
+      value = raw === "true";
+    } else if (typeof fallback === "number") {
       value = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(value)) {
         throw new RangeError(`Invalid --${flag} "${raw}": expected a number`);
@@ -160,10 +171,30 @@ export function parseConfig(args: string[]): TrainConfig | null {
   return validateConfig(config);
 }
 
+/**
+ * `--nproc N` (null when absent): the number of local processes to launch; the arguments without it.
+ *
+ * @throws {RangeError} On a count that is not a positive integer, or `--nproc` inside a launched job.
+ */
+export function parseNproc(args: string[]): { nproc: number | null; rest: string[] } {
+  const raw = parseFlags(args).nproc as string | undefined;
+  if (raw === undefined) return { nproc: null, rest: args };
+  const nproc = Number(raw);
+  if (!Number.isInteger(nproc) || nproc < 1) throw new RangeError(`Invalid --nproc "${raw}": expected an integer ≥ 1`);
+  if (readLaunchEnv() !== null) {
+    throw new RangeError("--nproc starts the processes itself: under torchrun or srun leave it out");
+  }
+  const rest = args.filter((a, i) => !(a === "--nproc" || a.startsWith("--nproc=") || args[i - 1] === "--nproc"));
+  return { nproc, rest };
+}
+
 if (import.meta.main) {
+  const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
   let config: TrainConfig | null;
+  let launch: { nproc: number | null; rest: string[] };
   try {
-    config = parseConfig(Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args);
+    config = parseConfig(args);
+    launch = parseNproc(args);
   } catch (e) {
     console.error(`error: ${(e as Error).message}\nRun with --help for the list of flags.`);
     Deno.exit(2);
@@ -172,10 +203,27 @@ if (import.meta.main) {
     console.log(HELP);
     Deno.exit(0);
   }
+  if (launch.nproc !== null && launch.nproc > 1) {
+    // One process per rank (per GPU with CUDA), each running this file without --nproc.
+    Deno.exit(
+      await launchLocal({
+        nproc: launch.nproc,
+        args: ["run", "-A", new URL(import.meta.url).pathname, ...launch.rest],
+      }),
+    );
+  }
   try {
     await train(config);
   } catch (e) {
-    console.error(`\nerror: ${(e as Error).message}`);
+    if (e instanceof RunStopped) {
+      console.error(`\n${e.message}`);
+      Deno.exit(e.exitCode);
+    }
+    // One line per failing rank, naming it.
+    const place = readLaunchEnv();
+    const message = (e as Error).message.replaceAll("\n", " ");
+    const who = place === null || /^Rank \d+ of \d+/.test(message) ? "" : `rank ${place.rank} of ${place.worldSize}: `;
+    console.error(`\nerror: ${who}${message}`);
     Deno.exit(1);
   }
 }

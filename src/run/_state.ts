@@ -34,10 +34,13 @@ export interface RunCounters {
   trainSeconds: number;
 }
 
-/** The seed of step k's randomness (augmentation): a splitmix64 hash of (seed, step). */
-export function stepSeed(seed: number, step: number): bigint {
+/**
+ * The seed of step k's randomness (augmentation) on a rank: a splitmix64 hash of (seed, step, rank).
+ * Rank 0 (and a single process) draws what a single process always drew; every other rank differs.
+ */
+export function stepSeed(seed: number, step: number, rank = 0): bigint {
   const M = (1n << 64n) - 1n;
-  let z = (BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(step) + 1n) & M;
+  let z = (BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(step) + 1n + BigInt(rank) * 0xd1b54a32d192ed03n) & M;
   z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
   z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
   return (z ^ (z >> 31n)) >> 1n; // 63 bits: a valid non-negative seed
@@ -80,6 +83,7 @@ export async function saveRun(parts: RunParts, out: string, counters: RunCounter
     ...counters,
     epoch: counters.step / derived.stepsPerEpoch,
     loader: loader.state,
+    worldSize: parts.worldSize, // the loader's position counts this rank's share of the epoch
     method: saved.numbers,
     config: { ...config },
   };
@@ -92,6 +96,22 @@ function field(path: string, state: Record<string, unknown>, key: string, type: 
   if (!ok) {
     throw new Error(`Cannot resume from checkpoint "${path}": its state has no valid "${key}" (expected ${type})`);
   }
+}
+
+/**
+ * The loader position of a checkpoint written by `savedWorld` processes, for `world` processes: the
+ * same number of global samples into the epoch (the global batch is the same).
+ */
+function loaderStateFor(path: string, state: LoaderState, savedWorld: unknown, world: number): LoaderState {
+  const from = typeof savedWorld === "number" && savedWorld >= 1 ? savedWorld : 1; // older checkpoints: 1
+  const samples = state.position * from; // global samples of the epoch already trained on
+  if (samples % world !== 0) {
+    throw new Error(
+      `Cannot resume from checkpoint "${path}" on ${world} processes: its position (${samples} samples into the ` +
+        `epoch, written by ${from}) does not split evenly`,
+    );
+  }
+  return { ...state, position: samples / world };
 }
 
 /**
@@ -118,7 +138,7 @@ export async function restoreRun(
     optimizer.loadStateDict(selectPrefix(ckpt.tensors, "optim."));
     const numbers = s.method as Record<string, number>;
     method.loadState(state, { tensors: selectPrefix(ckpt.tensors, "method."), numbers });
-    loader.setState(s.loader as LoaderState);
+    loader.setState(loaderStateFor(path, s.loader as LoaderState, s.worldSize, parts.worldSize));
     const counters = {
       step: s.step as number,
       knnInit: s.knnInit as number | null,

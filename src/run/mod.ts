@@ -19,3 +19,4 @@ export {
 } from "./config.ts";
 export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
 export { type RunResult, train } from "./train.ts";
+export { RunStopped } from "./run_stopped.ts";

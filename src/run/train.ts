@@ -9,6 +9,11 @@
  * else that changes (weights, EMA target, optimizer momentum, method state, loader position), so a run
  * resumed from it takes the same steps as the uninterrupted one.
  *
+ * Data parallelism: started by a launcher (`train.ts --nproc N`, torchrun, Slurm), every process runs
+ * `train` on its share of each global batch (see `joinRun`); all of them evaluate (the weights are the
+ * same), rank 0 alone writes the run folder, and on SIGTERM/SIGINT they agree to stop after the same
+ * step, rank 0 writing the one checkpoint.
+ *
  * @module
  */
 import { join } from "node:path";
@@ -26,6 +31,8 @@ import {
 } from "../io/mod.ts";
 import { readStats, type StepResult } from "../ssl/mod.ts";
 import { type TrainConfig, validateConfig } from "./config.ts";
+import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
+import { RunStopped } from "./run_stopped.ts";
 import { buildParts, checkDevice, evaluate, type RunParts } from "./_parts.ts";
 import {
   configChanges,
@@ -62,7 +69,8 @@ interface Run extends RunCounters {
   parts: RunParts;
   out: string;
   log: (line: string) => void;
-  metrics: MetricsLog;
+  /** The metrics log (rank 0 only). */
+  metrics: MetricsLog | null;
   progress: Progress;
   /** The progress display is a bar redrawn in place (messages then start on a new line). */
   tty: boolean;
@@ -72,6 +80,10 @@ interface Run extends RunCounters {
   probe?: number | null;
   /** The latest loss and lr, for the progress display. */
   shown: ProgressValues;
+  /** This rank's part of a data-parallel run, or null for a single process. */
+  dist: RunDist | null;
+  /** Whether this process writes the run folder (rank 0, or the only process). */
+  lead: boolean;
 }
 
 /**
@@ -85,28 +97,36 @@ interface Run extends RunCounters {
  * @returns The measured figures.
  * @throws {RangeError} On a bad config value, an unusable device or a diverged run (naming the step).
  * @throws {Error} On missing data files or a checkpoint that cannot be resumed (naming the file).
+ * @throws {DistributedError} In a data-parallel run, when a rank died or stopped answering (naming it).
+ * @throws {RunStopped} In a data-parallel run stopped by SIGTERM/SIGINT (after the checkpoint).
  */
 export async function train(config: TrainConfig, log: (line: string) => void = console.log): Promise<RunResult> {
-  const c = validateConfig(config);
+  using stack = new DisposableStack();
+  const joined = joinRun(validateConfig(config));
+  const { config: c, dist } = joined;
+  if (dist) stack.defer(() => dist.dispose());
+  const lead = dist === null || dist.group.rank === 0;
+  if (!lead) log = () => {}; // rank 0 speaks for the job
   checkDevice(c.device);
   setNumThreads(c.threads > 0 ? c.threads : navigator.hardwareConcurrency);
   const from = c.resume === null ? null : await findCheckpoint(c.resume);
   const out = c.out ?? (from === null ? null : runFolderOf(from)) ?? `runs/${c.method}-${c.dataset}`;
   await Deno.mkdir(out, { recursive: true });
 
-  // ---- the parts; the weights are drawn from the seed (a resume overwrites them)
+  // ---- the parts; the weights are drawn from the seed (a resume overwrites them; ranks get rank 0's)
   manualSeed(c.seed);
-  using stack = new DisposableStack();
-  const parts = stack.adopt(await buildParts(c), (p) => p.dispose());
+  const parts = stack.adopt(await buildParts(c, dist?.group ?? null), (p) => p.dispose());
   describe(c, parts, log);
-  await Deno.writeTextFile(
-    join(out, "config.json"),
-    JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions }, null, 2) + "\n",
-  );
+  if (lead) {
+    await Deno.writeTextFile(
+      join(out, "config.json"),
+      JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions }, null, 2) + "\n",
+    );
+  }
 
   // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
-  const counters = from === null ? await start(parts, out, log) : await resume(c, parts, from, out, log);
-  using metrics = new MetricsLog(join(out, "metrics.jsonl"));
+  const counters = from === null ? await start(parts, out, log, lead) : await resume(c, parts, from, out, log, lead);
+  const metrics = lead ? stack.use(new MetricsLog(join(out, "metrics.jsonl"))) : null;
   const tty = log === console.log && Deno.stdout.isTerminal();
   const progress = new Progress({
     total: parts.derived.totalSteps,
@@ -115,7 +135,7 @@ export async function train(config: TrainConfig, log: (line: string) => void = c
     pairsPerStep: c.batchSize,
     ...(log === console.log ? { tty } : { tty: false, write: (text: string) => log(text.trimEnd()) }),
   });
-  const run: Run = { ...counters, c, parts, out, log, metrics, progress, tty, knnFinal: null, shown: {} };
+  const run: Run = { ...counters, c, parts, out, log, metrics, progress, tty, knnFinal: null, shown: {}, dist, lead };
 
   await trainLoop(run);
   progress.done();
@@ -131,15 +151,20 @@ function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void):
       `effective lr ${derived.effectiveLr}, warm-up steps ${derived.warmupSteps}, threads ${getNumThreads()}, ` +
       `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.methodOptions)}`,
   );
+  if (parts.worldSize > 1) {
+    log(`  data parallel: ${parts.worldSize} processes × ${c.batchSize / parts.worldSize} pairs, SyncBN ${c.syncBn}`);
+  }
   log(`  config ${JSON.stringify(c)}`);
   if (c.device === "cpu" && c.precision !== "fp32") log(`  note: precision ${c.precision} applies on CUDA only`);
 }
 
 /** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
-async function start(parts: RunParts, out: string, log: (line: string) => void): Promise<RunCounters> {
+async function start(parts: RunParts, out: string, log: (line: string) => void, lead: boolean): Promise<RunCounters> {
   const knnInit = evaluate(parts).knn;
   log(`  kNN at initialisation: ${percent(knnInit)}`);
-  await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
+  if (lead) {
+    await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
+  }
   return { step: 0, knnInit, trainSeconds: 0 };
 }
 
@@ -150,6 +175,7 @@ async function resume(
   from: string,
   out: string,
   log: (line: string) => void,
+  lead: boolean,
 ): Promise<RunCounters> {
   const { counters, config } = await restoreRun(parts, from);
   const changes = configChanges(config, c);
@@ -157,11 +183,13 @@ async function resume(
     log(`  warning: the config differs from the checkpoint's in ${changes.join(", ")}: not the interrupted run`);
   }
   const folder = runFolderOf(from);
-  await resumeMetrics(
-    folder === null ? null : join(folder, "metrics.jsonl"),
-    join(out, "metrics.jsonl"),
-    counters.step,
-  );
+  if (lead) {
+    await resumeMetrics(
+      folder === null ? null : join(folder, "metrics.jsonl"),
+      join(out, "metrics.jsonl"),
+      counters.step,
+    );
+  }
   log(`  resumed from ${from} at step ${counters.step}`);
   return counters;
 }
@@ -206,6 +234,7 @@ async function trainLoop(run: Run): Promise<void> {
       }
       if (logNow) sinceLog = new Meter();
       run.progress.update(run.step, run.shown);
+      if (run.dist && stopAgreed(run.dist)) await stop(run); // one tiny all-reduce per step
       if (run.step % stepsPerEpoch === 0) {
         await endEpoch(run, sinceEpoch.rate(run.c.batchSize));
         sinceEpoch = new Meter();
@@ -218,11 +247,14 @@ async function trainLoop(run: Run): Promise<void> {
 /** One optimisation step on `batch` (freed here), its augmentation seeded from (seed, step). */
 function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
   const { parts, c, step } = run;
-  manualSeed(stepSeed(c.seed, step)); // CPU and CUDA generators: the same views after a resume
+  // CPU and CUDA generators: the same views after a resume; every rank its own views.
+  manualSeed(stepSeed(c.seed, step, run.dist?.group.rank ?? 0));
   try {
     return scope(() => parts.trainer.step(parts.views.apply(batch.images), step, parts.lrAt(step), { withLoss }));
   } catch (e) {
     // The methods check their features at every step: NaN/Inf, or rows that overflowed to zero.
+    const failure = explainFailure(run.dist, e as Error);
+    if (failure !== e) throw failure; // a rank died or stopped answering
     const message = (e as Error).message;
     if (/NaN|Inf|l2-normalised|converge/.test(message)) throw diverged(run, step + 1, message);
     throw new Error(`Training failed at step ${step + 1}: ${message}`, { cause: e });
@@ -243,7 +275,7 @@ function logStep(run: Run, result: StepResult, pairsPerSecond: number): void {
   if (![s.positive, s.negative, s.similarity, loss ?? 0].every(Number.isFinite)) {
     throw diverged(run, run.step, `loss ${loss}, positive ${s.positive}, negative ${s.negative}`);
   }
-  run.metrics.write({
+  run.metrics?.write({
     step: run.step,
     epoch: run.step / run.parts.derived.stepsPerEpoch,
     ...(loss === undefined ? {} : { loss }),
@@ -273,12 +305,30 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
     if (last) run.probe = probe;
     say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)}`);
   }
-  run.metrics.write(record);
+  run.metrics?.write(record);
   await save(run);
 }
 
 async function save(run: Run): Promise<void> {
+  if (!run.lead) return;
   await saveRun(run.parts, run.out, { step: run.step, knnInit: run.knnInit, trainSeconds: run.trainSeconds }, run.c);
+}
+
+/**
+ * Every rank agreed to stop after this step (a SIGTERM or SIGINT reached at least one of them): rank 0
+ * writes the checkpoint, and every rank ends with RunStopped.
+ */
+async function stop(run: Run): Promise<never> {
+  await save(run);
+  const { rank, worldSize } = run.dist!.group;
+  const signal = run.dist!.signal;
+  run.progress.done();
+  const how = signal ? `on ${signal}` : "because another rank was asked to stop";
+  const resume = `resume with: deno run -A train.ts --resume ${run.out} (the same flags otherwise)`;
+  const message = run.lead
+    ? `stopped ${how} after step ${run.step}; checkpoint written to ${join(run.out, "checkpoints")}; ${resume}`
+    : `rank ${rank} of ${worldSize} stopped ${how} after step ${run.step}`;
+  throw new RunStopped(message, signal === "SIGINT" ? 130 : 143);
 }
 
 /** A message between progress redraws. */
@@ -298,11 +348,14 @@ async function finish(run: Run): Promise<RunResult> {
   }
   const knnFinal = run.knnFinal;
   const probe = run.probe;
+  const pairsPerSecond = run.trainSeconds > 0 ? (run.step * c.batchSize) / run.trainSeconds : 0;
+  const { knnInit, trainSeconds, step: steps } = run;
+  const result = { out, knnInit, knnFinal, linearProbe: probe, pairsPerSecond, trainSeconds, steps };
+  if (!run.lead) return result; // rank 0 writes the log, the plot and the report
   if (probe !== null) {
-    run.metrics.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
+    run.metrics?.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
     run.log(`  linear probe: ${percent(probe)}`);
   }
-  const pairsPerSecond = run.trainSeconds > 0 ? (run.step * c.batchSize) / run.trainSeconds : 0;
   const records = readMetricsLog(join(out, "metrics.jsonl"));
   await Deno.writeTextFile(
     join(out, "plot.svg"),
@@ -321,9 +374,11 @@ async function finish(run: Run): Promise<RunResult> {
     }],
     config: { ...c, methodOptions: parts.methodOptions },
     plot: "plot.svg",
-    notes: [`device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps`],
+    notes: [
+      `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps` +
+      (parts.worldSize > 1 ? `, data parallel over ${parts.worldSize} processes (SyncBN ${c.syncBn})` : ""),
+    ],
   });
   run.log(`  report: ${join(out, "report.md")}`);
-  const { knnInit, trainSeconds, step: steps } = run;
-  return { out, knnInit, knnFinal, linearProbe: probe, pairsPerSecond, trainSeconds, steps };
+  return result;
 }

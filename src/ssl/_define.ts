@@ -18,6 +18,8 @@ export interface MethodSpec {
   needs: readonly FeatureName[];
   normalized: readonly FeatureName[];
   minBatch: number;
+  /** See `Method.globalBatch`. @default false */
+  globalBatch?: boolean;
   state: StateSpec;
   checkValues: boolean;
   /** Runs under no-grad inside a scope; advances the state (but not `step`) only when `advance` is true. */
@@ -49,6 +51,7 @@ export function defineMethod(spec: MethodSpec): Method {
     wrt: spec.wrt,
     needs: spec.needs,
     minBatch: spec.minBatch,
+    globalBatch: spec.globalBatch ?? false,
     initState: (dim, options) => newState(dim, spec.state, options),
     gradient(f, s, options = {}) {
       check("gradient", f, s);

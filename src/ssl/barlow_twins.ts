@@ -128,6 +128,7 @@ export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
       needs: Z,
       normalized: [],
       minBatch: 2,
+      globalBatch: true, // standardised over the (global) batch
       state: {},
       checkValues,
       gradient: (f) => combineViews(bnView(f.z1!, f.zt2!.detach()), bnView(f.z2!, f.zt1!.detach())),

@@ -81,6 +81,7 @@ export function simclr(options: SimclrOptions = {}): Method {
     needs: original ? U : UV,
     normalized: original ? U : UV,
     minBatch: 1,
+    globalBatch: original, // NT-Xent over the (global) batch's online features
     state: {},
     checkValues,
     gradient(f) {

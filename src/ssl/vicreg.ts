@@ -120,6 +120,7 @@ export function vicreg(options: VicregOptions = {}): Method {
       needs: Z,
       normalized: [],
       minBatch: 2,
+      globalBatch: true, // variance and covariance over the (global) batch
       state: {},
       checkValues,
       gradient: (f) => combineViews(originalView(f.z1!, f.zt2!.detach(), c), originalView(f.z2!, f.zt1!.detach(), c)),
