@@ -30,6 +30,7 @@ import {
   type TrainConfig,
   validateConfig,
 } from "./src/run/mod.ts";
+import { launchLocal, readLaunchEnv } from "./src/dist/mod.ts";
 
 /** Flag name → the config field it sets and what it means (the default comes from `DEFAULT_CONFIG`). */
 const FLAGS: Record<string, [keyof TrainConfig, string]> = {
@@ -60,9 +61,14 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "checkpoint-every": ["checkpointEvery", "a checkpoint every N steps (and at each epoch end)"],
   "probe-epochs": ["probeEpochs", "epochs of the final linear probe (0: skip it)"],
   "threads": ["threads", "CPU threads (0: all cores)"],
+  "sync-bn": ["syncBn", "with several processes: batch norm over the global batch (true, false)"],
+  "dist-timeout": ["distTimeout", "with several processes: seconds to wait for the other ranks"],
 };
 
-const OTHER_FLAGS = ["method-option", "config", "help"];
+const OTHER_FLAGS = ["method-option", "config", "nproc", "help"];
+
+/** Boolean fields set by a bare flag (`--overwrite`); the other booleans take a value (`--sync-bn false`). */
+const SWITCHES: (keyof TrainConfig)[] = ["overwrite"];
 
 const HELP = `Usage: deno run -A train.ts [flags]
 
@@ -78,6 +84,9 @@ ${
   --method-option k=v     a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
   --config file.json      read the config from a JSON file (a run's config.json works); flags override it
                           (with --resume, the checkpoint's config comes first, then the file, then the flags)
+  --nproc N               start N processes on this machine (data parallel, Gloo on CPU, NCCL with one GPU
+                          each); --batch-size stays the global batch. Under torchrun or srun, leave it out:
+                          every process joins the job from RANK/WORLD_SIZE/... or SLURM_* by itself
   --help                  this text
 
 Methods: ${Object.keys(METHODS).join(", ")}
@@ -99,7 +108,7 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
   const options = Object.fromEntries(
     Object.entries(FLAGS).map((
       [f, [key]],
-    ) => [f, { type: typeof DEFAULT_CONFIG[key] === "boolean" ? "boolean" as const : "string" as const }]),
+    ) => [f, { type: SWITCHES.includes(key) ? "boolean" as const : "string" as const }]),
   );
   try {
     return parseArgs({
@@ -111,6 +120,7 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
         "method-option": { type: "string", multiple: true },
         "method-opt": { type: "string", multiple: true },
         config: { type: "string" },
+        nproc: { type: "string" },
         help: { type: "boolean" },
       },
     }).values;
@@ -125,15 +135,18 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
 /** Sets the config field of each given flag; "null" clears a field whose default is null. */
 function applyFlags(config: TrainConfig, values: Record<string, unknown>): void {
   for (const [flag, [key]] of Object.entries(FLAGS)) {
-    const raw = values[flag] as string | undefined;
+    const raw = values[flag] as string | boolean | undefined;
     if (raw === undefined) continue;
     const fallback = DEFAULT_CONFIG[key];
-    if (typeof fallback === "boolean") {
-      (config as unknown as Record<string, unknown>)[key] = raw as unknown as boolean;
+    if (typeof raw === "boolean") { // a switch
+      (config as unknown as Record<string, unknown>)[key] = raw;
       continue;
     }
-    let value: string | number | null = raw;
-    if (typeof fallback === "number") {
+    let value: string | number | boolean | null = raw;
+    if (typeof fallback === "boolean") {
+      if (raw !== "true" && raw !== "false") throw new RangeError(`Invalid --${flag} "${raw}": expected true or false`);
+      value = raw === "true";
+    } else if (typeof fallback === "number") {
       value = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(value)) {
         throw new RangeError(`Invalid --${flag} "${raw}": expected a number`);
@@ -181,11 +194,30 @@ async function resumedBase(args: string[]): Promise<Partial<TrainConfig>> {
   return Object.fromEntries(Object.entries(saved ?? {}).filter(([k]) => k in DEFAULT_CONFIG)) as Partial<TrainConfig>;
 }
 
+/**
+ * `--nproc N` (null when absent): the number of local processes to launch; the arguments without it.
+ *
+ * @throws {RangeError} On a count that is not a positive integer, or `--nproc` inside a launched job.
+ */
+export function parseNproc(args: string[]): { nproc: number | null; rest: string[] } {
+  const raw = parseFlags(args).nproc as string | undefined;
+  if (raw === undefined) return { nproc: null, rest: args };
+  const nproc = Number(raw);
+  if (!Number.isInteger(nproc) || nproc < 1) throw new RangeError(`Invalid --nproc "${raw}": expected an integer ≥ 1`);
+  if (readLaunchEnv() !== null) {
+    throw new RangeError("--nproc starts the processes itself: under torchrun or srun leave it out");
+  }
+  const rest = args.filter((a, i) => !(a === "--nproc" || a.startsWith("--nproc=") || args[i - 1] === "--nproc"));
+  return { nproc, rest };
+}
+
 if (import.meta.main) {
-  let config: TrainConfig | null;
   const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
+  let config: TrainConfig | null;
+  let launch: { nproc: number | null; rest: string[] };
   try {
     config = parseConfig(args, await resumedBase(args));
+    launch = parseNproc(args);
   } catch (e) {
     console.error(`error: ${(e as Error).message}\nRun with --help for the list of flags.`);
     Deno.exit(2);
@@ -194,11 +226,24 @@ if (import.meta.main) {
     console.log(HELP);
     Deno.exit(0);
   }
+  if (launch.nproc !== null && launch.nproc > 1) {
+    // One process per rank (per GPU with CUDA), each running this file without --nproc.
+    Deno.exit(
+      await launchLocal({
+        nproc: launch.nproc,
+        args: ["run", "-A", new URL(import.meta.url).pathname, ...launch.rest],
+      }),
+    );
+  }
   try {
     const result = await train(config);
     if (result.stopped) Deno.exit(result.stopped.exitCode); // 130 (SIGINT) or 143 (SIGTERM), checkpoint written
   } catch (e) {
-    console.error(`\nerror: ${(e as Error).message}`);
+    // One line per failing rank, naming it.
+    const place = readLaunchEnv();
+    const message = (e as Error).message.replaceAll("\n", " ");
+    const who = place === null || /^Rank \d+ of \d+/.test(message) ? "" : `rank ${place.rank} of ${place.worldSize}: `;
+    console.error(`\nerror: ${who}${message}`);
     Deno.exit(1);
   }
 }

@@ -11,6 +11,7 @@
 import {
   type Arch,
   ARCHS,
+  type Communicator,
   createMethod,
   findPreset,
   type Method,
@@ -88,6 +89,13 @@ export interface TrainConfig {
   probeEpochs: number;
   /** CPU threads (0 = all cores). @default 0 */
   threads: number;
+  /**
+   * With several processes: batch norm over the global batch (SyncBN) in both encoders, as the official
+   * code; false keeps each rank's own batch statistics. @default true
+   */
+  syncBn: boolean;
+  /** With several processes: seconds any rendezvous or collective may wait for the other ranks. @default 60 */
+  distTimeout: number;
 }
 
 /** The defaults: the CPU default run. */
@@ -120,6 +128,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   checkpointEvery: 200,
   probeEpochs: 20,
   threads: 0,
+  syncBn: true,
+  distTimeout: 60,
 });
 
 /** A name with underscores read as hyphens: the spelling the registry uses (`barlow_twins` → `barlow-twins`). */
@@ -205,6 +215,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
     atLeast(f, config[f], 0);
   }
   for (const f of ["lr", "wd", "warmupEpochs"] as const) atLeast(f, config[f], 0, false);
+  atLeast("distTimeout", config.distTimeout, 0.001, false);
   atLeast("batchSize", config.batchSize, 2);
   const same = method === config.method && dataset === config.dataset;
   const checked = same ? config : { ...config, method, dataset };
@@ -284,6 +295,7 @@ export function runMethodOptions(config: TrainConfig): Record<string, string | n
  * not also a method name (`"byol-directpred"`, `"barlow-twins-l2"`, …), built with `runMethodOptions`.
  *
  * @param config A config.
+ * @param comm The communicator of a data-parallel run (gathers features, averages F). @default localComm
  * @returns The method.
  * @throws {TypeError} On an unknown method or option.
  *
@@ -296,8 +308,9 @@ export function runMethodOptions(config: TrainConfig): Record<string, string | n
  * assert.deepEqual([m.name, m.form], ["byol", "directpred"]);
  * ```
  */
-export function buildMethod(config: TrainConfig): Method {
-  return createMethod(methodAndOptions(config).name, runMethodOptions(config));
+export function buildMethod(config: TrainConfig, comm?: Communicator): Method {
+  const options = runMethodOptions(config);
+  return createMethod(methodAndOptions(config).name, comm ? { ...options, comm } : options);
 }
 
 /**

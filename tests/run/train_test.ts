@@ -199,12 +199,12 @@ Deno.test("stepSeed() gives distinct non-negative 63-bit seeds per (seed, step)"
   assert.equal(stepSeed(3, 7), stepSeed(3, 7));
 });
 
-/** A stop request that turns on at its `after`-th poll (the loop polls once per step, and once before it starts). */
+/** A stop request that turns on at its `after`-th poll (the loop polls once per step, after the step). */
 function stopAfter(after: number): StopRequest & { polls: number } {
   return {
     polls: 0,
     get requested() {
-      return ++this.polls > after;
+      return ++this.polls >= after;
     },
     reason: "a test",
     exitCode: 1,
