@@ -32,6 +32,8 @@ export * from "./src/torch/mod.ts";
 export * from "./src/nn/mod.ts";
 // src/optim: optimizers and schedules
 export * from "./src/optim/mod.ts";
+// src/dist: data parallelism on c10d
+export * from "./src/dist/mod.ts";
 // src/data: datasets, loader, batched augmentation, multi-crop, CutMix
 export * from "./src/data/mod.ts";
 // src/ssl: the unified gradient framework (methods, registry, state, target branch, encoder, trainer)

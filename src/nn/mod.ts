@@ -9,7 +9,7 @@ export { Module, Sequential } from "./module.ts";
 export { constant_, kaimingNormal_, type KaimingOptions, kaimingUniform_, uniform_ } from "./init.ts";
 export { Linear, type LinearOptions } from "./linear.ts";
 export { Conv2d, type Conv2dLayerOptions } from "./conv.ts";
-export { BatchNorm, BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions } from "./batchnorm.ts";
+export { BatchNorm, BatchNorm1d, BatchNorm2d, type BatchNormFn, type BatchNormLayerOptions } from "./batchnorm.ts";
 export { Flatten, Identity, ReLU } from "./activation.ts";
 export {
   mlp,

@@ -18,8 +18,7 @@ import {
   saveCheckpoint,
   selectPrefix,
 } from "../io/mod.ts";
-// TODO(arch): use the shared public atomic-write helper once it lands in src/io (issue 8, item 5).
-import { writeFileAtomic } from "../io/_atomic.ts";
+import { writeFileAtomic } from "../torch/files.ts";
 import type { LoaderState } from "../data/mod.ts";
 import type { TrainConfig } from "./config.ts";
 import type { RunParts } from "./_parts.ts";

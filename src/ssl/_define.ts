@@ -52,7 +52,10 @@ export function defineMethod(spec: MethodSpec): Method {
   const normalized = spec.normalized ?? (wrt === "u" ? needs : []);
   const minBatch = spec.minBatch ?? 1;
   const checks = { method: spec.name, needs, normalized, minBatch, values: spec.checkValues ?? true };
-  const check = (what: string, f: Features, s: MethodState) => checkFeatures(checks, what, f, s.dim);
+  const check = (what: string, f: Features, s: MethodState) => {
+    checkState(spec.name, spec.state ?? {}, what, s);
+    checkFeatures(checks, what, f, s.dim);
+  };
   const loss = spec.loss;
   return {
     name: spec.name,
@@ -80,4 +83,16 @@ export function defineMethod(spec: MethodSpec): Method {
     stateDict: saveState,
     loadState: restoreState,
   };
+}
+
+/** Throws a TypeError when the state lacks a part the method keeps (a disposed state, or another method's). */
+function checkState(name: string, spec: StateSpec, what: string, s: MethodState): void {
+  const lacks = (spec.correlation && s.F === null && "F") ||
+    ((spec.queueSize ?? 0) > 0 && s.queue === null && "queue") ||
+    (spec.predictor && s.predictor === null && "predictor");
+  if (lacks) {
+    throw new TypeError(
+      `Cannot compute ${name} ${what}: the method state has no ${lacks} (disposed with disposeState, or made by another method)`,
+    );
+  }
 }

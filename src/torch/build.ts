@@ -121,6 +121,28 @@ function cudaIncludes(lt: Libtorch): string[] {
   return found ? [`-I${found}`] : [];
 }
 
+/** Which c10d backends `ffi/dist.cpp` can be compiled with, and the flags that turn them on. */
+interface DistBuild {
+  /** Whether the c10d headers are there at all (else dist.cpp is left out). */
+  c10d: boolean;
+  /** Extra compiler flags for dist.cpp. */
+  flags: string[];
+}
+
+/** c10d: Gloo where its headers are (Debian's libgloo-dev), NCCL where a CUDA wheel brings nccl.h. */
+function distBuild(lt: Libtorch): DistBuild {
+  const c10d = lt.include.some((d) => exists(`${d}/torch/csrc/distributed/c10d/TCPStore.hpp`));
+  const flags: string[] = [];
+  if (!c10d) return { c10d, flags };
+  if ([...lt.include, "/usr/include", "/usr/local/include"].some((d) => exists(`${d}/gloo/algorithm.h`))) {
+    flags.push("-DUSE_C10D_GLOO");
+  }
+  const nccl = lt.cuda ? [`${lt.libDir}/../../nvidia/nccl/include`, "/usr/include"] : [];
+  const ncclInclude = nccl.find((d) => exists(`${d}/nccl.h`));
+  if (ncclInclude) flags.push("-DUSE_C10D_NCCL", `-I${ncclInclude}`);
+  return { c10d, flags };
+}
+
 /** Options of `buildShim`. */
 export interface BuildShimOptions {
   /** Rebuild even when a cached build matches. @default false */
@@ -167,12 +189,19 @@ export async function buildShim(options: BuildShimOptions = {}): Promise<string>
   const lt = findLibtorch();
   const sourceHash = shimSourceHash(ffiDir);
   const flags = ["-std=c++17", "-O2", "-fPIC", "-fvisibility=hidden", "-D_GLIBCXX_USE_CXX11_ABI=1"];
-  const key = fnv1a64([new TextEncoder().encode([lt.version, lt.libDir, lt.cuda, sourceHash, ...flags].join("|"))]);
+  const dist = distBuild(lt);
+  const key = fnv1a64([
+    new TextEncoder().encode(
+      [lt.version, lt.libDir, lt.cuda, sourceHash, ...flags, dist.c10d, ...dist.flags].join("|"),
+    ),
+  ]);
   const dir = `${cacheDir}/${key}`;
   const lib = `${dir}/libunigrad.so`;
   if (options.force || !exists(lib)) {
     Deno.mkdirSync(dir, { recursive: true });
-    const units = SHIM_SOURCES.filter((f) => f.endsWith(".cpp") && (lt.cuda || f !== "cuda.cpp"));
+    const units = SHIM_SOURCES.filter((f) =>
+      f.endsWith(".cpp") && (lt.cuda || f !== "cuda.cpp") && (dist.c10d || f !== "dist.cpp")
+    );
     const includes = [...lt.include.map((d) => `-I${d}`), ...(lt.cuda ? cudaIncludes(lt) : [])];
     console.error(`building the unigrad shim against libtorch ${lt.version} (${lt.source}, ${lt.libDir})`);
     const t0 = performance.now();
@@ -180,7 +209,7 @@ export async function buildShim(options: BuildShimOptions = {}): Promise<string>
     const compiled = await Promise.all(units.map(async (unit) => {
       const obj = `${dir}/${unit}.o`;
       const r = await new Deno.Command("g++", {
-        args: [...flags, ...includes, "-c", `${ffiDir}/${unit}`, "-o", obj],
+        args: [...flags, ...(unit === "dist.cpp" ? dist.flags : []), ...includes, "-c", `${ffiDir}/${unit}`, "-o", obj],
         stderr: "piped",
       }).output();
       if (!r.success) throw new Error(`compiling ffi/${unit} failed:\n${new TextDecoder().decode(r.stderr)}`);
@@ -205,7 +234,14 @@ export async function buildShim(options: BuildShimOptions = {}): Promise<string>
     console.error(`built ${lib} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const manifest = options.manifest ?? `${cacheDir}/shim.json`;
-  const record = { path: lib, sourceHash, torchVersion: lt.version, libtorch: lt.libDir, cuda: lt.cuda };
+  const record = {
+    path: lib,
+    sourceHash,
+    torchVersion: lt.version,
+    libtorch: lt.libDir,
+    cuda: lt.cuda,
+    dist: dist.c10d,
+  };
   Deno.writeTextFileSync(`${manifest}.tmp`, JSON.stringify(record, null, 2) + "\n");
   Deno.renameSync(`${manifest}.tmp`, manifest);
   return lib;
