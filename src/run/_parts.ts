@@ -23,6 +23,7 @@ import {
   toFloatImages,
 } from "../data/mod.ts";
 import { extractFeatures, knnAccuracy, linearProbe } from "../eval/mod.ts";
+import { type ProcessGroup, processGroupComm } from "../dist/mod.ts";
 import type { Encoder, Method, MethodState, TargetBranch, Trainer } from "../ssl/mod.ts";
 import { buildMethod, derive, type DerivedNumbers, runMethodOptions, type TrainConfig } from "./config.ts";
 import { buildTrainer } from "./setup.ts";
@@ -51,6 +52,8 @@ export interface RunParts {
   views: Recipe;
   /** The learning rate of step k: linear warm-up, then cosine to 0. */
   lrAt: (step: number) => number;
+  /** Processes sharing each step's batch (1 without data parallelism). */
+  worldSize: number;
   /** Frees every part (in reverse order of construction). */
   dispose(): void;
 }
@@ -91,14 +94,34 @@ function loadSplit(c: TrainConfig, split: "train" | "test"): Promise<TensorDatas
   }
 }
 
+/** The smallest image side a run accepts (the ResNets downsample by 4 before their stages). */
+const MIN_SIDE = 8;
+
+/** An error when the splits' images differ in shape or are too small to train on, else null. */
+function shapeProblem(c: TrainConfig, train: readonly number[], test: readonly number[]): Error | null {
+  const where = `${c.dataset}${c.dataDir ? ` in ${c.dataDir}` : ""}`;
+  if (train.join() !== test.join()) {
+    return new RangeError(
+      `Cannot train on ${where}: training images are [${train.join(", ")}] but test images are [${test.join(", ")}]`,
+    );
+  }
+  if (Math.min(train[1], train[2]) < MIN_SIDE) {
+    return new RangeError(
+      `Cannot train on ${where}: images of [${train.join(", ")}] are smaller than ${MIN_SIDE}×${MIN_SIDE}`,
+    );
+  }
+  return null;
+}
+
 /** Reads both splits and moves them to `device` once (on the CPU the tensors are only shared). */
 async function loadData(c: TrainConfig, device: Device): Promise<RunData> {
   const settled = await Promise.allSettled([loadSplit(c, "train"), loadSplit(c, "test")]);
   const loaded = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) {
+  const problem = failed?.reason ?? shapeProblem(c, loaded[0].imageShape, loaded[1].imageShape);
+  if (problem) {
     loaded.forEach((d) => d.dispose());
-    throw failed.reason;
+    throw problem;
   }
   const [train, test] = loaded.map((d) => {
     const moved = d.to(device);
@@ -116,15 +139,17 @@ function viewsFor(c: TrainConfig, size: number): Recipe {
 /**
  * Builds every part of a run from a validated config, seeding nothing (the caller seeds first): the
  * weights come from the global generator, in a fixed order (online, then the target copy, then the
- * method state).
+ * method state). With a process `group`, this rank loads every `worldSize`-th sample, batchSize /
+ * worldSize per step, and the method, the networks and the trainer are wired for data parallelism.
  */
-export async function buildParts(c: TrainConfig): Promise<RunParts> {
+export async function buildParts(c: TrainConfig, group: ProcessGroup | null = null): Promise<RunParts> {
   const device = c.device as Device;
   using stack = new DisposableStack();
   const data = await loadData(c, device);
   stack.defer(() => [data.train, data.test].forEach((d) => d.dispose()));
   const derived = derive(c, data.train.length);
-  const method = buildMethod(c);
+  const worldSize = group?.worldSize ?? 1;
+  const method = buildMethod(c, group ? processGroupComm(group) : undefined);
   const methodOptions = runMethodOptions(c);
   const [inChannels, imageSize] = data.train.imageShape;
   const projector = { projHidden: c.projHidden, projDim: c.projDim, projDepth: c.projDepth };
@@ -136,10 +161,18 @@ export async function buildParts(c: TrainConfig): Promise<RunParts> {
     lr: derived.effectiveLr,
     weightDecay: c.wd,
     precision: c.precision,
+    guardNonFinite: methodOptions.checkValues === false, // no per-step checks: keep bad steps out on the device
+    dist: group ? { group, syncBn: c.syncBn } : undefined,
   });
   stack.defer(() => setup.dispose());
   const { online, target, state, optimizer, trainer } = setup;
-  const loader = new Loader(data.train, { batchSize: c.batchSize, seed: c.seed, device });
+  const loader = new Loader(data.train, {
+    batchSize: c.batchSize / worldSize, // the config's batch is the global one
+    seed: c.seed,
+    device,
+    rank: group?.rank ?? 0,
+    worldSize,
+  });
   stack.defer(() => loader.close());
   const lrAt = warmupCosine({
     baseLr: derived.effectiveLr,
@@ -162,6 +195,7 @@ export async function buildParts(c: TrainConfig): Promise<RunParts> {
     loader,
     views,
     lrAt,
+    worldSize,
   };
   return { ...parts, dispose: () => owned.dispose() };
 }

@@ -37,6 +37,8 @@ export interface MethodSpec {
   state?: StateSpec;
   /** Check values on every call. @default true */
   checkValues?: boolean;
+  /** See `Method.globalBatch`. @default false */
+  globalBatch?: boolean;
   /** Runs under no-grad inside a scope; advances the state (but not `step`) only when `advance` is true. */
   gradient(f: Features, s: MethodState, advance: boolean): GradientResult;
   /** Runs inside a scope; must not change the state's tensors or numbers. */
@@ -53,7 +55,7 @@ export function defineMethod(spec: MethodSpec): Method {
   const minBatch = spec.minBatch ?? 1;
   const checks = { method: spec.name, needs, normalized, minBatch, values: spec.checkValues ?? true };
   const check = (what: string, f: Features, s: MethodState) => {
-    checkState(spec.name, spec.state ?? {}, what, s);
+    checkState(spec, what, s);
     checkFeatures(checks, what, f, s.dim);
   };
   const loss = spec.loss;
@@ -64,6 +66,7 @@ export function defineMethod(spec: MethodSpec): Method {
     wrt,
     needs,
     minBatch,
+    globalBatch: spec.globalBatch ?? false,
     initState: (dim, options) => newState(dim, spec.state ?? {}, options),
     gradient(f, s, options = {}) {
       check("gradient", f, s);
@@ -86,13 +89,14 @@ export function defineMethod(spec: MethodSpec): Method {
 }
 
 /** Throws a TypeError when the state lacks a part the method keeps (a disposed state, or another method's). */
-function checkState(name: string, spec: StateSpec, what: string, s: MethodState): void {
-  const lacks = (spec.correlation && s.F === null && "F") ||
-    ((spec.queueSize ?? 0) > 0 && s.queue === null && "queue") ||
-    (spec.predictor && s.predictor === null && "predictor");
+function checkState(spec: MethodSpec, what: string, s: MethodState): void {
+  const keeps = spec.state ?? {};
+  const lacks = (keeps.correlation && s.F === null && "F") ||
+    ((keeps.queueSize ?? 0) > 0 && s.queue === null && "queue") ||
+    (keeps.predictor && s.predictor === null && "predictor");
   if (lacks) {
     throw new TypeError(
-      `Cannot compute ${name} ${what}: the method state has no ${lacks} (disposed with disposeState, or made by another method)`,
+      `Cannot compute ${spec.name} ${what}: the method state has no ${lacks} (disposed with disposeState, or made by another method)`,
     );
   }
 }

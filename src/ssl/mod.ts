@@ -45,7 +45,8 @@ export { disposeState, type MethodState, type SavedState, type StateOptions } fr
 export { type Communicator, localComm } from "./comm.ts";
 export { type TargetBranch, targetBranch, type TargetOptions } from "./target.ts";
 export { type Arch, ARCHS, type Backbone, Encoder, siameseEncoder, type SiameseEncoderOptions } from "./encoder.ts";
-export { type StepOptions, type StepResult, Trainer, type TrainerParts } from "./trainer.ts";
+export { type DataParallel, type StepOptions, type StepResult, Trainer, type TrainerParts } from "./trainer.ts";
+export { type NonFiniteCounts, NonFiniteGuard } from "./guard.ts";
 export {
   type CutMixTarget,
   type MultiViewFeatures,
