@@ -384,6 +384,16 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
  *
  * @param resume A run folder, its checkpoints folder or one `ckpt-*` folder.
  * @returns The saved config's fields, or null.
+ *
+ * @example Usage
+ * ```ts
+ * import { resumeConfig } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await resumeConfig(dir), null); // no checkpoint: nothing to resume
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function resumeConfig(resume: string): Promise<Partial<TrainConfig> | null> {
   const candidates = [resume];
