@@ -102,7 +102,7 @@ export interface GradientResult {
 
 /** An original loss that a simplified gradient form approximates (for `deno task gradcheck`). */
 export interface Reference {
-  /** What it is, e.g. "barlow_twins original". */
+  /** What it is, e.g. "barlow-twins original". */
   name: string;
   /** The features its autograd gradient is taken with respect to. */
   wrt: GradientSpace;
