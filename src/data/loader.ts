@@ -82,6 +82,16 @@ function splitmix32(state: number): () => number {
  * @param seed A non-negative integer (up to 2^53).
  * @param epoch A non-negative integer.
  * @returns The permutation.
+ *
+ * @example Usage
+ * ```ts
+ * import { permutation } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const p = permutation(5, 0, 1);
+ * assert.deepEqual([...p].sort(), [0, 1, 2, 3, 4]);
+ * assert.deepEqual(permutation(5, 0, 1), p); // the same (seed, epoch), the same order
+ * ```
  */
 export function permutation(n: number, seed: number, epoch: number): Int32Array {
   const hi = Math.floor(seed / 2 ** 32);

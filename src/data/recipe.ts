@@ -48,6 +48,16 @@ export interface ViewOptions extends CropOptions {
  *
  * @param x Images [N, C, H, W].
  * @returns Float images [N, C, H, W].
+ *
+ * @example Usage
+ * ```ts
+ * import { scope, tensor, toFloatImages } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const x = tensor(new Uint8Array([0, 255]), { shape: [1, 1, 1, 2] });
+ * assert.deepEqual(scope(() => toFloatImages(x).flatten().toArray()), [0, 1]);
+ * x.dispose();
+ * ```
  */
 export function toFloatImages(x: Tensor): Tensor {
   if (x.dtype !== "uint8") return x.share();
@@ -75,6 +85,18 @@ function colour(x: Tensor, view: ViewOptions): Tensor {
  * @param sizes Each image's [height, width] at the top-left of its canvas ([N, 2], an image folder's
  *   `Batch.sizes`), so crops come from the image only; null when every image fills the batch's [H, W].
  * @returns Float32 [N, C, h, w].
+ *
+ * @example Usage
+ * ```ts
+ * import { augment, manualSeed, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const batch = zeros([4, 1, 28, 28], { dtype: "uint8" });
+ * const shape = scope(() => augment(batch, { size: 24, scale: [0.5, 1], normalize: null }).shape);
+ * assert.deepEqual(shape, [4, 1, 24, 24]);
+ * batch.dispose();
+ * ```
  */
 export function augment(batch: Tensor, view: ViewOptions, sizes: Tensor | null = null): Tensor {
   return scope(() => {
@@ -170,6 +192,19 @@ export interface MultiCropOptions {
  * @param base The colour pipeline (and flip/ratio) shared by every view.
  * @param options Counts, sizes and scales.
  * @returns A recipe of global + local views.
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, multiCrop, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const views = multiCrop({ flip: 0.5 }, { global: { count: 2, size: 32 }, local: { count: 2, size: 16 } });
+ * const batch = zeros([2, 3, 48, 48], { dtype: "uint8" });
+ * const shapes = scope(() => views.apply(batch).map((v) => v.shape[2]));
+ * assert.deepEqual(shapes, [32, 32, 16, 16]);
+ * batch.dispose();
+ * ```
  */
 export function multiCrop(base: Omit<ViewOptions, "size" | "scale">, options: MultiCropOptions = {}): Recipe {
   const g = options.global ?? { count: 2, size: 224, scale: [0.14, 1] };

@@ -183,6 +183,16 @@ function checkTypes(config: TrainConfig): void {
  *
  * @throws {RangeError} On a value out of range or an unknown name, listing the valid ones.
  * @throws {TypeError} On an unknown field, a value of the wrong type, or an unknown method option.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_CONFIG, validateConfig } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const config = validateConfig({ ...DEFAULT_CONFIG, method: "barlow_twins", epochs: 2 });
+ * assert.equal(config.method, "barlow-twins"); // the one spelling
+ * assert.throws(() => validateConfig({ ...DEFAULT_CONFIG, epochs: 0 }), /Invalid epochs 0: expected an integer ≥ 1/);
+ * ```
  */
 export function validateConfig(config: TrainConfig): TrainConfig {
   const unknown = Object.keys(config).filter((k) => !(k in DEFAULT_CONFIG));
@@ -330,6 +340,17 @@ const MAX_CONFIG_BYTES = 1 << 20;
  * @param path The JSON file.
  * @returns The fields it sets.
  * @throws {Error} Naming the file when it cannot be read or is not a JSON object.
+ *
+ * @example Usage
+ * ```ts
+ * import { readConfigFile } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const file = await Deno.makeTempFile({ suffix: ".json" });
+ * await Deno.writeTextFile(file, JSON.stringify({ method: "simclr", epochs: 3 }));
+ * assert.deepEqual(readConfigFile(file), { method: "simclr", epochs: 3 });
+ * await Deno.remove(file);
+ * ```
  */
 export function readConfigFile(path: string): Partial<TrainConfig> {
   let text: string;
@@ -363,6 +384,16 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
  *
  * @param resume A run folder, its checkpoints folder or one `ckpt-*` folder.
  * @returns The saved config's fields, or null.
+ *
+ * @example Usage
+ * ```ts
+ * import { resumeConfig } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await resumeConfig(dir), null); // no checkpoint: nothing to resume
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function resumeConfig(resume: string): Promise<Partial<TrainConfig> | null> {
   const candidates = [resume];

@@ -137,6 +137,29 @@ interface Run extends RunCounters {
  * @throws {Error} On missing data files, a folder another run holds, or a checkpoint that cannot be
  * resumed (naming the file).
  * @throws {DistributedError} In a data-parallel run, when a rank died or stopped answering (naming it).
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_CONFIG, train } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const out = await Deno.makeTempDir();
+ * const result = await train({
+ *   ...DEFAULT_CONFIG,
+ *   width: 4,
+ *   projHidden: 16,
+ *   projDim: 8,
+ *   batchSize: 16,
+ *   limitTrain: 64,
+ *   limitTest: 32,
+ *   probeEpochs: 1,
+ *   threads: 1,
+ *   out,
+ * }, () => {}); // 4 steps of UniGrad on Fashion-MNIST, messages silenced
+ * assert.equal(result.steps, 4);
+ * assert.ok(result.knnFinal > 0 && result.knnFinal <= 1);
+ * await Deno.remove(out, { recursive: true });
+ * ```
  */
 export async function train(
   config: TrainConfig,
