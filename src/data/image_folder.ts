@@ -85,7 +85,10 @@ export class ImageFolderDataset implements StreamingDataset {
     this.#pool = pool;
   }
 
-  /** Decodes the images at `indices` (any order, repeats allowed); `sizes` holds each image's [height, width]. */
+  /**
+   * Decodes the images at `indices` (any order, repeats allowed): interleaved pixels [B, side, side,
+   * C] (`channelsLast`), and each image's [height, width] in `sizes`.
+   */
   async read(indices: readonly number[]): Promise<HostBatch> {
     const items = indices.map((k) => {
       if (!(Number.isInteger(k) && k >= 0 && k < this.length)) {
@@ -105,15 +108,16 @@ export class ImageFolderDataset implements StreamingDataset {
       }
     }
     const labels = this.labels ? Int32Array.from(indices, (k) => this.labels![k]) : null;
-    return { images, labels, sizes };
+    return { images, labels, sizes, channelsLast: true };
   }
 
   /** Decodes every image into a `TensorDataset` on the CPU (small folders only). */
   async load(): Promise<TensorDataset> {
     const { images, labels } = await this.read(Array.from({ length: this.length }, (_, i) => i));
+    const [c, h, w] = this.imageShape;
     return scope(() =>
       new TensorDataset(
-        tensor(images, { shape: [this.length, ...this.imageShape] }),
+        tensor(images, { shape: [this.length, h, w, c] }).permute([0, 3, 1, 2]).contiguous(), // [N, C, H, W]
         labels ? tensor(labels, { dtype: "int64" }) : null,
         this.classes,
       )
