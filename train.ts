@@ -9,7 +9,7 @@
  *     deno run -A train.ts --device cuda --arch resnet18 --proj-hidden 2048 --proj-dim 2048 --proj-depth 3 \
  *       --batch-size 512 --epochs 40 --precision bf16
  *   Another method, or one of the paper's gradient forms:
- *     deno run -A train.ts --method barlow_twins --method-opt form=l2
+ *     deno run -A train.ts --method barlow-twins --method-option form=l2
  *   Resume a killed run:
  *     deno run -A train.ts --out runs/mine            # killed, then:
  *     deno run -A train.ts --resume runs/mine         # the same flags otherwise; continues in runs/mine
@@ -19,17 +19,16 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { ARCHS, METHODS, TABLE1, TARGET_KINDS } from "./src/ssl/mod.ts";
 import {
-  ARCHS,
   DATASETS,
   DEFAULT_CONFIG,
   PRECISIONS,
   readConfigFile,
+  train,
   type TrainConfig,
   validateConfig,
-} from "./src/ssl/config.ts";
-import { METHODS, TARGET_KINDS } from "./src/ssl/mod.ts";
-import { train } from "./src/ssl/run.ts";
+} from "./src/run/mod.ts";
 
 /** Flag name → the config field it sets and what it means (the default comes from `DEFAULT_CONFIG`). */
 const FLAGS: Record<string, [keyof TrainConfig, string]> = {
@@ -61,7 +60,7 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "threads": ["threads", "CPU threads (0: all cores)"],
 };
 
-const OTHER_FLAGS = ["method-opt", "config", "help"];
+const OTHER_FLAGS = ["method-option", "config", "help"];
 
 const HELP = `Usage: deno run -A train.ts [flags]
 
@@ -74,12 +73,17 @@ ${
     `  --${flag.padEnd(18)} ${what} [${JSON.stringify(DEFAULT_CONFIG[key])}]`
   ).join("\n")
 }
-  --method-opt key=value  a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
+  --method-option k=v     a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
   --config file.json      read the config from a JSON file (a run's config.json works); flags override it
   --help                  this text
 
 Methods: ${Object.keys(METHODS).join(", ")}
+Table 1 presets (as --method): ${Object.keys(TABLE1).filter((k) => !(k in METHODS)).join(", ")}
 Targets: ${TARGET_KINDS.join(", ")} (default: the method's own)
+
+Older spellings are accepted: underscores for hyphens in names (barlow_twins, fashion_mnist,
+barlow_twins-a_identity, form=a_identity), --method-opt for --method-option, and "methodOpts" in
+config files.
 `;
 
 function parseValue(raw: string): string | number | boolean {
@@ -97,6 +101,7 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
       allowPositionals: false,
       options: {
         ...options,
+        "method-option": { type: "string", multiple: true },
         "method-opt": { type: "string", multiple: true },
         config: { type: "string" },
         help: { type: "boolean" },
@@ -131,7 +136,7 @@ function applyFlags(config: TrainConfig, values: Record<string, unknown>): void 
  * Turns command-line arguments into a validated config: the defaults, then `--config file.json`, then
  * the flags. Returns null for `--help`.
  *
- * @throws {TypeError} On an unknown flag (listing the valid ones), a malformed `--method-opt` or an
+ * @throws {TypeError} On an unknown flag (listing the valid ones), a malformed `--method-option` or an
  * unknown method option.
  * @throws {RangeError} On a bad value (naming the valid ones).
  * @throws {Error} On a `--config` file that cannot be read or is not a JSON object.
@@ -139,14 +144,18 @@ function applyFlags(config: TrainConfig, values: Record<string, unknown>): void 
 export function parseConfig(args: string[]): TrainConfig | null {
   const values = parseFlags(args);
   if (values.help) return null;
-  const config: TrainConfig = { ...DEFAULT_CONFIG, methodOpts: {} };
+  const config: TrainConfig = { ...DEFAULT_CONFIG, methodOptions: {} };
   if (values.config) Object.assign(config, readConfigFile(values.config as string));
-  config.methodOpts = { ...config.methodOpts };
+  config.methodOptions = { ...config.methodOptions };
   applyFlags(config, values);
-  for (const kv of (values["method-opt"] as string[] | undefined) ?? []) {
+  const given = [
+    ...(values["method-opt"] as string[] | undefined) ?? [],
+    ...(values["method-option"] as string[] | undefined) ?? [],
+  ];
+  for (const kv of given) {
     const eq = kv.indexOf("=");
-    if (eq < 1) throw new TypeError(`Invalid --method-opt "${kv}": expected key=value`);
-    config.methodOpts[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
+    if (eq < 1) throw new TypeError(`Invalid --method-option "${kv}": expected key=value`);
+    config.methodOptions[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
   }
   return validateConfig(config);
 }

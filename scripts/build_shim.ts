@@ -119,17 +119,46 @@ function cudaIncludes(lt: Libtorch): string[] {
   return found ? [`-I${found}`] : [];
 }
 
+/** Which c10d backends `ffi/dist.cpp` can be compiled with, and the flags that turn them on. */
+interface DistBuild {
+  /** Whether the c10d headers are there at all (else dist.cpp is left out). */
+  c10d: boolean;
+  /** Extra compiler flags for dist.cpp. */
+  flags: string[];
+}
+
+/** c10d: Gloo where its headers are (Debian's libgloo-dev), NCCL where a CUDA wheel brings nccl.h. */
+function distBuild(lt: Libtorch): DistBuild {
+  const c10d = lt.include.some((d) => exists(`${d}/torch/csrc/distributed/c10d/TCPStore.hpp`));
+  const flags: string[] = [];
+  if (!c10d) return { c10d, flags };
+  if ([...lt.include, "/usr/include", "/usr/local/include"].some((d) => exists(`${d}/gloo/algorithm.h`))) {
+    flags.push("-DUSE_C10D_GLOO");
+  }
+  const nccl = lt.cuda ? [`${lt.libDir}/../../nvidia/nccl/include`, "/usr/include"] : [];
+  const ncclInclude = nccl.find((d) => exists(`${d}/nccl.h`));
+  if (ncclInclude) flags.push("-DUSE_C10D_NCCL", `-I${ncclInclude}`);
+  return { c10d, flags };
+}
+
 /** Compiles the shim when no cached build matches; returns the path of the library. */
 export async function buildShim(force = false): Promise<string> {
   const lt = findLibtorch();
   const sourceHash = shimSourceHash(`${root}/ffi`);
   const flags = ["-std=c++17", "-O2", "-fPIC", "-fvisibility=hidden", "-D_GLIBCXX_USE_CXX11_ABI=1"];
-  const key = fnv1a64([new TextEncoder().encode([lt.version, lt.libDir, lt.cuda, sourceHash, ...flags].join("|"))]);
+  const dist = distBuild(lt);
+  const key = fnv1a64([
+    new TextEncoder().encode(
+      [lt.version, lt.libDir, lt.cuda, sourceHash, ...flags, dist.c10d, ...dist.flags].join("|"),
+    ),
+  ]);
   const dir = `${root}/build/cache/${key}`;
   const lib = `${dir}/libunigrad.so`;
   if (force || !exists(lib)) {
     Deno.mkdirSync(dir, { recursive: true });
-    const units = SHIM_SOURCES.filter((f) => f.endsWith(".cpp") && (lt.cuda || f !== "cuda.cpp"));
+    const units = SHIM_SOURCES.filter((f) =>
+      f.endsWith(".cpp") && (lt.cuda || f !== "cuda.cpp") && (dist.c10d || f !== "dist.cpp")
+    );
     const includes = [...lt.include.map((d) => `-I${d}`), ...(lt.cuda ? cudaIncludes(lt) : [])];
     console.error(`building shim against libtorch ${lt.version} (${lt.source}, ${lt.libDir})`);
     const t0 = performance.now();
@@ -137,7 +166,15 @@ export async function buildShim(force = false): Promise<string> {
     const compiled = await Promise.all(units.map(async (unit) => {
       const obj = `${dir}/${unit}.o`;
       const r = await new Deno.Command("g++", {
-        args: [...flags, ...includes, "-c", `${root}/ffi/${unit}`, "-o", obj],
+        args: [
+          ...flags,
+          ...(unit === "dist.cpp" ? dist.flags : []),
+          ...includes,
+          "-c",
+          `${root}/ffi/${unit}`,
+          "-o",
+          obj,
+        ],
         stderr: "piped",
       }).output();
       if (!r.success) throw new Error(`compiling ffi/${unit} failed:\n${new TextDecoder().decode(r.stderr)}`);
@@ -161,7 +198,14 @@ export async function buildShim(force = false): Promise<string> {
     Deno.renameSync(tmp, lib);
     console.error(`built ${lib} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
-  const manifest = { path: lib, sourceHash, torchVersion: lt.version, libtorch: lt.libDir, cuda: lt.cuda };
+  const manifest = {
+    path: lib,
+    sourceHash,
+    torchVersion: lt.version,
+    libtorch: lt.libDir,
+    cuda: lt.cuda,
+    dist: dist.c10d,
+  };
   Deno.writeTextFileSync(`${root}/build/shim.json.tmp`, JSON.stringify(manifest, null, 2) + "\n");
   Deno.renameSync(`${root}/build/shim.json.tmp`, `${root}/build/shim.json`);
   return lib;

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cuda } from "../mod.ts";
 import { parseConfig } from "../train.ts";
-import { DEFAULT_CONFIG, readConfigFile, validateConfig } from "../src/ssl/config.ts";
-import { METHODS } from "../src/ssl/mod.ts";
+import { DEFAULT_CONFIG, readConfigFile, validateConfig } from "../src/run/config.ts";
+import { METHODS } from "../src/ssl/registry.ts";
 import { readMetricsLog, type TrainingRecord } from "../src/io/metrics_log.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
@@ -74,7 +74,7 @@ Deno.test("train.ts: a tiny run writes config.json, metrics.jsonl, checkpoints, 
   // config.json: the config, the derived numbers, the method's options; usable again as --config.
   const saved = JSON.parse(await Deno.readTextFile(join(outA, "config.json")));
   assert.deepEqual(saved.derived, { stepsPerEpoch: 4, totalSteps: 12, effectiveLr: 0.0125, warmupSteps: 1 });
-  assert.deepEqual(saved.methodOptions, { lambda: 0.78125 });
+  assert.deepEqual(saved.runMethodOptions, { lambda: 0.78125 });
   assert.deepEqual(validateConfig({ ...DEFAULT_CONFIG, ...readConfigFile(join(outA, "config.json")) }).epochs, 3);
   // metrics.jsonl: one object per log interval (every 2 steps) and per epoch, then the probe.
   const records = readMetricsLog(join(outA, "metrics.jsonl"));
@@ -170,13 +170,13 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
 Deno.test("train.ts --help lists every flag, its default, and every method", async () => {
   const help = await finish(cli(["--help"]));
   assert.equal(help.code, 0);
-  const fields = Object.keys(DEFAULT_CONFIG).filter((k) => k !== "methodOpts");
+  const fields = Object.keys(DEFAULT_CONFIG).filter((k) => k !== "methodOptions");
   const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   for (const k of fields) {
     const value = JSON.stringify(DEFAULT_CONFIG[k as keyof typeof DEFAULT_CONFIG]);
     assert.match(help.stdout, new RegExp(`^  ${flag(k)} .*\\[${value.replace(/[.[\]]/g, "\\$&")}\\]$`, "m"), k);
   }
-  for (const f of ["--method-opt", "--config", "--help"]) assert.ok(help.stdout.includes(`  ${f} `), f);
+  for (const f of ["--method-option", "--config", "--help"]) assert.ok(help.stdout.includes(`  ${f} `), f);
   assert.ok(help.stdout.includes(`Methods: ${Object.keys(METHODS).join(", ")}`));
 });
 
@@ -188,7 +188,7 @@ Deno.test("parseConfig() throws on bad values, naming the valid ones", async () 
     [["--precision", "fp16"], /Invalid precision "fp16": expected one of fp32, bf16/],
     [["--target", "ema"], /Invalid target "ema": expected one of stop-grad, momentum, momentum-positive/],
     [["--batch-size", "1"], /Invalid batchSize 1: expected an integer ≥ 2/],
-    [["--method-opt", "lambda"], /Invalid --method-opt "lambda": expected key=value/],
+    [["--method-option", "lambda"], /Invalid --method-option "lambda": expected key=value/],
     [["--method", "moco", "--method-opt", "lambda=1"], /Unknown moco option "lambda": expected one of tau, queueSize/],
     [["--config", unknownField], /Unknown config field\(s\) epoch: expected method/],
     [["--epochs"], /argument missing/],
@@ -200,13 +200,16 @@ Deno.test("parseConfig() throws on bad values, naming the valid ones", async () 
 Deno.test("parseConfig(): flags override --config, which overrides the defaults", async () => {
   const file = join(root, "config.json");
   await Deno.writeTextFile(file, JSON.stringify({ epochs: 5, lr: 0.3, methodOpts: { rho: 0.9 }, out: "x" }));
-  const c = parseConfig(["--config", file, "--lr", "0.2", "--method-opt", "lambda=2", "--out", "null"])!;
+  const c = parseConfig(["--config", file, "--lr", "0.2", "--method-option", "lambda=2", "--out", "null"])!;
   assert.equal(c.epochs, 5); // from the file
   assert.equal(c.lr, 0.2); // the flag wins
   assert.equal(c.out, null); // "null" clears a nullable field
-  assert.deepEqual(c.methodOpts, { rho: 0.9, lambda: 2 });
+  assert.deepEqual(c.methodOptions, { rho: 0.9, lambda: 2 }); // methodOpts: the older name, accepted
   assert.equal(c.batchSize, DEFAULT_CONFIG.batchSize); // the default
-  assert.deepEqual(parseConfig([]), { ...DEFAULT_CONFIG, methodOpts: {} });
+  assert.deepEqual(parseConfig([]), { ...DEFAULT_CONFIG, methodOptions: {} });
   assert.equal(parseConfig(["--help"]), null);
-  assert.deepEqual(parseConfig(["--method-opt", "form=unified", "--method", "byol"])!.methodOpts, { form: "unified" });
+  // --method-opt: the older spelling of --method-option, accepted
+  assert.deepEqual(parseConfig(["--method-opt", "form=unified", "--method", "byol"])!.methodOptions, {
+    form: "unified",
+  });
 });

@@ -9,8 +9,17 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { cuda, type Device, manualSeed, rand, scope, setNumThreads } from "../../mod.ts";
-import { type Arch, type Encoder, SGD, siameseEncoder, targetBranch, Trainer, unigrad } from "../../mod.ts";
+import {
+  type Arch,
+  buildTrainer,
+  cuda,
+  type Device,
+  manualSeed,
+  rand,
+  scope,
+  setNumThreads,
+  unigrad,
+} from "../../mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -50,36 +59,18 @@ const onCuda = device !== "cpu";
 setNumThreads(cfg.threads);
 manualSeed(0);
 
-// The same encoder a run builds (siameseEncoder), so the benchmark times the model train.ts trains.
-function encoder(): Encoder {
-  const { projHidden, projDim, projDepth } = cfg;
-  const arch = cfg.arch as Arch;
-  return siameseEncoder({ arch, inChannels: cfg.channels, imageSize: cfg.size, projHidden, projDim, projDepth }).to(
-    device,
-  );
-}
-
-const total = cfg.steps + cfg.warmup;
-const online = encoder();
-const method = unigrad({ lambda: cfg.lambda, checkValues: false });
-const state = method.initState(cfg.projDim, { device });
-const target = targetBranch("momentum", online, { copy: encoder(), totalSteps: total });
-const optimizer = new SGD(online.namedParameters(), {
+// The set-up a run builds (buildTrainer), so the benchmark times the step train.ts takes.
+const { projHidden, projDim, projDepth } = cfg;
+const setup = buildTrainer({
+  encoder: { arch: cfg.arch as Arch, inChannels: cfg.channels, imageSize: cfg.size, projHidden, projDim, projDepth },
+  method: unigrad({ lambda: cfg.lambda, checkValues: false }),
+  device,
+  totalSteps: cfg.steps + cfg.warmup,
   lr: 0.1,
-  momentum: 0.9,
   weightDecay: 5e-4,
-  excludeBiasAndNorm: true,
+  precision: cfg.precision as "fp32" | "bf16",
 });
-if (onCuda) cuda.setCudnnBenchmark(true);
-const trainer = new Trainer({
-  online,
-  target,
-  method,
-  state,
-  optimizer,
-  bf16: onCuda && cfg.precision === "bf16",
-  channelsLast: onCuda,
-});
+const trainer = setup.trainer;
 const x1 = rand([cfg.batch, cfg.channels, cfg.size, cfg.size], { device });
 const x2 = rand([cfg.batch, cfg.channels, cfg.size, cfg.size], { device });
 const sync = onCuda ? () => cuda.synchronize() : () => {};

@@ -10,9 +10,8 @@
  */
 import { cat, type Device, noGrad, normalize, scope, stack, type Tensor, zeros } from "../torch/mod.ts";
 import { Module } from "../nn/module.ts";
-import { checkSameWidth, type LabelledFeatures, positiveInt } from "./_check.ts";
-
-export type { LabelledFeatures };
+import { checkSameWidth, positiveInt } from "./_check.ts";
+import type { LabelledFeatures } from "./labelled.ts";
 
 /** Options of `knnAccuracy` and `knnScores`. */
 export interface KnnOptions {

@@ -18,7 +18,8 @@ import {
   zeros,
   zerosLike,
 } from "../torch/mod.ts";
-import { checkSameWidth, type LabelledFeatures, positiveInt } from "./_check.ts";
+import { checkSameWidth, positiveInt } from "./_check.ts";
+import type { LabelledFeatures } from "./labelled.ts";
 
 /** Options of `linearProbe`. */
 export interface LinearProbeOptions {

@@ -13,9 +13,9 @@ import type { Sequential } from "../nn/module.ts";
 import { predictorHead } from "../nn/heads.ts";
 import { checkRange, rowDot } from "./_checks.ts";
 import { stepCorrelation, unifiedForm } from "./_correlation.ts";
-import { combineViews, type CommonOptions, defineMethod, UV, type ViewParts } from "./_define.ts";
+import { combineViews, defineMethod, UV, type ViewParts } from "./_define.ts";
 import { localComm } from "./comm.ts";
-import type { Features, Method, TargetKind } from "./method.ts";
+import type { CommonOptions, Features, Method, TargetKind } from "./method.ts";
 import type { MethodState } from "./state.ts";
 
 /** Options of `byol` and `simsiam`. */

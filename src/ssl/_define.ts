@@ -6,19 +6,8 @@
  */
 import { full, noGrad, scope, type Tensor } from "../torch/mod.ts";
 import { checkFeatures, rowDot } from "./_checks.ts";
-import type { Communicator } from "./comm.ts";
 import type { FeatureName, Features, GradientResult, GradientSpace, Method, Reference, TargetKind } from "./method.ts";
 import { type MethodState, newState, restoreState, saveState, type StateSpec } from "./state.ts";
-
-/** Options every factory accepts. */
-export interface CommonOptions {
-  /** The target branch the method is used with (the paper's Table 2). @default the method's own */
-  target?: TargetKind;
-  /** Gathers features and all-reduces F across workers. @default localComm (one process) */
-  comm?: Communicator;
-  /** Check features for NaN/Inf and normalisation on every call (one device sync). @default true */
-  checkValues?: boolean;
-}
 
 /** The parts a method file provides. */
 export interface MethodSpec {
@@ -48,8 +37,10 @@ export const Z: readonly FeatureName[] = ["z1", "z2", "zt1", "zt2"];
 /** Wraps a method's parts into a `Method`. */
 export function defineMethod(spec: MethodSpec): Method {
   const checks = { method: spec.name, needs: spec.needs, normalized: spec.normalized, minBatch: spec.minBatch };
-  const check = (what: string, f: Features, s: MethodState) =>
+  const check = (what: string, f: Features, s: MethodState) => {
+    checkState(spec, what, s);
     checkFeatures({ ...checks, values: spec.checkValues }, what, f, s.dim);
+  };
   const loss = spec.loss;
   return {
     name: spec.name,
@@ -77,6 +68,18 @@ export function defineMethod(spec: MethodSpec): Method {
     stateDict: saveState,
     loadState: restoreState,
   };
+}
+
+/** Throws a TypeError when the state lacks a part the method keeps (a disposed state, or another method's). */
+function checkState(spec: MethodSpec, what: string, s: MethodState): void {
+  const lacks = (spec.state.correlation && s.F === null && "F") ||
+    ((spec.state.queueSize ?? 0) > 0 && s.queue === null && "queue") ||
+    (spec.state.predictor && s.predictor === null && "predictor");
+  if (lacks) {
+    throw new TypeError(
+      `Cannot compute ${spec.name} ${what}: the method state has no ${lacks} (disposed with disposeState, or made by another method)`,
+    );
+  }
 }
 
 /** The target-side features of a step's negative gradient: v1, v2, or the detached online u1, u2 for "momentum-positive". */

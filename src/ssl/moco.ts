@@ -13,9 +13,9 @@
 import { cat } from "../torch/mod.ts";
 import { checkRange } from "./_checks.ts";
 import { enqueue, infoNCELoss, infoNCEView, withQueue } from "./_contrastive.ts";
-import { combineViews, type CommonOptions, defineMethod, negatives, UV } from "./_define.ts";
+import { combineViews, defineMethod, negatives, UV } from "./_define.ts";
 import { localComm } from "./comm.ts";
-import type { Features, Method } from "./method.ts";
+import type { CommonOptions, Features, Method } from "./method.ts";
 
 /** Options of `moco`. */
 export interface MocoOptions extends CommonOptions {

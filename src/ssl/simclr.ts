@@ -15,9 +15,9 @@
 import { cat, eye, type Tensor } from "../torch/mod.ts";
 import { checkRange, rowDot } from "./_checks.ts";
 import { infoNCELoss, infoNCEView } from "./_contrastive.ts";
-import { combineViews, type CommonOptions, defineMethod, negatives, U, UV } from "./_define.ts";
+import { combineViews, defineMethod, negatives, U, UV } from "./_define.ts";
 import { localComm } from "./comm.ts";
-import type { Features, Method } from "./method.ts";
+import type { CommonOptions, Features, Method } from "./method.ts";
 
 /** Options of `simclr`. */
 export interface SimclrOptions extends CommonOptions {

@@ -13,8 +13,8 @@
  */
 import { checkRange } from "./_checks.ts";
 import { unifiedForm } from "./_correlation.ts";
-import { type CommonOptions, defineMethod, UV } from "./_define.ts";
-import type { Method } from "./method.ts";
+import { defineMethod, UV } from "./_define.ts";
+import type { CommonOptions, Method } from "./method.ts";
 
 /** Options of `unigrad`. */
 export interface UnigradOptions extends CommonOptions {

@@ -18,9 +18,9 @@
 import { eye, normalize, type Tensor } from "../torch/mod.ts";
 import { checkRange } from "./_checks.ts";
 import { batchCorrelation, correlationLoss, correlationView } from "./_correlation.ts";
-import { combineViews, type CommonOptions, defineMethod, negatives, UV, type ViewParts, Z } from "./_define.ts";
+import { combineViews, defineMethod, negatives, UV, type ViewParts, Z } from "./_define.ts";
 import { localComm } from "./comm.ts";
-import type { Features, Method } from "./method.ts";
+import type { CommonOptions, Features, Method } from "./method.ts";
 
 /** Options of `vicreg`. */
 export interface VicregOptions extends CommonOptions {

@@ -5,8 +5,11 @@
  * @module
  */
 
-/** Files of the shim, in build order; `cuda.cpp` is compiled only against a CUDA libtorch. */
-export const SHIM_SOURCES = ["shim.h", "ops.cpp", "cuda.cpp"] as const;
+/**
+ * Files of the shim, in build order; `cuda.cpp` is compiled only against a CUDA libtorch, `dist.cpp`
+ * only where libtorch ships the c10d headers.
+ */
+export const SHIM_SOURCES = ["shim.h", "ops.cpp", "cuda.cpp", "dist.cpp"] as const;
 
 /** FNV-1a (64-bit) over the given byte arrays, as 16 hex digits. Synchronous and dependency-free. */
 export function fnv1a64(parts: Uint8Array[]): string {

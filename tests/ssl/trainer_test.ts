@@ -37,7 +37,7 @@ const BATCH = 32;
 const LR = 0.05;
 
 const data = await fashionMnist({ limit: 256 });
-const views = recipe("fashion_mnist");
+const views = recipe("fashion-mnist");
 manualSeed(1);
 /** Two fixed views of the first 64 images [64, 1, 28, 28], on which every run is measured. */
 const fixed = scope(() => views.apply(data.images.narrow(0, 0, 64)));
@@ -156,14 +156,14 @@ const RUNS: [string, Record<string, unknown>, "loss" | "alignment"][] = [
   ["simclr", {}, "loss"],
   ["byol", { hiddenDim: 32 }, "loss"],
   ["simsiam", { hiddenDim: 32 }, "loss"],
-  ["barlow_twins", {}, "loss"],
+  ["barlow-twins", {}, "loss"],
   ["vicreg", {}, "loss"],
   ["byol", { form: "unified", lambda: LAMBDA }, "loss"],
   ["byol", { form: "directpred" }, "alignment"],
   ["simsiam", { form: "unified", lambda: LAMBDA }, "loss"],
   ["simsiam", { form: "directpred" }, "alignment"],
-  ["barlow_twins", { form: "a_identity" }, "loss"],
-  ["barlow_twins", { form: "l2" }, "loss"],
+  ["barlow-twins", { form: "a-identity" }, "loss"],
+  ["barlow-twins", { form: "l2" }, "loss"],
   ["vicreg", { form: "l2" }, "loss"],
   ["vicreg", { form: "l2", target: "momentum-positive" }, "loss"], // the momentum encoder in the positive only
   ["simclr", { form: "gradient" }, "loss"],
@@ -210,7 +210,7 @@ Deno.test("Trainer.step() throws a TypeError with fewer than two views", () => {
 
 Deno.test("Trainer.step() moves the weights by −lr·(autograd of the method's loss), for u- and z-space methods", () => {
   const live = liveTensors();
-  for (const options of [{ name: "unigrad", lambda: LAMBDA }, { name: "barlow_twins" }, { name: "simclr" }]) {
+  for (const options of [{ name: "unigrad", lambda: LAMBDA }, { name: "barlow-twins" }, { name: "simclr" }]) {
     const { name, ...rest } = options;
     manualSeed(2);
     const method = createMethod(name, { ...rest, target: "stop-grad" });

@@ -16,20 +16,20 @@ function everyForm(): Method[] {
       createMethod("byol", { form, hiddenDim: 6, lambda: 3 }),
       createMethod("simsiam", { form, hiddenDim: 6, lambda: 3 }),
     ]),
-    ...(["original", "a_identity", "l2"] as const).map((form) => createMethod("barlow_twins", { form })),
+    ...(["original", "a-identity", "l2"] as const).map((form) => createMethod("barlow-twins", { form })),
     ...(["original", "l2"] as const).map((form) => createMethod("vicreg", { form, lambda: 3 })),
   ];
 }
 
 Deno.test("createMethod() builds every registered method and names the known ones on a typo", () => {
-  assert.deepEqual(Object.keys(METHODS), ["unigrad", "moco", "simclr", "byol", "simsiam", "barlow_twins", "vicreg"]);
+  assert.deepEqual(Object.keys(METHODS), ["unigrad", "moco", "simclr", "byol", "simsiam", "barlow-twins", "vicreg"]);
   for (const name of Object.keys(METHODS)) assert.equal(createMethod(name).name, name);
   assert.throws(
     () => createMethod("simclrr"),
     (e: Error) =>
       e instanceof TypeError &&
       e.message ===
-        'Unknown method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow_twins, vicreg',
+        'Unknown method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow-twins, vicreg',
   );
 });
 
@@ -41,7 +41,9 @@ Deno.test("createPreset() selects each of the paper's Table 1 rows (a)–(j) by 
     assert.equal(a.name, r.method);
     assert.deepEqual([a.name, a.form, a.target], [b.name, b.form, b.target]);
   }
-  assert.equal(createPreset("barlow_twins-l2", { target: "momentum" }).target, "momentum");
+  assert.equal(createPreset("barlow-twins-l2", { target: "momentum" }).target, "momentum");
+  assert.equal(createPreset("barlow_twins-a_identity").form, "a-identity"); // the older spelling
+  assert.equal(createMethod("barlow_twins").name, "barlow-twins");
   assert.throws(() => createPreset("k"), /Unknown Table 1 preset "k": expected one of moco, simclr, byol/);
 });
 

@@ -1,5 +1,5 @@
 /**
- * What a training run saves and restores (internal to run.ts). A checkpoint holds, as tensors, the
+ * What a training run saves and restores (internal to train.ts). A checkpoint holds, as tensors, the
  * online network (`online.*`), the momentum encoder (`target.*`, momentum kinds), the optimizer
  * (`optim.*`: step and momentum buffers) and the method state (`method.F`, `method.queue`,
  * `method.predictor.*`); and, in its JSON state, the step, the loader position, the method's numbers,
@@ -10,12 +10,19 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { addPrefix, latestCheckpoint, loadCheckpoint, saveCheckpoint, selectPrefix } from "../io/checkpoint.ts";
-import { readMetricsLog } from "../io/metrics_log.ts";
+import {
+  addPrefix,
+  latestCheckpoint,
+  loadCheckpoint,
+  readMetricsLog,
+  saveCheckpoint,
+  selectPrefix,
+} from "../io/mod.ts";
+// TODO(arch): use the shared public atomic-write helper once it lands in src/io (issue 8, item 5).
 import { writeFileAtomic } from "../io/_atomic.ts";
-import type { LoaderState } from "../data/loader.ts";
+import type { LoaderState } from "../data/mod.ts";
 import type { TrainConfig } from "./config.ts";
-import type { RunParts } from "./_run_parts.ts";
+import type { RunParts } from "./_parts.ts";
 
 /** The run's counters that a checkpoint carries besides the tensors. */
 export interface RunCounters {
@@ -131,7 +138,7 @@ export async function restoreRun(
 export function configChanges(saved: unknown, now: TrainConfig): string[] {
   const keys = [
     "method",
-    "methodOpts",
+    "methodOptions",
     "arch",
     "width",
     "projHidden",
@@ -148,7 +155,8 @@ export function configChanges(saved: unknown, now: TrainConfig): string[] {
     "limitTrain",
     "precision",
   ] as const;
-  const old = (typeof saved === "object" && saved !== null ? saved : {}) as Record<string, unknown>;
+  const old = { ...(typeof saved === "object" && saved !== null ? saved : {}) } as Record<string, unknown>;
+  if ("methodOpts" in old) old.methodOptions = old.methodOpts; // a checkpoint of an older version
   return keys.filter((k) => JSON.stringify(old[k]) !== JSON.stringify(now[k])).map((k) =>
     `${k} (${JSON.stringify(old[k])} → ${JSON.stringify(now[k])})`
   );

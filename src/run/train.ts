@@ -13,15 +13,20 @@
  */
 import { join } from "node:path";
 import { cuda, getNumThreads, manualSeed, scope, setNumThreads, torchVersion } from "../torch/mod.ts";
-import type { Batch } from "../data/loader.ts";
-import { MetricsLog, readMetricsLog, type TrainingRecord } from "../io/metrics_log.ts";
-import { plotPanels, trainingPanels } from "../io/plot.ts";
-import { Progress, type ProgressValues } from "../io/progress.ts";
-import { writeReport } from "../io/report.ts";
+import type { Batch } from "../data/mod.ts";
+import {
+  MetricsLog,
+  plotPanels,
+  Progress,
+  type ProgressValues,
+  readMetricsLog,
+  trainingPanels,
+  type TrainingRecord,
+  writeReport,
+} from "../io/mod.ts";
+import { readStats, type StepResult } from "../ssl/mod.ts";
 import { type TrainConfig, validateConfig } from "./config.ts";
-import { readStats } from "./method.ts";
-import type { StepResult } from "./trainer.ts";
-import { buildParts, checkDevice, evaluate, type RunParts } from "./_run_parts.ts";
+import { buildParts, checkDevice, evaluate, type RunParts } from "./_parts.ts";
 import {
   configChanges,
   findCheckpoint,
@@ -31,7 +36,7 @@ import {
   runFolderOf,
   saveRun,
   stepSeed,
-} from "./_run_state.ts";
+} from "./_state.ts";
 
 /** What a finished run measured. */
 export interface RunResult {
@@ -96,7 +101,7 @@ export async function train(config: TrainConfig, log: (line: string) => void = c
   describe(c, parts, log);
   await Deno.writeTextFile(
     join(out, "config.json"),
-    JSON.stringify({ ...c, derived: parts.derived, methodOptions: parts.methodOpts }, null, 2) + "\n",
+    JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions }, null, 2) + "\n",
   );
 
   // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
@@ -124,7 +129,7 @@ function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void):
   log(
     `  pairs/step ${c.batchSize}, steps/epoch ${derived.stepsPerEpoch}, total steps ${derived.totalSteps}, ` +
       `effective lr ${derived.effectiveLr}, warm-up steps ${derived.warmupSteps}, threads ${getNumThreads()}, ` +
-      `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.methodOpts)}`,
+      `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.methodOptions)}`,
   );
   log(`  config ${JSON.stringify(c)}`);
   if (c.device === "cpu" && c.precision !== "fp32") log(`  note: precision ${c.precision} applies on CUDA only`);
@@ -314,7 +319,7 @@ async function finish(run: Run): Promise<RunResult> {
       pairsPerSecond,
       wallSeconds: run.trainSeconds,
     }],
-    config: { ...c, methodOpts: parts.methodOpts },
+    config: { ...c, methodOptions: parts.methodOptions },
     plot: "plot.svg",
     notes: [`device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps`],
   });

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DataFileError, liveTensors } from "../../mod.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../../src/ssl/config.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "../../src/run/config.ts";
 import { readMetricsLog, type TrainingRecord } from "../../src/io/metrics_log.ts";
-import { type RunResult, train } from "../../src/ssl/run.ts";
-import { stepSeed } from "../../src/ssl/_run_state.ts";
+import { type RunResult, train } from "../../src/run/train.ts";
+import { stepSeed } from "../../src/run/_state.ts";
 
 /** A run of 8 steps (128 images, batch 32, 2 epochs) of a 4/8/16-wide ResNet-20 with a 32→16 projector, one thread. */
 const TINY: TrainConfig = {
   ...DEFAULT_CONFIG,
-  methodOpts: {},
+  methodOptions: {},
   limitTrain: 128,
   limitTest: 64,
   batchSize: 32,
@@ -115,8 +115,8 @@ Deno.test("train() resumed from a mid-epoch checkpoint reproduces the uninterrup
 Deno.test("train() resumed reproduces MoCo (queue, momentum-positive) and BYOL (predictor) bit for bit", async () => {
   const live = liveTensors();
   const configs: Partial<TrainConfig>[] = [
-    { method: "moco", methodOpts: { queueSize: 48 }, target: "momentum-positive", evalEvery: 2 },
-    { method: "byol", methodOpts: { hiddenDim: 16 } },
+    { method: "moco", methodOptions: { queueSize: 48 }, target: "momentum-positive", evalEvery: 2 },
+    { method: "byol", methodOptions: { hiddenDim: 16 } },
   ];
   for (const config of configs) {
     const a = await run(config.method!, config);

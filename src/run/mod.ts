@@ -1,0 +1,21 @@
+/**
+ * The application layer (src/run): a run's configuration (one typed object with its defaults, read
+ * from flags and JSON files, validated), the set-up of the networks, method, optimizer and trainer, and
+ * `train(config)`, the whole run with its logging, evaluation, checkpoints and resume. `train.ts` is its
+ * command line.
+ *
+ * @module
+ */
+export {
+  buildMethod,
+  type DatasetName,
+  DATASETS,
+  DEFAULT_CONFIG,
+  PRECISIONS,
+  readConfigFile,
+  runMethodOptions,
+  type TrainConfig,
+  validateConfig,
+} from "./config.ts";
+export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
+export { type RunResult, train } from "./train.ts";
