@@ -14,18 +14,28 @@
  *     deno run -A train.ts --out runs/mine            # killed, then:
  *     deno run -A train.ts --resume runs/mine         # the same flags otherwise; continues in runs/mine
  *
- * Flags override `--config file.json`, which overrides the defaults (`DEFAULT_CONFIG`).
+ *   The paper's ImageNet run (ResNet-50, 100 epochs) on a GPU node, and its Table 3 variants:
+ *     deno run -A train.ts --recipe unigrad-imagenet-100ep --data-dir /data/imagenet --device cuda
+ *     deno run -A train.ts --recipe unigrad-cutmix --data-dir /data/imagenet --device cuda
+ *
+ * Flags override `--config file.json`, which overrides `--recipe NAME`, which overrides the defaults
+ * (`DEFAULT_CONFIG`).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { ARCHS, METHODS, TABLE1, TARGET_KINDS } from "./src/ssl/mod.ts";
 import {
+  AUGMENTS,
   DATASETS,
   DEFAULT_CONFIG,
+  IMAGE_STORAGES,
+  OPTIMIZERS,
   PRECISIONS,
   readConfigFile,
+  recipeConfig,
   train,
+  TRAIN_RECIPES,
   type TrainConfig,
   validateConfig,
 } from "./src/run/mod.ts";
@@ -38,12 +48,29 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "proj-hidden": ["projHidden", "projector hidden width"],
   "proj-dim": ["projDim", "projector output width d"],
   "proj-depth": ["projDepth", "projector Linear layers"],
+  "zero-init-residual": ["zeroInitResidual", "start the last BN γ of every residual block at 0"],
   "dataset": ["dataset", DATASETS.join(", ")],
   "data-dir": ["dataDir", "folder of the dataset files (null: the dataset's usual folder)"],
+  "eval-data-dir": ["evalDataDir", "image-folder: labelled train/ + val/ to evaluate a flat unlabelled --data-dir on"],
+  "image-size": ["imageSize", "image-folder: side of the global views and of the evaluation centre crop"],
+  "image-canvas": ["imageCanvas", "image-folder: side each whole image is letterboxed into (0: image-size·8/7)"],
+  "image-storage": [
+    "imageStorage",
+    `image-folder: ${IMAGE_STORAGES.join(" or ")} (cache: JPEGs bounded to the canvas, built once)`,
+  ],
+  "decode-workers": ["decodeWorkers", "image-folder: decoding threads (0: one per core)"],
+  "augment": ["augment", `views: ${AUGMENTS.join(", ")} (null: fashion-mnist for (Fashion-)MNIST, else mocov2)`],
+  "multi-crop": ["multiCrop", "global and local views, COUNTxSIZE[:LO-HI], e.g. 2x224,6x96 (null: two views)"],
+  "cutmix": ["cutmix", "α of an extra CutMix view (Beta(α, α) boxes; 0: none)"],
   "epochs": ["epochs", "training epochs"],
   "batch-size": ["batchSize", "image pairs per step"],
   "lr": ["lr", "base learning rate for batch 256 (scaled linearly with the batch)"],
-  "wd": ["wd", "weight decay (BN and biases excluded)"],
+  "wd": ["wd", "weight decay"],
+  "wd-exclude-norm-bias": ["wdExcludeNormBias", "no weight decay (nor LARS adaptation) on BN parameters and biases"],
+  "optimizer": ["optimizer", OPTIMIZERS.join(" or ")],
+  "momentum": ["momentum", "momentum of SGD / LARS"],
+  "lars-trust": ["larsTrust", "LARS trust coefficient η"],
+  "lr-min": ["lrMin", "floor of the cosine decay, for batch 256 like --lr (official: 1e-3·lr)"],
   "warmup-epochs": ["warmupEpochs", "linear warm-up epochs before the cosine decay"],
   "target": ["target", `target branch: ${TARGET_KINDS.join(", ")} (null: the method's own)`],
   "device": ["device", "cpu, cuda or cuda:<index>"],
@@ -58,6 +85,7 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "checkpoint-every": ["checkpointEvery", "a checkpoint every N steps (and at each epoch end)"],
   "probe-epochs": ["probeEpochs", "epochs of the final linear probe (0: skip it)"],
   "threads": ["threads", "CPU threads (0: all cores)"],
+  "recipe": ["recipe", "a named recipe setting every option at once (see below); other flags override it"],
 };
 
 const OTHER_FLAGS = ["method-option", "config", "help"];
@@ -76,6 +104,9 @@ ${
   --method-option k=v     a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
   --config file.json      read the config from a JSON file (a run's config.json works); flags override it
   --help                  this text
+
+Recipes (--recipe NAME; then --config, then flags override; config.json records the resolved values):
+${Object.entries(TRAIN_RECIPES).map(([name, r]) => `  ${name.padEnd(24)} ${r.description}`).join("\n")}
 
 Methods: ${Object.keys(METHODS).join(", ")}
 Table 1 presets (as --method): ${Object.keys(TABLE1).filter((k) => !(k in METHODS)).join(", ")}
@@ -121,8 +152,11 @@ function applyFlags(config: TrainConfig, values: Record<string, unknown>): void 
     const raw = values[flag] as string | undefined;
     if (raw === undefined) continue;
     const fallback = DEFAULT_CONFIG[key];
-    let value: string | number | null = raw;
-    if (typeof fallback === "number") {
+    let value: string | number | boolean | null = raw;
+    if (typeof fallback === "boolean") {
+      if (raw !== "true" && raw !== "false") throw new RangeError(`Invalid --${flag} "${raw}": expected true or false`);
+      value = raw === "true";
+    } else if (typeof fallback === "number") {
       value = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(value)) {
         throw new RangeError(`Invalid --${flag} "${raw}": expected a number`);
@@ -145,7 +179,10 @@ export function parseConfig(args: string[]): TrainConfig | null {
   const values = parseFlags(args);
   if (values.help) return null;
   const config: TrainConfig = { ...DEFAULT_CONFIG, methodOptions: {} };
-  if (values.config) Object.assign(config, readConfigFile(values.config as string));
+  const file = values.config ? readConfigFile(values.config as string) : {};
+  const named = (values.recipe as string | undefined) ?? file.recipe ?? null;
+  if (named !== null && named !== "null") Object.assign(config, recipeConfig(named)); // the recipe first: the file and flags override it
+  Object.assign(config, file);
   config.methodOptions = { ...config.methodOptions };
   applyFlags(config, values);
   const given = [

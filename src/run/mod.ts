@@ -7,15 +7,20 @@
  * @module
  */
 export {
+  AUGMENTS,
   buildMethod,
   type DatasetName,
   DATASETS,
   DEFAULT_CONFIG,
+  extraViews,
+  IMAGE_STORAGES,
+  OPTIMIZERS,
   PRECISIONS,
   readConfigFile,
   runMethodOptions,
   type TrainConfig,
   validateConfig,
 } from "./config.ts";
+export { recipeConfig, TRAIN_RECIPES, type TrainRecipe } from "./recipes.ts";
 export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
 export { type RunResult, train } from "./train.ts";

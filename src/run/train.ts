@@ -26,7 +26,7 @@ import {
 } from "../io/mod.ts";
 import { readStats, type StepResult } from "../ssl/mod.ts";
 import { type TrainConfig, validateConfig } from "./config.ts";
-import { buildParts, checkDevice, evaluate, type RunParts } from "./_parts.ts";
+import { buildParts, checkDevice, evaluate, makeViews, type RunParts } from "./_parts.ts";
 import {
   configChanges,
   findCheckpoint,
@@ -99,9 +99,10 @@ export async function train(config: TrainConfig, log: (line: string) => void = c
   using stack = new DisposableStack();
   const parts = stack.adopt(await buildParts(c), (p) => p.dispose());
   describe(c, parts, log);
+  const resolved = { augment: parts.augment, views: parts.views.length + (c.cutmix > 0 ? 1 : 0) };
   await Deno.writeTextFile(
     join(out, "config.json"),
-    JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions }, null, 2) + "\n",
+    JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, resolved }, null, 2) + "\n",
   );
 
   // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
@@ -131,14 +132,26 @@ function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void):
       `effective lr ${derived.effectiveLr}, warm-up steps ${derived.warmupSteps}, threads ${getNumThreads()}, ` +
       `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.methodOptions)}`,
   );
+  const sizes = parts.views.views.map((v) => (typeof v.size === "number" ? v.size : v.size.join("×")));
+  log(
+    `  ${c.recipe === null ? "" : `recipe ${c.recipe}, `}views ${sizes.join(", ")}${
+      c.cutmix > 0 ? ` + CutMix (α ${c.cutmix})` : ""
+    } ` +
+      `(${parts.augment}), optimizer ${c.optimizer} (momentum ${c.momentum}${
+        c.optimizer === "lars" ? `, trust ${c.larsTrust}` : ""
+      }, ` +
+      `wd ${c.wd}${c.wdExcludeNormBias ? " without BN and biases" : " on every parameter"}), lr floor ${
+        (c.lrMin * c.batchSize) / 256
+      }`,
+  );
   log(`  config ${JSON.stringify(c)}`);
   if (c.device === "cpu" && c.precision !== "fp32") log(`  note: precision ${c.precision} applies on CUDA only`);
 }
 
 /** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
 async function start(parts: RunParts, out: string, log: (line: string) => void): Promise<RunCounters> {
-  const knnInit = evaluate(parts).knn;
-  log(`  kNN at initialisation: ${percent(knnInit)}`);
+  const { knn: knnInit, knnTop5 } = await evaluate(parts);
+  log(`  kNN at initialisation: ${percent(knnInit)} (top-5 ${percent(knnTop5)})`);
   await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
   return { step: 0, knnInit, trainSeconds: 0 };
 }
@@ -220,7 +233,10 @@ function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
   const { parts, c, step } = run;
   manualSeed(stepSeed(c.seed, step)); // CPU and CUDA generators: the same views after a resume
   try {
-    return scope(() => parts.trainer.step(parts.views.apply(batch.images), step, parts.lrAt(step), { withLoss }));
+    return scope(() => {
+      const { views, cutmix } = makeViews(parts, batch); // crops from each whole image when the batch has sizes
+      return parts.trainer.step(views, step, parts.lrAt(step), { withLoss, cutmix });
+    });
   } catch (e) {
     // The methods check their features at every step: NaN/Inf, or rows that overflowed to zero.
     const message = (e as Error).message;
@@ -268,10 +284,10 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
     if (c.device !== "cpu") cuda.synchronize(); // the steps' time is training time
     // The last evaluation also trains the linear probe on the same extracted features.
     const last = run.step >= parts.derived.totalSteps;
-    const { knn, probe } = evaluate(parts, last ? c.probeEpochs : 0);
+    const { knn, knnTop5, probe } = await evaluate(parts, last ? c.probeEpochs : 0);
     record.knn = run.knnFinal = knn;
     if (last) run.probe = probe;
-    say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)}`);
+    say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)} (top-5 ${percent(knnTop5)})`);
   }
   run.metrics.write(record);
   await save(run);
@@ -294,7 +310,7 @@ function percent(x: number): string {
 async function finish(run: Run): Promise<RunResult> {
   const { c, parts, out } = run;
   if (run.knnFinal === null || run.probe === undefined) {
-    ({ knn: run.knnFinal, probe: run.probe } = evaluate(parts, c.probeEpochs));
+    ({ knn: run.knnFinal, probe: run.probe } = await evaluate(parts, c.probeEpochs));
   }
   const knnFinal = run.knnFinal;
   const probe = run.probe;

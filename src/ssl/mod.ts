@@ -52,4 +52,5 @@ export {
   multiViewGradient,
   type MultiViewOptions,
   type MultiViewResult,
+  multiViewSupport,
 } from "./multiview.ts";
