@@ -230,6 +230,15 @@ Deno.test("imageFolderSplits() opens train and val (checking their classes), or 
     val!.close();
   }
   {
+    using few = await imageFolder(`${dir.path}/train`, { workers: 1, limit: 1 });
+    assert.deepEqual([few.length, [...few.labels!]], [1, [0]]);
+    const extra = ["a/2.png", "a/3.png", "b/2.png", "b/3.png"].map((f) => `${dir.path}/train/${f}`);
+    for (const f of extra) await image(f, 8, 6, [1, 2, 3]);
+    using spread = await imageFolder(`${dir.path}/train`, { workers: 1, limit: 2 });
+    assert.deepEqual([...spread.labels!], [0, 1]); // evenly spread (the first 2 would both be class a)
+    for (const f of extra) await Deno.remove(f);
+  }
+  {
     const { train, val } = await imageFolderSplits(`${dir.path}/train`, { train: { workers: 1 } });
     assert.deepEqual([train.classes, val], [["a", "b"], null]);
     train.close();
