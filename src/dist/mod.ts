@@ -19,3 +19,4 @@ export {
 export { syncBatchNorm } from "./sync_batch_norm.ts";
 export { launchLocal, type LaunchLocalOptions } from "./launcher.ts";
 export { agreeToStop } from "./stop.ts";
+export { dataParallel, type DataParallelOps } from "./data_parallel.ts";

@@ -62,14 +62,34 @@ function loadSplit(c: TrainConfig, split: "train" | "test"): Promise<TensorDatas
   }
 }
 
+/** The smallest image side a run accepts (the ResNets downsample by 4 before their stages). */
+const MIN_SIDE = 8;
+
+/** An error when the splits' images differ in shape or are too small to train on, else null. */
+function shapeProblem(c: TrainConfig, train: readonly number[], test: readonly number[]): Error | null {
+  const where = `${c.dataset}${c.dataDir ? ` in ${c.dataDir}` : ""}`;
+  if (train.join() !== test.join()) {
+    return new RangeError(
+      `Cannot train on ${where}: training images are [${train.join(", ")}] but test images are [${test.join(", ")}]`,
+    );
+  }
+  if (Math.min(train[1], train[2]) < MIN_SIDE) {
+    return new RangeError(
+      `Cannot train on ${where}: images of [${train.join(", ")}] are smaller than ${MIN_SIDE}×${MIN_SIDE}`,
+    );
+  }
+  return null;
+}
+
 /** Reads both splits and moves them to `device` once (on the CPU the tensors are only shared). */
 async function loadTensors(c: TrainConfig, device: Device): Promise<RunData> {
   const settled = await Promise.allSettled([loadSplit(c, "train"), loadSplit(c, "test")]);
   const loaded = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) {
+  const problem = failed?.reason ?? shapeProblem(c, loaded[0].imageShape, loaded[1].imageShape);
+  if (problem) {
     loaded.forEach((d) => d.dispose());
-    throw failed.reason;
+    throw problem;
   }
   const [train, test] = loaded.map((d) => {
     const moved = d.to(device);
@@ -97,6 +117,9 @@ async function isFolder(path: string): Promise<boolean> {
  */
 async function loadImageFolders(c: TrainConfig): Promise<RunData> {
   const dir = c.dataDir!;
+  if (c.imageSize < MIN_SIDE) {
+    throw new RangeError(`Cannot train on image-folder: --image-size ${c.imageSize} is smaller than ${MIN_SIDE}`);
+  }
   const common: ImageFolderOptions = { workers: c.decodeWorkers || navigator.hardwareConcurrency || 2 };
   const canvas = c.imageCanvas || Math.round((c.imageSize * 8) / 7);
   using stack = new DisposableStack();

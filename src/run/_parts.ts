@@ -31,6 +31,7 @@ import {
   type LabelledFeatures,
   linearProbe,
 } from "../eval/mod.ts";
+import { type ProcessGroup, processGroupComm } from "../dist/mod.ts";
 import type { CutMixTarget, Encoder, Method, MethodState, TargetBranch, Trainer } from "../ssl/mod.ts";
 import {
   type AUGMENTS,
@@ -66,6 +67,8 @@ export interface RunParts {
   cutmix: number;
   /** The learning rate of step k: linear warm-up, then cosine to `lrMin`. */
   lrAt: (step: number) => number;
+  /** Processes sharing each step's batch (1 without data parallelism). */
+  worldSize: number;
   /** Frees every part (in reverse order of construction). */
   dispose(): void;
 }
@@ -125,14 +128,16 @@ export function makeViews(parts: RunParts, batch: Batch): { views: Tensor[]; cut
 /**
  * Builds every part of a run from a validated config, seeding nothing (the caller seeds first): the
  * weights come from the global generator, in a fixed order (online, then the target copy, then the
- * method state).
+ * method state). With a process `group`, this rank loads every `worldSize`-th sample, batchSize /
+ * worldSize per step, and the method, the networks and the trainer are wired for data parallelism.
  */
-export async function buildParts(c: TrainConfig): Promise<RunParts> {
+export async function buildParts(c: TrainConfig, group: ProcessGroup | null = null): Promise<RunParts> {
   const device = c.device as Device;
   using stack = new DisposableStack();
   const data = stack.adopt(await loadData(c, device), (d) => d.dispose());
   const derived = derive(c, data.train.length);
-  const method = buildMethod(c);
+  const worldSize = group?.worldSize ?? 1;
+  const method = buildMethod(c, group ? processGroupComm(group) : undefined);
   const methodOptions = runMethodOptions(c);
   const projector = { projHidden: c.projHidden, projDim: c.projDim, projDepth: c.projDepth };
   const encoder = { arch: c.arch, inChannels: data.channels, imageSize: data.viewSize, width: c.width, ...projector };
@@ -148,11 +153,20 @@ export async function buildParts(c: TrainConfig): Promise<RunParts> {
     momentum: c.momentum,
     trustCoefficient: c.larsTrust,
     precision: c.precision,
+    guardNonFinite: methodOptions.checkValues === false, // no per-step checks: keep bad steps out on the device
+    dist: group ? { group, syncBn: c.syncBn } : undefined,
   });
   stack.defer(() => setup.dispose());
   const { online, target, state, optimizer, trainer } = setup;
   const prefetch = inMemory(data.train) ? 2 : 4; // streamed batches: keep the decoding threads busy
-  const loader = new Loader(data.train, { batchSize: c.batchSize, seed: c.seed, device, prefetch });
+  const loader = new Loader(data.train, {
+    batchSize: c.batchSize / worldSize, // the config's batch is the global one
+    seed: c.seed,
+    device,
+    prefetch,
+    rank: group?.rank ?? 0,
+    worldSize,
+  });
   stack.defer(() => loader.close());
   const lrAt = warmupCosine({
     baseLr: derived.effectiveLr,
@@ -177,6 +191,7 @@ export async function buildParts(c: TrainConfig): Promise<RunParts> {
     augment: augmentOf(c),
     cutmix: c.cutmix,
     lrAt,
+    worldSize,
   };
   return { ...parts, dispose: () => owned.dispose() };
 }

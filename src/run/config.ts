@@ -12,6 +12,7 @@ import { parseMultiCrop } from "../data/mod.ts";
 import {
   type Arch,
   ARCHS,
+  type Communicator,
   createMethod,
   findPreset,
   type Method,
@@ -21,7 +22,11 @@ import {
   TARGET_KINDS,
   type TargetKind,
 } from "../ssl/mod.ts";
+import { readFileBounded, readFileBoundedSync } from "../torch/files.ts";
+import { join } from "node:path";
+import { listCheckpoints } from "../io/mod.ts";
 import { TRAIN_RECIPES } from "./recipes.ts";
+
 /** Datasets `--dataset` accepts ("image-folder": `--data-dir` in ImageNet's layout, see `imageFolderSplits`). */
 export const DATASETS = ["fashion-mnist", "mnist", "cifar10", "cifar100", "stl10", "image-folder"] as const;
 /** A dataset name. */
@@ -105,6 +110,8 @@ export interface TrainConfig {
   out: string | null;
   /** Checkpoint (folder or run folder) to resume from. @default null */
   resume: string | null;
+  /** Start a new run in a folder that holds another run's checkpoints, deleting them (and its metrics). @default false */
+  overwrite: boolean;
   /** kNN evaluation every N epochs (and always at the start and the end); 0 only at start and end. @default 1 */
   evalEvery: number;
   /** Use only the first N training images (0 = all). @default 0 */
@@ -119,6 +126,13 @@ export interface TrainConfig {
   probeEpochs: number;
   /** CPU threads (0 = all cores). @default 0 */
   threads: number;
+  /**
+   * With several processes: batch norm over the global batch (SyncBN) in both encoders, as the official
+   * code; false keeps each rank's own batch statistics. @default true
+   */
+  syncBn: boolean;
+  /** With several processes: seconds any rendezvous or collective may wait for the other ranks. @default 60 */
+  distTimeout: number;
   /** The named recipe the values came from (see `TRAIN_RECIPES`), recorded; null: none. @default null */
   recipe: string | null;
 }
@@ -159,6 +173,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   seed: 0,
   out: null,
   resume: null,
+  overwrite: false,
   evalEvery: 1,
   limitTrain: 0,
   limitTest: 0,
@@ -166,6 +181,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   checkpointEvery: 200,
   probeEpochs: 20,
   threads: 0,
+  syncBn: true,
+  distTimeout: 60,
   recipe: null,
 });
 
@@ -184,6 +201,10 @@ function oneOf<T extends string>(field: string, value: string, allowed: readonly
 function atLeast(field: string, value: number, min: number, integer = true): void {
   if (typeof value !== "number" || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
     throw new RangeError(`Invalid ${field} ${value}: expected ${integer ? "an integer" : "a number"} ≥ ${min}`);
+  }
+  if (integer && !Number.isSafeInteger(value)) {
+    // beyond 2^53 integers are not exact: --seed 1e300 would silently be another seed
+    throw new RangeError(`Invalid ${field} ${value}: expected an integer from ${min} to 2^53 − 1`);
   }
 }
 
@@ -233,6 +254,11 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   const dataset = oneOf("dataset", hyphenated(config.dataset), DATASETS);
   if (config.target !== null) oneOf("target", config.target, TARGET_KINDS);
   oneOf("precision", config.precision, PRECISIONS);
+  for (const f of ["out", "resume", "dataDir"] as const) {
+    if (config[f] !== null && config[f]!.trim() === "") {
+      throw new RangeError(`Invalid ${f} ${JSON.stringify(config[f])}: expected a folder path, or null`);
+    }
+  }
   if (!/^(cpu|cuda(:\d+)?)$/.test(config.device)) {
     throw new RangeError(`Invalid device "${config.device}": expected cpu, cuda or cuda:<index>`);
   }
@@ -243,6 +269,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
     atLeast(f, config[f], 0);
   }
   for (const f of ["lr", "wd", "warmupEpochs"] as const) atLeast(f, config[f], 0, false);
+  atLeast("distTimeout", config.distTimeout, 0.001, false);
   atLeast("batchSize", config.batchSize, 2);
   const augment = config.augment === null ? null : oneOf("augment", hyphenated(config.augment), AUGMENTS);
   checkTraining(config, dataset);
@@ -365,6 +392,7 @@ export function runMethodOptions(config: TrainConfig): Record<string, string | n
  * not also a method name (`"byol-directpred"`, `"barlow-twins-l2"`, …), built with `runMethodOptions`.
  *
  * @param config A config.
+ * @param comm The communicator of a data-parallel run (gathers features, averages F). @default localComm
  * @returns The method.
  * @throws {TypeError} On an unknown method or option.
  *
@@ -377,8 +405,9 @@ export function runMethodOptions(config: TrainConfig): Record<string, string | n
  * assert.deepEqual([m.name, m.form], ["byol", "directpred"]);
  * ```
  */
-export function buildMethod(config: TrainConfig): Method {
-  return createMethod(methodAndOptions(config).name, runMethodOptions(config));
+export function buildMethod(config: TrainConfig, comm?: Communicator): Method {
+  const options = runMethodOptions(config);
+  return createMethod(methodAndOptions(config).name, comm ? { ...options, comm } : options);
 }
 
 /**
@@ -388,9 +417,12 @@ export function buildMethod(config: TrainConfig): Method {
  */
 const OUTPUT_ONLY = ["derived", "runMethodOptions", "resolved"];
 
+/** The largest config file read (a config is about 1 kB). */
+const MAX_CONFIG_BYTES = 1 << 20;
+
 /**
  * Reads a JSON config file: an object with any subset of the config's fields (a run's `config.json`
- * works too). Checking the values is left to `validateConfig`.
+ * works too), from a regular file of at most 1 MiB. Checking the values is left to `validateConfig`.
  *
  * @param path The JSON file.
  * @returns The fields it sets.
@@ -399,9 +431,9 @@ const OUTPUT_ONLY = ["derived", "runMethodOptions", "resolved"];
 export function readConfigFile(path: string): Partial<TrainConfig> {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = new TextDecoder().decode(readFileBoundedSync(path, MAX_CONFIG_BYTES));
   } catch (e) {
-    throw new Error(`Cannot read config file "${path}": ${(e as Error).message}`);
+    throw new Error(`Cannot read config file "${path}": ${(e as Error).message.replace(`Cannot read ${path}: `, "")}`);
   }
   let value: unknown;
   try {
@@ -419,4 +451,31 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
     delete fields.methodOpts;
   }
   return fields as Partial<TrainConfig>;
+}
+
+/**
+ * The config a resumed run was saved with, read cheaply (only `state.json` of the newest checkpoint
+ * whose record parses), for the command line to start from; null when none is found. `train()` still
+ * verifies the checkpoint it resumes from in full.
+ *
+ * @param resume A run folder, its checkpoints folder or one `ckpt-*` folder.
+ * @returns The saved config's fields, or null.
+ */
+export async function resumeConfig(resume: string): Promise<Partial<TrainConfig> | null> {
+  const candidates = [resume];
+  for (const dir of [join(resume, "checkpoints"), resume]) {
+    candidates.push(...(await listCheckpoints(dir)).reverse().map((c) => c.path));
+  }
+  for (const path of candidates) {
+    try {
+      const record = JSON.parse(new TextDecoder().decode(await readFileBounded(join(path, "state.json"), 16 << 20)));
+      const config = record?.state?.config;
+      if (typeof config === "object" && config !== null && !Array.isArray(config)) {
+        return config as Partial<TrainConfig>;
+      }
+    } catch {
+      // not a checkpoint, or a corrupt one: the next
+    }
+  }
+  return null;
 }

@@ -17,10 +17,13 @@ export {
   OPTIMIZERS,
   PRECISIONS,
   readConfigFile,
+  resumeConfig,
   runMethodOptions,
   type TrainConfig,
   validateConfig,
 } from "./config.ts";
 export { recipeConfig, TRAIN_RECIPES, type TrainRecipe } from "./recipes.ts";
 export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
-export { type RunResult, train } from "./train.ts";
+export { type RunResult, type StoppedRun, train, type TrainOptions } from "./train.ts";
+export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./stop.ts";
+export { LOCK_FILE, type LockOwner, RunLock } from "./lock.ts";

@@ -21,7 +21,7 @@ export interface TrainRecipe {
  * `project/pretrainer.py`): ResNet-50 with the last BN γ of every block at 0, a 3×2048 projector,
  * λ 100, ρ 0.99, momentum encoder, SGD momentum 0.9 with weight decay 1e-4 on every parameter, lr
  * 0.05·B/256 for B = 1024 with a 5-epoch warm-up then cosine down to 1e-3·lr, 100 epochs, bf16, the
- * MoCo v2 augmentation at 224². (SyncBN across processes: the run trains in one process today.)
+ * MoCo v2 augmentation at 224², SyncBN when the run spans several processes (`--nproc`, torchrun, srun).
  */
 const IMAGENET: Partial<TrainConfig> = {
   method: "unigrad",
@@ -47,6 +47,7 @@ const IMAGENET: Partial<TrainConfig> = {
   wdExcludeNormBias: false,
   warmupEpochs: 5,
   precision: "bf16",
+  syncBn: true,
   probeEpochs: 90,
 };
 

@@ -6,7 +6,9 @@
  * @module
  */
 import { cuda, type Device, type Tensor } from "../torch/mod.ts";
+import { BatchNorm, type Module } from "../nn/mod.ts";
 import { LARS, type Optimizer, SGD } from "../optim/mod.ts";
+import { broadcastTensors, dataParallel, type ProcessGroup, syncBatchNorm } from "../dist/mod.ts";
 import {
   disposeState,
   type Encoder,
@@ -43,6 +45,22 @@ export interface BuildTrainerOptions {
   trustCoefficient?: number;
   /** "bf16" runs the forwards under autocast on CUDA (ignored on the CPU). @default "fp32" */
   precision?: "fp32" | "bf16";
+  /**
+   * Skip non-finite steps on the device (see `TrainerParts.guardNonFinite`): for methods built without
+   * per-step value checks (`checkValues: false`, the CUDA default). @default false
+   */
+  guardNonFinite?: boolean;
+  /**
+   * Data parallelism over a process group: rank 0's initial weights, buffers and method state are
+   * broadcast, gradients are averaged after backward, and with `syncBn` both encoders' batch norms use
+   * the global batch. @default none (one process)
+   */
+  dist?: { group: ProcessGroup; syncBn: boolean };
+}
+
+/** Every module of a tree, the root first. */
+function modules(m: Module): Module[] {
+  return [m, ...m.namedChildren().flatMap(([, c]) => modules(c))];
 }
 
 /** The parts `buildTrainer` makes, freed together by `dispose()`. */
@@ -111,18 +129,38 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
       : new SGD(params, o),
     (o) => o.dispose(),
   );
+  const trained = [...online.parameters(), ...method.parameters(state)];
+  let parallel = undefined;
+  if (options.dist) {
+    const { group, syncBn } = options.dist;
+    const nets = [online, ...(target.kind === "stop-grad" ? [] : [target.module])];
+    if (syncBn) {
+      for (const bn of nets.flatMap(modules)) {
+        if (bn instanceof BatchNorm) bn.setTrainingNorm((x, o) => syncBatchNorm(group, x, o));
+      }
+    }
+    const saved = method.stateDict(state).tensors;
+    const everything = [...nets.flatMap((n) => [...n.parameters(), ...n.buffers()]), ...trained, ...saved.values()];
+    broadcastTensors(group, [...new Set(everything)]); // rank 0's weights, buffers and method state
+    parallel = dataParallel(group, trained);
+  }
   const onCuda = device !== "cpu";
   if (onCuda) cuda.setCudnnBenchmark(true);
   // bf16 autocast and channels_last pay off on CUDA only; on the CPU the run stays fp32, contiguous.
-  const trainer = new Trainer({
-    online,
-    target,
-    method,
-    state,
-    optimizer,
-    bf16: onCuda && precision === "bf16",
-    channelsLast: onCuda,
-  });
+  const trainer = stack.adopt(
+    new Trainer({
+      online,
+      target,
+      method,
+      state,
+      optimizer,
+      bf16: onCuda && precision === "bf16",
+      channelsLast: onCuda,
+      guardNonFinite: options.guardNonFinite ?? false,
+      parallel,
+    }),
+    (t) => t.dispose(),
+  );
   const owned = stack.move();
   return { online, target, state, optimizer, trainer, dispose: () => owned.dispose() };
 }

@@ -25,18 +25,46 @@ import {
   writeReport,
 } from "../io/mod.ts";
 import { readStats, type StepResult } from "../ssl/mod.ts";
+import { writeFileAtomic } from "../torch/files.ts";
 import { type TrainConfig, validateConfig } from "./config.ts";
 import { buildParts, checkDevice, evaluate, makeViews, type RunParts } from "./_parts.ts";
+import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
 import {
   configChanges,
-  findCheckpoint,
+  openResume,
+  parseRunState,
   restoreRun,
   resumeMetrics,
+  type ResumePoint,
   type RunCounters,
   runFolderOf,
   saveRun,
   stepSeed,
 } from "./_state.ts";
+import { claimFolder } from "./_folder.ts";
+import { stopOnSignals, type StopRequest } from "./stop.ts";
+
+/** Non-finite steps in a row after which a guarded run (no per-step checks) stops. */
+const MAX_NON_FINITE_IN_A_ROW = 5;
+
+/** Options of `train` besides the config. */
+export interface TrainOptions {
+  /**
+   * Polled once per step: once it is set, the run finishes the step, writes a checkpoint, says how to
+   * resume and returns with `stopped` set. @default the first SIGINT or SIGTERM (`stopOnSignals`)
+   */
+  stop?: StopRequest;
+}
+
+/** How a run that was asked to stop ended. */
+export interface StoppedRun {
+  /** Why ("SIGTERM", "SIGINT", or the request's reason). */
+  reason: string;
+  /** The exit code the command line ends with: 130 (SIGINT), 143 (SIGTERM), 1 otherwise. */
+  exitCode: number;
+  /** The checkpoint written at the stop. */
+  checkpoint: string;
+}
 
 /** What a finished run measured. */
 export interface RunResult {
@@ -54,6 +82,10 @@ export interface RunResult {
   trainSeconds: number;
   /** Steps taken (in total, across resumes). */
   steps: number;
+  /** Steps skipped on the device because they were not finite (runs without per-step checks). */
+  skippedSteps: number;
+  /** Set when a stop request (a signal) ended the run early; the final evaluation then did not run. */
+  stopped: StoppedRun | null;
 }
 
 /** A run in progress. */
@@ -62,7 +94,8 @@ interface Run extends RunCounters {
   parts: RunParts;
   out: string;
   log: (line: string) => void;
-  metrics: MetricsLog;
+  /** The metrics log (rank 0 only). */
+  metrics: MetricsLog | null;
   progress: Progress;
   /** The progress display is a bar redrawn in place (messages then start on a new line). */
   tty: boolean;
@@ -72,42 +105,84 @@ interface Run extends RunCounters {
   probe?: number | null;
   /** The latest loss and lr, for the progress display. */
   shown: ProgressValues;
+  /** Polled once per step, through `stopNow` (all ranks agree on it in a data-parallel run). */
+  stop: StopRequest;
+  /** Set once the loop agreed to stop after the current step. */
+  stopping: boolean;
+  /** This rank's part of a data-parallel run, or null for a single process. */
+  dist: RunDist | null;
+  /** Whether this process writes the run folder (rank 0, or the only process). */
+  lead: boolean;
+  /** The step and path of the newest checkpoint this process wrote. */
+  saved: { step: number; path: string } | null;
+  /** Non-finite steps skipped so far (read at logging steps). */
+  skipped: number;
 }
 
 /**
  * Trains an encoder as `config` says and writes the run folder: `config.json`, `metrics.jsonl`,
  * `checkpoints/`, `plot.svg` and `report.md`. With `config.resume`, every part is restored from the
- * checkpoint first and the run continues where it stopped (into the checkpoint's run folder unless
- * `config.out` is set).
+ * newest intact checkpoint first (its config must match this one) and the run continues where it
+ * stopped (into the checkpoint's run folder unless `config.out` is set).
+ *
+ * The run folder is locked while the run lasts (`run.lock`); a folder holding another run's
+ * checkpoints is refused unless resumed or `config.overwrite` is set. A stop request (by default the
+ * first SIGINT or SIGTERM) ends the run after the current step with a checkpoint.
  *
  * @param config A complete config (see `DEFAULT_CONFIG`); it is validated first.
  * @param log Where messages go (default `console.log`); with another function, progress lines go there too.
- * @returns The measured figures.
+ * @param options The stop request to poll (default: signals).
+ * @returns The measured figures, or (with `stopped` set) those of a run stopped early.
  * @throws {RangeError} On a bad config value, an unusable device or a diverged run (naming the step).
- * @throws {Error} On missing data files or a checkpoint that cannot be resumed (naming the file).
+ * @throws {Error} On missing data files, a folder another run holds, or a checkpoint that cannot be
+ * resumed (naming the file).
+ * @throws {DistributedError} In a data-parallel run, when a rank died or stopped answering (naming it).
  */
-export async function train(config: TrainConfig, log: (line: string) => void = console.log): Promise<RunResult> {
-  const c = validateConfig(config);
+export async function train(
+  config: TrainConfig,
+  log: (line: string) => void = console.log,
+  options: TrainOptions = {},
+): Promise<RunResult> {
+  using stack = new DisposableStack();
+  const { config: c, dist } = joinRun(validateConfig(config));
+  if (dist) stack.defer(() => dist.dispose());
+  const lead = dist === null || dist.group.rank === 0;
+  if (!lead) log = () => {}; // rank 0 speaks for the job
   checkDevice(c.device);
   setNumThreads(c.threads > 0 ? c.threads : navigator.hardwareConcurrency);
-  const from = c.resume === null ? null : await findCheckpoint(c.resume);
-  const out = c.out ?? (from === null ? null : runFolderOf(from)) ?? `runs/${c.method}-${c.dataset}`;
-  await Deno.mkdir(out, { recursive: true });
+  const from = c.resume === null ? null : await openResume(c.resume);
+  if (from !== null) stack.defer(() => from.checkpoint.tensors.forEach((t) => t.dispose()));
+  const source = from === null ? null : runFolderOf(from.checkpoint.path);
+  if (from !== null) checkSameRun(c, from);
+  const out = c.out ?? source ?? `runs/${c.method}-${c.dataset}`;
+  // Rank 0 owns the run folder; the other ranks write nothing.
+  const folder = lead ? await claimFolder(out, { resumedFrom: source, overwrite: c.overwrite }) : null;
+  if (folder) stack.defer(() => folder.release());
+  const stop = options.stop ?? stack.use(stopOnSignals((signal) => log(`\n  ${signal}: ${STOPPING}`)));
 
-  // ---- the parts; the weights are drawn from the seed (a resume overwrites them)
-  manualSeed(c.seed);
-  using stack = new DisposableStack();
-  const parts = stack.adopt(await buildParts(c), (p) => p.dispose());
-  describe(c, parts, log);
-  const resolved = { augment: parts.augment, views: parts.views.length + (c.cutmix > 0 ? 1 : 0) };
-  await Deno.writeTextFile(
-    join(out, "config.json"),
-    JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, resolved }, null, 2) + "\n",
-  );
-
-  // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
-  const counters = from === null ? await start(parts, out, log) : await resume(c, parts, from, out, log);
-  using metrics = new MetricsLog(join(out, "metrics.jsonl"));
+  let parts: RunParts;
+  let counters: RunCounters;
+  try {
+    // ---- the parts; the weights are drawn from the seed (a resume overwrites them; ranks get rank 0's)
+    manualSeed(c.seed);
+    parts = stack.adopt(await buildParts(c, dist?.group ?? null), (p) => p.dispose());
+    describe(c, parts, log);
+    const resolved = { augment: parts.augment, views: parts.views.length + (c.cutmix > 0 ? 1 : 0) };
+    if (lead) {
+      await writeFileAtomic(
+        join(out, "config.json"),
+        JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, resolved }, null, 2) +
+          "\n",
+      );
+    }
+    // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
+    counters = from === null ? await start(parts, out, log, lead) : await resume(parts, from, out, log, lead);
+  } catch (e) {
+    await folder?.abandon(); // a failed start leaves no folder it created
+    throw e;
+  }
+  folder?.started();
+  const metrics = lead ? stack.use(new MetricsLog(join(out, "metrics.jsonl"))) : null;
   const tty = log === console.log && Deno.stdout.isTerminal();
   const progress = new Progress({
     total: parts.derived.totalSteps,
@@ -116,11 +191,63 @@ export async function train(config: TrainConfig, log: (line: string) => void = c
     pairsPerStep: c.batchSize,
     ...(log === console.log ? { tty } : { tty: false, write: (text: string) => log(text.trimEnd()) }),
   });
-  const run: Run = { ...counters, c, parts, out, log, metrics, progress, tty, knnFinal: null, shown: {} };
+  const run: Run = {
+    ...counters,
+    c,
+    parts,
+    out,
+    log,
+    metrics,
+    progress,
+    tty,
+    knnFinal: null,
+    shown: {},
+    stop,
+    stopping: false,
+    saved: null,
+    skipped: 0,
+    dist,
+    lead,
+  };
 
   await trainLoop(run);
   progress.done();
+  if (run.stopping) return await stopped(run);
   return await finish(run);
+}
+
+const STOPPING = "stopping after this step with a checkpoint (a second signal ends the run at once)";
+
+/** Refuses a resume whose config would not continue the checkpoint's run, listing the differences. */
+function checkSameRun(c: TrainConfig, from: ResumePoint): void {
+  const changes = configChanges(from.checkpoint.state.config, c);
+  if (changes.length > 0) {
+    throw new Error(
+      `Cannot resume from checkpoint "${from.checkpoint.path}": the config differs from the checkpoint's in ` +
+        `${changes.join(", ")} (resume with the interrupted run's settings, or start a new run with another --out)`,
+    );
+  }
+}
+
+/** A run stopped by a request: its checkpoint (written at the stop) and one line saying how to resume. */
+async function stopped(run: Run): Promise<RunResult> {
+  const checkpoint = (run.saved?.step === run.step ? run.saved.path : await save(run)) ??
+    join(run.out, "checkpoints"); // another rank's process: rank 0 wrote it
+  const reason = run.stop.reason ?? (run.dist ? "another rank's stop request" : "a stop request");
+  run.log(`  stopped by ${reason} at step ${run.step}: checkpoint ${checkpoint}; resume with --resume ${run.out}`);
+  const { knnInit, trainSeconds, step: steps, out, skipped: skippedSteps } = run;
+  const pairsPerSecond = trainSeconds > 0 ? (steps * run.c.batchSize) / trainSeconds : 0;
+  return {
+    out,
+    knnInit,
+    knnFinal: run.knnFinal ?? Number.NaN,
+    linearProbe: null,
+    pairsPerSecond,
+    trainSeconds,
+    steps,
+    skippedSteps,
+    stopped: { reason, exitCode: run.stop.exitCode || (run.dist ? 143 : 1), checkpoint },
+  };
 }
 
 /** Prints what runs, the numbers derived from the config, and the config. */
@@ -132,51 +259,54 @@ function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void):
       `effective lr ${derived.effectiveLr}, warm-up steps ${derived.warmupSteps}, threads ${getNumThreads()}, ` +
       `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.methodOptions)}`,
   );
+  if (parts.worldSize > 1) {
+    log(`  data parallel: ${parts.worldSize} processes × ${c.batchSize / parts.worldSize} pairs, SyncBN ${c.syncBn}`);
+  }
   const sizes = parts.views.views.map((v) => (typeof v.size === "number" ? v.size : v.size.join("×")));
+  const cut = c.cutmix > 0 ? ` + CutMix (α ${c.cutmix})` : "";
+  const trust = c.optimizer === "lars" ? `, trust ${c.larsTrust}` : "";
+  const decay = `wd ${c.wd}${c.wdExcludeNormBias ? " without BN and biases" : " on every parameter"}`;
   log(
-    `  ${c.recipe === null ? "" : `recipe ${c.recipe}, `}views ${sizes.join(", ")}${
-      c.cutmix > 0 ? ` + CutMix (α ${c.cutmix})` : ""
-    } ` +
-      `(${parts.augment}), optimizer ${c.optimizer} (momentum ${c.momentum}${
-        c.optimizer === "lars" ? `, trust ${c.larsTrust}` : ""
-      }, ` +
-      `wd ${c.wd}${c.wdExcludeNormBias ? " without BN and biases" : " on every parameter"}), lr floor ${
-        (c.lrMin * c.batchSize) / 256
-      }`,
+    `  ${c.recipe === null ? "" : `recipe ${c.recipe}, `}views ${sizes.join(", ")}${cut} (${parts.augment}), ` +
+      `optimizer ${c.optimizer} (momentum ${c.momentum}${trust}, ${decay}), lr floor ${(c.lrMin * c.batchSize) / 256}`,
   );
   log(`  config ${JSON.stringify(c)}`);
   if (c.device === "cpu" && c.precision !== "fp32") log(`  note: precision ${c.precision} applies on CUDA only`);
 }
 
 /** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
-async function start(parts: RunParts, out: string, log: (line: string) => void): Promise<RunCounters> {
+async function start(parts: RunParts, out: string, log: (line: string) => void, lead: boolean): Promise<RunCounters> {
   const { knn: knnInit, knnTop5 } = await evaluate(parts);
   log(`  kNN at initialisation: ${percent(knnInit)} (top-5 ${percent(knnTop5)})`);
-  await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
+  if (lead) {
+    await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
+  }
   return { step: 0, knnInit, trainSeconds: 0 };
 }
 
 /** A resumed run: the parts restored, and the interrupted run's metrics log up to the checkpoint. */
 async function resume(
-  c: TrainConfig,
   parts: RunParts,
-  from: string,
+  from: ResumePoint,
   out: string,
   log: (line: string) => void,
+  lead: boolean,
 ): Promise<RunCounters> {
-  const { counters, config } = await restoreRun(parts, from);
-  const changes = configChanges(config, c);
-  if (changes.length > 0) {
-    log(`  warning: the config differs from the checkpoint's in ${changes.join(", ")}: not the interrupted run`);
+  const { checkpoint, refused } = from;
+  for (const r of refused) log(`  passed over ${r.path}: ${r.reason}`);
+  const saved = parseRunState(checkpoint, parts.derived.totalSteps);
+  restoreRun(parts, checkpoint, saved);
+  checkpoint.tensors.forEach((t) => t.dispose()); // restored: free the CPU copies now
+  const folder = runFolderOf(checkpoint.path);
+  if (lead) {
+    await resumeMetrics(
+      folder === null ? null : join(folder, "metrics.jsonl"),
+      join(out, "metrics.jsonl"),
+      saved.counters.step,
+    );
   }
-  const folder = runFolderOf(from);
-  await resumeMetrics(
-    folder === null ? null : join(folder, "metrics.jsonl"),
-    join(out, "metrics.jsonl"),
-    counters.step,
-  );
-  log(`  resumed from ${from} at step ${counters.step}`);
-  return counters;
+  log(`  resumed from ${checkpoint.path} at step ${saved.counters.step}`);
+  return saved.counters;
 }
 
 /** Steps and seconds over a stretch of the loop (a log interval, an epoch). */
@@ -203,7 +333,7 @@ async function trainLoop(run: Run): Promise<void> {
   const { stepsPerEpoch, totalSteps } = run.parts.derived;
   let [sinceLog, sinceEpoch] = [new Meter(), new Meter()];
   let mark = performance.now(); // training time runs from here: the batch, its views and the step
-  while (run.step < totalSteps) {
+  while (run.step < totalSteps && !run.stopping) {
     for await (const batch of run.parts.loader) { // the rest of the loader's current epoch
       const logNow = (run.step + 1) % run.c.logEvery === 0;
       const result = trainStep(run, batch, logNow);
@@ -219,6 +349,9 @@ async function trainLoop(run: Run): Promise<void> {
       }
       if (logNow) sinceLog = new Meter();
       run.progress.update(run.step, run.shown);
+      // Polled once per step; in a data-parallel run one tiny all-reduce makes every rank agree.
+      run.stopping = run.dist ? stopAgreed(run.dist, run.stop) : run.stop.requested;
+      if (run.stopping) return; // the caller checkpoints and ends the run
       if (run.step % stepsPerEpoch === 0) {
         await endEpoch(run, sinceEpoch.rate(run.c.batchSize));
         sinceEpoch = new Meter();
@@ -231,13 +364,16 @@ async function trainLoop(run: Run): Promise<void> {
 /** One optimisation step on `batch` (freed here), its augmentation seeded from (seed, step). */
 function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
   const { parts, c, step } = run;
-  manualSeed(stepSeed(c.seed, step)); // CPU and CUDA generators: the same views after a resume
+  // CPU and CUDA generators: the same views after a resume; every rank its own views.
+  manualSeed(stepSeed(c.seed, step, run.dist?.group.rank ?? 0));
   try {
     return scope(() => {
       const { views, cutmix } = makeViews(parts, batch); // crops from each whole image when the batch has sizes
       return parts.trainer.step(views, step, parts.lrAt(step), { withLoss, cutmix });
     });
   } catch (e) {
+    const failure = explainFailure(run.dist, e as Error);
+    if (failure !== e) throw failure; // a rank died or stopped answering
     // The methods check their features at every step: NaN/Inf, or rows that overflowed to zero.
     const message = (e as Error).message;
     if (/NaN|Inf|l2-normalised|converge/.test(message)) throw diverged(run, step + 1, message);
@@ -256,10 +392,16 @@ function diverged(run: Run, step: number, what: string): RangeError {
 function logStep(run: Run, result: StepResult, pairsPerSecond: number): void {
   const s = readStats(result.stats);
   const loss = result.loss?.item();
-  if (![s.positive, s.negative, s.similarity, loss ?? 0].every(Number.isFinite)) {
-    throw diverged(run, run.step, `loss ${loss}, positive ${s.positive}, negative ${s.negative}`);
+  const { skipped, consecutive } = run.parts.trainer.nonFinite(); // zeros unless the trainer guards
+  if (skipped > run.skipped) say(run, `skipped ${skipped - run.skipped} non-finite step(s) (${skipped} in all)`);
+  run.skipped = skipped;
+  if (consecutive >= MAX_NON_FINITE_IN_A_ROW) {
+    throw diverged(run, run.step, `the last ${consecutive} steps were not finite and were skipped`);
   }
-  run.metrics.write({
+  const finite = [s.positive, s.negative, s.similarity, loss ?? 0].every(Number.isFinite);
+  if (!finite && consecutive > 0) return; // this step was skipped: its values never entered the state
+  if (!finite) throw diverged(run, run.step, `loss ${loss}, positive ${s.positive}, negative ${s.negative}`);
+  run.metrics?.write({
     step: run.step,
     epoch: run.step / run.parts.derived.stepsPerEpoch,
     ...(loss === undefined ? {} : { loss }),
@@ -271,6 +413,7 @@ function logStep(run: Run, result: StepResult, pairsPerSecond: number): void {
     similarity: s.similarity,
     momentum: result.momentum,
     pairsPerSecond,
+    ...(run.skipped > 0 ? { skippedSteps: run.skipped } : {}),
   });
   run.shown = { loss, lr: result.lr };
 }
@@ -280,21 +423,27 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
   const { c, parts } = run;
   const epoch = run.step / parts.derived.stepsPerEpoch;
   const record: TrainingRecord = { step: run.step, epoch, trainSeconds: run.trainSeconds, pairsPerSecond };
-  if (run.step >= parts.derived.totalSteps || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
+  const last = run.step >= parts.derived.totalSteps;
+  if (last) await save(run); // before the final evaluation: a signal during it loses no step
+  if (last || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
     if (c.device !== "cpu") cuda.synchronize(); // the steps' time is training time
     // The last evaluation also trains the linear probe on the same extracted features.
-    const last = run.step >= parts.derived.totalSteps;
     const { knn, knnTop5, probe } = await evaluate(parts, last ? c.probeEpochs : 0);
     record.knn = run.knnFinal = knn;
     if (last) run.probe = probe;
     say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)} (top-5 ${percent(knnTop5)})`);
   }
-  run.metrics.write(record);
-  await save(run);
+  run.metrics?.write(record);
+  if (!last) await save(run);
 }
 
-async function save(run: Run): Promise<void> {
-  await saveRun(run.parts, run.out, { step: run.step, knnInit: run.knnInit, trainSeconds: run.trainSeconds }, run.c);
+/** Writes a checkpoint of the current step (rank 0 only); returns its path, or null on other ranks. */
+async function save(run: Run): Promise<string | null> {
+  if (!run.lead) return null;
+  const counters = { step: run.step, knnInit: run.knnInit, trainSeconds: run.trainSeconds };
+  const path = await saveRun(run.parts, run.out, counters, run.c);
+  run.saved = { step: run.step, path };
+  return path;
 }
 
 /** A message between progress redraws. */
@@ -314,11 +463,24 @@ async function finish(run: Run): Promise<RunResult> {
   }
   const knnFinal = run.knnFinal;
   const probe = run.probe;
+  const pairsPerSecond = run.trainSeconds > 0 ? (run.step * c.batchSize) / run.trainSeconds : 0;
+  const { knnInit, trainSeconds, step: steps, skipped: skippedSteps } = run;
+  const result: RunResult = {
+    out,
+    knnInit,
+    knnFinal,
+    linearProbe: probe,
+    pairsPerSecond,
+    trainSeconds,
+    steps,
+    skippedSteps,
+    stopped: null,
+  };
+  if (!run.lead) return result; // rank 0 writes the log, the plot and the report
   if (probe !== null) {
-    run.metrics.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
+    run.metrics?.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
     run.log(`  linear probe: ${percent(probe)}`);
   }
-  const pairsPerSecond = run.trainSeconds > 0 ? (run.step * c.batchSize) / run.trainSeconds : 0;
   const records = readMetricsLog(join(out, "metrics.jsonl"));
   await Deno.writeTextFile(
     join(out, "plot.svg"),
@@ -337,9 +499,11 @@ async function finish(run: Run): Promise<RunResult> {
     }],
     config: { ...c, methodOptions: parts.methodOptions },
     plot: "plot.svg",
-    notes: [`device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps`],
+    notes: [
+      `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps` +
+      (parts.worldSize > 1 ? `, data parallel over ${parts.worldSize} processes (SyncBN ${c.syncBn})` : ""),
+    ],
   });
   run.log(`  report: ${join(out, "report.md")}`);
-  const { knnInit, trainSeconds, step: steps } = run;
-  return { out, knnInit, knnFinal, linearProbe: probe, pairsPerSecond, trainSeconds, steps };
+  return result;
 }

@@ -138,6 +138,13 @@ export interface Method {
   readonly needs: readonly FeatureName[];
   /** The smallest batch it accepts (2 where it needs batch statistics). */
   readonly minBatch: number;
+  /**
+   * Whether one sample's gradient depends on other samples' online features (batch standardisation,
+   * NT-Xent over the batch). Data-parallel training then gathers every rank's features, with gradient,
+   * and runs the method on the global batch; otherwise the method is handed a Communicator and sees
+   * its rank's features only. @default false
+   */
+  readonly globalBatch?: boolean;
   /** A fresh state for projector width `dim` (F, queue, predictor: whatever the method keeps). */
   initState(dim: number, options?: StateOptions): MethodState;
   /**
