@@ -278,7 +278,9 @@ export class Loader {
         if (k + this.#o.prefetch < reads.length) queue.push(reads[k + this.#o.prefetch]());
         const batch = scope(() => {
           const dev = { device: this.#o.device };
-          const images = tensor(host.images, { shape: [e - s, c, h, w] }).to(dev);
+          const images = host.channelsLast
+            ? tensor(host.images, { shape: [e - s, h, w, c] }).permute([0, 3, 1, 2]).to(dev) // [B, C, H, W], channels-last strides
+            : tensor(host.images, { shape: [e - s, c, h, w] }).to(dev);
           const labels = host.labels ? tensor(host.labels, { dtype: "int64" }).to(dev) : null;
           const sizes = host.sizes ? tensor(host.sizes, { shape: [e - s, 2] }).to(dev) : null; // [B, 2]
           return this.#finish(images, labels, sizes);

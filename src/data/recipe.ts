@@ -218,3 +218,51 @@ export function multiCrop(base: Omit<ViewOptions, "size" | "scale">, options: Mu
     Array.from({ length: o.count }, () => ({ ...base, size: o.size, scale: o.scale ?? scale }));
   return new Recipe([...make(g, [0.14, 1]), ...make(l, [0.05, 0.14])]);
 }
+
+/**
+ * Reads a multi-crop specification: comma-separated `COUNTxSIZE[:LO-HI]` groups, the first the
+ * global views, the second (optional) the local ones, each with an optional crop-scale range
+ * (defaults: global [0.14, 1], local [0.05, 0.14], SwAV's).
+ *
+ * @param spec E.g. "2x224,6x96" or "2x160:0.14-1,4x96:0.05-0.14".
+ * @returns The `multiCrop` options.
+ * @throws {RangeError} Naming the malformed group.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseMultiCrop } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseMultiCrop("2x224,6x96:0.05-0.2"), {
+ *   global: { count: 2, size: 224, scale: [0.14, 1] },
+ *   local: { count: 6, size: 96, scale: [0.05, 0.2] },
+ * });
+ * ```
+ */
+export function parseMultiCrop(spec: string): Required<MultiCropOptions> {
+  const groups = spec.split(",").map((g) => g.trim());
+  if (groups.length < 1 || groups.length > 2 || groups.some((g) => g === "")) {
+    throw new RangeError(
+      `Invalid multi-crop "${spec}": expected COUNTxSIZE[:LO-HI] for the global views, then optionally for the local ones, e.g. 2x224,6x96`,
+    );
+  }
+  const defaults: [number, number][] = [[0.14, 1], [0.05, 0.14]];
+  const read = (g: string, k: number) => {
+    const m = /^(\d+)x(\d+)(?::([\d.]+)-([\d.]+))?$/.exec(g);
+    const scale: [number, number] = m?.[3] === undefined ? defaults[k] : [Number(m[3]), Number(m[4])];
+    if (!m || Number(m[2]) < 1 || !(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1)) {
+      throw new RangeError(
+        `Invalid multi-crop group "${g}" in "${spec}": expected COUNTxSIZE[:LO-HI] with 0 < LO <= HI <= 1`,
+      );
+    }
+    return { count: Number(m[1]), size: Number(m[2]), scale };
+  };
+  const global = read(groups[0], 0);
+  if (global.count !== 2) {
+    throw new RangeError(`Invalid multi-crop "${spec}": there must be 2 global views, got ${global.count}`);
+  }
+  return {
+    global,
+    local: groups.length > 1 ? read(groups[1], 1) : { count: 0, size: global.size, scale: defaults[1] },
+  };
+}

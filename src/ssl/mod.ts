@@ -54,4 +54,5 @@ export {
   multiViewGradient,
   type MultiViewOptions,
   type MultiViewResult,
+  multiViewSupport,
 } from "./multiview.ts";
