@@ -26,7 +26,7 @@ import {
 } from "../io/mod.ts";
 import { readStats, type StepResult } from "../ssl/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
-import { type TrainConfig, validateConfig } from "./config.ts";
+import { lambdaRule, type TrainConfig, validateConfig } from "./config.ts";
 import { buildParts, checkDevice, evaluate, makeViews, type RunParts } from "./_parts.ts";
 import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
 import {
@@ -194,7 +194,11 @@ export async function train(
     if (lead) {
       await writeFileAtomic(
         join(out, "config.json"),
-        JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, resolved }, null, 2) +
+        JSON.stringify(
+          { ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, lambdaRule: lambdaRule(c), resolved },
+          null,
+          2,
+        ) +
           "\n",
       );
     }
@@ -525,6 +529,7 @@ async function finish(run: Run): Promise<RunResult> {
     notes: [
       `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps` +
       (parts.worldSize > 1 ? `, data parallel over ${parts.worldSize} processes (SyncBN ${c.syncBn})` : ""),
+      ...[lambdaRule(c) ?? []].flat(),
     ],
   });
   run.log(`  report: ${join(out, "report.md")}`);
