@@ -30,6 +30,7 @@ import {
   writeReport,
 } from "../io/mod.ts";
 import { readStats, type StepResult } from "../ssl/mod.ts";
+import { DistributedError } from "../dist/mod.ts";
 import { type TrainConfig, validateConfig } from "./config.ts";
 import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
 import { RunStopped } from "./run_stopped.ts";
@@ -234,7 +235,11 @@ async function trainLoop(run: Run): Promise<void> {
       }
       if (logNow) sinceLog = new Meter();
       run.progress.update(run.step, run.shown);
-      if (run.dist && stopAgreed(run.dist)) await stop(run); // one tiny all-reduce per step
+      if (run.dist) {
+        // A macrotask turn lets a pending SIGTERM/SIGINT listener run (the loader yields microtasks only).
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (stopAgreed(run.dist)) await stop(run); // one tiny all-reduce per step
+      }
       if (run.step % stepsPerEpoch === 0) {
         await endEpoch(run, sinceEpoch.rate(run.c.batchSize));
         sinceEpoch = new Meter();
@@ -254,7 +259,7 @@ function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
   } catch (e) {
     // The methods check their features at every step: NaN/Inf, or rows that overflowed to zero.
     const failure = explainFailure(run.dist, e as Error);
-    if (failure !== e) throw failure; // a rank died or stopped answering
+    if (failure instanceof DistributedError) throw failure; // a rank died or stopped answering
     const message = (e as Error).message;
     if (/NaN|Inf|l2-normalised|converge/.test(message)) throw diverged(run, step + 1, message);
     throw new Error(`Training failed at step ${step + 1}: ${message}`, { cause: e });

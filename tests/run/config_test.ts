@@ -42,6 +42,7 @@ Deno.test("every config field is read by the run (train.ts and its helpers, or d
     source("../../src/run/train.ts"),
     source("../../src/run/_parts.ts"),
     source("../../src/run/_state.ts"),
+    source("../../src/run/_dist.ts"),
     derive.toString(),
     runMethodOptions.toString(),
     configSource.slice(start, configSource.indexOf("\n}\n", start)),
