@@ -10,9 +10,9 @@
  *       --batch-size 512 --epochs 40 --precision bf16
  *   Another method, or one of the paper's gradient forms:
  *     deno run -A train.ts --method barlow-twins --method-option form=l2
- *   Resume a killed run:
- *     deno run -A train.ts --out runs/mine            # killed, then:
- *     deno run -A train.ts --resume runs/mine         # the same flags otherwise; continues in runs/mine
+ *   Resume a stopped or killed run (Ctrl-C or SIGTERM stop it after the current step with a checkpoint):
+ *     deno run -A train.ts --out runs/mine            # stopped, then:
+ *     deno run -A train.ts --resume runs/mine         # its settings come from the checkpoint; continues in runs/mine
  *
  * Flags override `--config file.json`, which overrides the defaults (`DEFAULT_CONFIG`).
  *
@@ -25,7 +25,7 @@ import {
   DEFAULT_CONFIG,
   PRECISIONS,
   readConfigFile,
-  RunStopped,
+  resumeConfig,
   train,
   type TrainConfig,
   validateConfig,
@@ -52,7 +52,8 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "precision": ["precision", `${PRECISIONS.join(", ")} (bf16: autocast on CUDA)`],
   "seed": ["seed", "seed of the weights, the data order and the augmentation"],
   "out": ["out", "run folder (null: runs/<method>-<dataset>, or the resumed run's folder)"],
-  "resume": ["resume", "resume from a run folder, its checkpoints folder or a ckpt-* folder"],
+  "resume": ["resume", "resume from a run folder, its checkpoints folder or a ckpt-* folder (its settings by default)"],
+  "overwrite": ["overwrite", "start a new run in a folder that holds another run's checkpoints, deleting them"],
   "eval-every": ["evalEvery", "kNN every N epochs (0: only at the start and the end)"],
   "limit-train": ["limitTrain", "use only the first N training images (0: all)"],
   "limit-test": ["limitTest", "use only the first N test images (0: all)"],
@@ -65,6 +66,9 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
 };
 
 const OTHER_FLAGS = ["method-option", "config", "nproc", "help"];
+
+/** Boolean fields set by a bare flag (`--overwrite`); the other booleans take a value (`--sync-bn false`). */
+const SWITCHES: (keyof TrainConfig)[] = ["overwrite"];
 
 const HELP = `Usage: deno run -A train.ts [flags]
 
@@ -79,6 +83,7 @@ ${
 }
   --method-option k=v     a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
   --config file.json      read the config from a JSON file (a run's config.json works); flags override it
+                          (with --resume, the checkpoint's config comes first, then the file, then the flags)
   --nproc N               start N processes on this machine (data parallel, Gloo on CPU, NCCL with one GPU
                           each); --batch-size stays the global batch. Under torchrun or srun, leave it out:
                           every process joins the job from RANK/WORLD_SIZE/... or SLURM_* by itself
@@ -100,7 +105,11 @@ function parseValue(raw: string): string | number | boolean {
 }
 
 function parseFlags(args: string[]): Record<string, string | string[] | boolean | undefined> {
-  const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: "string" as const }]));
+  const options = Object.fromEntries(
+    Object.entries(FLAGS).map((
+      [f, [key]],
+    ) => [f, { type: SWITCHES.includes(key) ? "boolean" as const : "string" as const }]),
+  );
   try {
     return parseArgs({
       args,
@@ -126,9 +135,13 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
 /** Sets the config field of each given flag; "null" clears a field whose default is null. */
 function applyFlags(config: TrainConfig, values: Record<string, unknown>): void {
   for (const [flag, [key]] of Object.entries(FLAGS)) {
-    const raw = values[flag] as string | undefined;
+    const raw = values[flag] as string | boolean | undefined;
     if (raw === undefined) continue;
     const fallback = DEFAULT_CONFIG[key];
+    if (typeof raw === "boolean") { // a switch
+      (config as unknown as Record<string, unknown>)[key] = raw;
+      continue;
+    }
     let value: string | number | boolean | null = raw;
     if (typeof fallback === "boolean") {
       if (raw !== "true" && raw !== "false") throw new RangeError(`Invalid --${flag} "${raw}": expected true or false`);
@@ -144,18 +157,19 @@ function applyFlags(config: TrainConfig, values: Record<string, unknown>): void 
 }
 
 /**
- * Turns command-line arguments into a validated config: the defaults, then `--config file.json`, then
- * the flags. Returns null for `--help`.
+ * Turns command-line arguments into a validated config: the defaults, then `base` (a resumed run's
+ * config, see `resumeConfig`), then `--config file.json`, then the flags. Returns null for `--help`.
  *
  * @throws {TypeError} On an unknown flag (listing the valid ones), a malformed `--method-option` or an
  * unknown method option.
  * @throws {RangeError} On a bad value (naming the valid ones).
  * @throws {Error} On a `--config` file that cannot be read or is not a JSON object.
  */
-export function parseConfig(args: string[]): TrainConfig | null {
+export function parseConfig(args: string[], base: Partial<TrainConfig> = {}): TrainConfig | null {
   const values = parseFlags(args);
   if (values.help) return null;
-  const config: TrainConfig = { ...DEFAULT_CONFIG, methodOptions: {} };
+  const { out: _out, resume: _resume, overwrite: _overwrite, ...kept } = base; // where to, not how
+  const config: TrainConfig = { ...DEFAULT_CONFIG, ...kept, methodOptions: { ...kept.methodOptions } };
   if (values.config) Object.assign(config, readConfigFile(values.config as string));
   config.methodOptions = { ...config.methodOptions };
   applyFlags(config, values);
@@ -169,6 +183,15 @@ export function parseConfig(args: string[]): TrainConfig | null {
     config.methodOptions[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
   }
   return validateConfig(config);
+}
+
+/** The config a `--resume` flag's checkpoint was saved with (only known fields), or nothing. */
+async function resumedBase(args: string[]): Promise<Partial<TrainConfig>> {
+  const values = parseFlags(args);
+  const resume = values.resume as string | undefined;
+  if (values.help || resume === undefined || resume.trim() === "" || resume === "null") return {};
+  const saved = await resumeConfig(resume);
+  return Object.fromEntries(Object.entries(saved ?? {}).filter(([k]) => k in DEFAULT_CONFIG)) as Partial<TrainConfig>;
 }
 
 /**
@@ -193,7 +216,7 @@ if (import.meta.main) {
   let config: TrainConfig | null;
   let launch: { nproc: number | null; rest: string[] };
   try {
-    config = parseConfig(args);
+    config = parseConfig(args, await resumedBase(args));
     launch = parseNproc(args);
   } catch (e) {
     console.error(`error: ${(e as Error).message}\nRun with --help for the list of flags.`);
@@ -213,12 +236,9 @@ if (import.meta.main) {
     );
   }
   try {
-    await train(config);
+    const result = await train(config);
+    if (result.stopped) Deno.exit(result.stopped.exitCode); // 130 (SIGINT) or 143 (SIGTERM), checkpoint written
   } catch (e) {
-    if (e instanceof RunStopped) {
-      console.error(`\n${e.message}`);
-      Deno.exit(e.exitCode);
-    }
     // One line per failing rank, naming it.
     const place = readLaunchEnv();
     const message = (e as Error).message.replaceAll("\n", " ");

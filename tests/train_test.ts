@@ -153,6 +153,16 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
       1,
       new RegExp(`Cannot load checkpoint "${truncated}": state.json`),
     ],
+    [["--out="], 2, /Invalid out "": expected a folder path, or null/],
+    [["--resume="], 2, /Invalid resume "": expected a folder path, or null/],
+    [["--seed", "1e300"], 2, /Invalid seed 1e\+300: expected an integer from 0 to 2\^53 − 1/],
+    [["--seed=-1"], 2, /Invalid seed -1: expected an integer ≥ 0/],
+    [
+      ["--config", "/dev/zero"],
+      2,
+      /Cannot read config file "\/dev\/zero": it is a character device, not a regular file/,
+    ],
+    [[...TINY, "--data-dir", "/nonexistent", "--out", join(root, "never")], 1, /no such file/],
     ...(cuda.isAvailable() ? [] : [[[...TINY, "--device", "cuda"], 1, /CUDA is not available/] as [
       string[],
       number,
@@ -165,6 +175,72 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
     assert.equal(r.code, code, `${args.join(" ")}: exit ${r.code}\n${r.stderr}`);
     assert.match(r.stderr, message, args.join(" "));
   });
+  assert.equal(await exists(join(root, "never")), false, "a failed start left its run folder behind");
+});
+
+/** Waits until `path` exists (polling every 5 ms). */
+async function waitFor(path: string): Promise<void> {
+  while (!(await exists(path))) await new Promise((r) => setTimeout(r, 5));
+}
+
+Deno.test("train.ts: SIGTERM and SIGINT stop after the step with a checkpoint and exit 143 / 130; --resume alone finishes bit for bit", async () => {
+  shared ??= runs();
+  const { outA } = await shared;
+  const outs = { SIGTERM: join(root, "sigterm"), SIGINT: join(root, "sigint") };
+  const ended = await Promise.all((["SIGTERM", "SIGINT"] as const).map(async (signal) => {
+    const child = cli([...TINY, "--out", outs[signal]]);
+    await waitFor(join(outs[signal], "checkpoints", "ckpt-00000002"));
+    child.kill(signal);
+    return await finish(child);
+  }));
+  for (const [i, signal] of (["SIGTERM", "SIGINT"] as const).entries()) {
+    const r = ended[i];
+    assert.equal(r.code, signal === "SIGTERM" ? 143 : 130, r.stderr);
+    const line = new RegExp(
+      `stopped by ${signal} at step (\\d+): checkpoint (\\S+); resume with --resume ${outs[signal]}$`,
+      "m",
+    ).exec(r.stdout);
+    assert.ok(line, r.stdout);
+    assert.ok(Number(line[1]) < 12, "the run ended before the signal");
+    assert.equal(line[2], join(outs[signal], "checkpoints", `ckpt-${line[1].padStart(8, "0")}`));
+    assert.ok(await exists(join(line[2], "state.json")));
+    assert.ok(!(await exists(join(outs[signal], "run.lock"))), "the lock outlived the run");
+  }
+  // The settings come from the checkpoint: --resume alone continues the same run.
+  const resumed = await finish(cli(["--resume", outs.SIGTERM]));
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const tensors = (out: string) => Deno.readFileSync(join(out, "checkpoints", "ckpt-00000012", "tensors.safetensors"));
+  assert.deepEqual(tensors(outs.SIGTERM), tensors(outA));
+});
+
+Deno.test("train.ts refuses a second run into a running run's folder, a new run over another's, and a resume with other flags", async () => {
+  shared ??= runs();
+  const { outA } = await shared;
+  const busy = join(root, "busy");
+  const first = cli([...TINY, "--epochs", "50", "--out", busy]);
+  try {
+    await waitFor(join(busy, "run.lock"));
+    const [second, over, changed] = await Promise.all([
+      finish(cli([...TINY, "--out", busy])),
+      finish(cli([...TINY, "--out", outA])),
+      finish(cli(["--resume", outA, "--lr", "0.5", "--batch-size", "16"])),
+    ]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`Cannot use run folder "${busy}": another run \\(pid ${first.pid}, since`));
+    assert.equal(over.code, 1);
+    assert.match(
+      over.stderr,
+      /it holds another run's checkpoints \(ckpt-00000008, ckpt-00000010, ckpt-00000012\); resume it/,
+    );
+    assert.equal(changed.code, 1);
+    assert.match(
+      changed.stderr,
+      /the config differs from the checkpoint's in batchSize \(32 → 16\), lr \(0\.1 → 0\.5\)/,
+    );
+  } finally {
+    first.kill("SIGKILL");
+    await first.output();
+  }
 });
 
 Deno.test("train.ts --help lists every flag, its default, and every method", async () => {

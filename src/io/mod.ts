@@ -15,10 +15,13 @@ export {
 export {
   addPrefix,
   type CheckpointData,
+  type IntactCheckpoint,
   latestCheckpoint,
   listCheckpoints,
   loadCheckpoint,
   type LoadedCheckpoint,
+  loadLatestIntactCheckpoint,
+  type RefusedCheckpoint,
   restoreRngState,
   rngStateToBase64,
   saveCheckpoint,

@@ -1,19 +1,18 @@
 /**
  * A run's place in a data-parallel job (internal to train.ts): joining the group the launcher's
- * variables describe, the device of this rank, stopping together on SIGTERM/SIGINT, and failures
- * that name the ranks that died.
+ * variables describe, the device of this rank, stopping together (a signal reaches one rank or all of
+ * them: every rank stops after the same step), and failures that name the ranks that died.
  *
  * @module
  */
 import { agreeToStop, DistributedError, initDistributed, type ProcessGroup, readLaunchEnv } from "../dist/mod.ts";
 import type { TrainConfig } from "./config.ts";
+import type { StopRequest } from "./stop.ts";
 
 /** This process's part of a data-parallel run. */
 export interface RunDist {
   group: ProcessGroup;
-  /** The signal this rank received, if any (set by the listeners `listenForStop` installs). */
-  signal: "SIGTERM" | "SIGINT" | null;
-  /** Removes the signal listeners. */
+  /** Leaves the group. */
   dispose(): void;
 }
 
@@ -35,22 +34,12 @@ export function joinRun(c: TrainConfig): { dist: RunDist | null; config: TrainCo
   }
   const device = c.device === "cuda" ? `cuda:${launch.localRank}` : c.device;
   const { group } = initDistributed({ timeoutMs: c.distTimeout * 1000, backend: device === "cpu" ? "gloo" : "nccl" })!;
-  const dist: RunDist = { group, signal: null, dispose: () => {} };
-  const listeners = (["SIGTERM", "SIGINT"] as const).map((sig) => {
-    const handler = () => dist.signal ??= sig;
-    Deno.addSignalListener(sig, handler);
-    return () => Deno.removeSignalListener(sig, handler);
-  });
-  dist.dispose = () => {
-    listeners.forEach((f) => f());
-    group.dispose();
-  };
-  return { dist, config: { ...c, device } };
+  return { dist: { group, dispose: () => group.dispose() }, config: { ...c, device } };
 }
 
-/** Whether any rank received SIGTERM/SIGINT: one all-reduce of a flag, at the same point of every step. */
-export function stopAgreed(dist: RunDist): boolean {
-  return agreeToStop(dist.group, dist.signal !== null);
+/** Whether any rank was asked to stop: one all-reduce of a flag, at the same point of every step. */
+export function stopAgreed(dist: RunDist, local: StopRequest): boolean {
+  return agreeToStop(dist.group, local.requested);
 }
 
 /** A step's failure, with the ranks that no longer answer named when the failure was a collective's. */

@@ -94,14 +94,34 @@ function loadSplit(c: TrainConfig, split: "train" | "test"): Promise<TensorDatas
   }
 }
 
+/** The smallest image side a run accepts (the ResNets downsample by 4 before their stages). */
+const MIN_SIDE = 8;
+
+/** An error when the splits' images differ in shape or are too small to train on, else null. */
+function shapeProblem(c: TrainConfig, train: readonly number[], test: readonly number[]): Error | null {
+  const where = `${c.dataset}${c.dataDir ? ` in ${c.dataDir}` : ""}`;
+  if (train.join() !== test.join()) {
+    return new RangeError(
+      `Cannot train on ${where}: training images are [${train.join(", ")}] but test images are [${test.join(", ")}]`,
+    );
+  }
+  if (Math.min(train[1], train[2]) < MIN_SIDE) {
+    return new RangeError(
+      `Cannot train on ${where}: images of [${train.join(", ")}] are smaller than ${MIN_SIDE}×${MIN_SIDE}`,
+    );
+  }
+  return null;
+}
+
 /** Reads both splits and moves them to `device` once (on the CPU the tensors are only shared). */
 async function loadData(c: TrainConfig, device: Device): Promise<RunData> {
   const settled = await Promise.allSettled([loadSplit(c, "train"), loadSplit(c, "test")]);
   const loaded = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) {
+  const problem = failed?.reason ?? shapeProblem(c, loaded[0].imageShape, loaded[1].imageShape);
+  if (problem) {
     loaded.forEach((d) => d.dispose());
-    throw failed.reason;
+    throw problem;
   }
   const [train, test] = loaded.map((d) => {
     const moved = d.to(device);
@@ -141,6 +161,7 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
     lr: derived.effectiveLr,
     weightDecay: c.wd,
     precision: c.precision,
+    guardNonFinite: methodOptions.checkValues === false, // no per-step checks: keep bad steps out on the device
     dist: group ? { group, syncBn: c.syncBn } : undefined,
   });
   stack.defer(() => setup.dispose());

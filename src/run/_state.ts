@@ -12,17 +12,21 @@
 import { basename, dirname, join } from "node:path";
 import {
   addPrefix,
-  latestCheckpoint,
+  listCheckpoints,
   loadCheckpoint,
+  type LoadedCheckpoint,
+  loadLatestIntactCheckpoint,
   readMetricsLog,
+  type RefusedCheckpoint,
   saveCheckpoint,
   selectPrefix,
 } from "../io/mod.ts";
-// TODO(arch): use the shared public atomic-write helper once it lands in src/io (issue 8, item 5).
-import { writeFileAtomic } from "../io/_atomic.ts";
+import { writeFileAtomic } from "../torch/files.ts";
+import { checkStateDict } from "../torch/state_dict.ts";
 import type { LoaderState } from "../data/mod.ts";
 import type { TrainConfig } from "./config.ts";
 import type { RunParts } from "./_parts.ts";
+import type { Tensor } from "../torch/mod.ts";
 
 /** The run's counters that a checkpoint carries besides the tensors. */
 export interface RunCounters {
@@ -46,16 +50,32 @@ export function stepSeed(seed: number, step: number, rank = 0): bigint {
   return (z ^ (z >> 31n)) >> 1n; // 63 bits: a valid non-negative seed
 }
 
+/** A loaded checkpoint to resume from, and the newer ones that were refused (with the reasons). */
+export interface ResumePoint {
+  /** The checkpoint (its tensors on the CPU: dispose them). */
+  checkpoint: LoadedCheckpoint;
+  /** Newer checkpoints that failed their checks, newest first. */
+  refused: RefusedCheckpoint[];
+}
+
 /**
- * The checkpoint `resume` names: the newest in `<resume>/checkpoints/` (a run folder), the newest in
- * `resume` (a checkpoints folder), or `resume` itself (one `ckpt-*` folder).
+ * Loads the checkpoint `resume` names: one `ckpt-*` folder itself (no fallback: it was named), or the
+ * newest intact one in `<resume>/checkpoints/` (a run folder) or in `resume` (a checkpoints folder),
+ * passing over newer ones that are corrupt.
  *
- * @throws {Error} Naming the path when it holds no checkpoint.
+ * @throws {Error} Naming the path when it holds no checkpoint, or none that is intact (with each reason).
  */
-export async function findCheckpoint(resume: string): Promise<string> {
-  const found = (await latestCheckpoint(join(resume, "checkpoints"))) ?? (await latestCheckpoint(resume));
-  if (found) return found;
-  if (await Deno.stat(join(resume, "state.json")).then(() => true, () => false)) return resume;
+export async function openResume(resume: string): Promise<ResumePoint> {
+  if (await Deno.stat(join(resume, "state.json")).then(() => true, () => false)) {
+    return { checkpoint: await loadCheckpoint(resume), refused: [] };
+  }
+  for (const dir of [join(resume, "checkpoints"), resume]) {
+    if ((await listCheckpoints(dir)).length === 0) continue;
+    const { checkpoint, refused } = await loadLatestIntactCheckpoint(dir);
+    if (checkpoint !== null) return { checkpoint, refused };
+    const reasons = refused.map((r) => `\n  ${r.reason}`).join("");
+    throw new Error(`Cannot resume from "${resume}": no checkpoint in ${dir} is intact:${reasons}`);
+  }
   const exists = await Deno.stat(resume).then(() => true, () => false);
   throw new Error(
     `Cannot resume from "${resume}": ${exists ? "it holds no checkpoint" : "no such file or directory"} ` +
@@ -70,87 +90,118 @@ export function runFolderOf(checkpoint: string): string | null {
 }
 
 /** Saves the run at its current step into `<out>/checkpoints/ckpt-<step>/`. */
-export async function saveRun(parts: RunParts, out: string, counters: RunCounters, config: TrainConfig): Promise<void> {
-  const { method, state, online, target, optimizer, loader, derived } = parts;
-  const saved = method.stateDict(state);
-  const tensors = new Map([
-    ...addPrefix(online.stateDict(), "online."),
-    ...(target.kind === "stop-grad" ? [] : addPrefix(target.module.stateDict(), "target.")),
-    ...addPrefix(optimizer.stateDict(), "optim."),
-    ...addPrefix(saved.tensors, "method."),
-  ]);
+export async function saveRun(
+  parts: RunParts,
+  out: string,
+  counters: RunCounters,
+  config: TrainConfig,
+): Promise<string> {
+  const { method, state, loader, derived } = parts;
   const runState = {
     ...counters,
     epoch: counters.step / derived.stepsPerEpoch,
     loader: loader.state,
     worldSize: parts.worldSize, // the loader's position counts this rank's share of the epoch
-    method: saved.numbers,
+    method: method.stateDict(state).numbers,
     config: { ...config },
   };
-  await saveCheckpoint(join(out, "checkpoints"), { tensors, state: runState }, { step: counters.step });
+  return await saveCheckpoint(join(out, "checkpoints"), { tensors: runTensors(parts), state: runState }, {
+    step: counters.step,
+  });
 }
 
-function field(path: string, state: Record<string, unknown>, key: string, type: string): never | void {
-  const v = state[key];
-  const ok = type === "number|null" ? v === null || typeof v === "number" : typeof v === type && v !== null;
-  if (!ok) {
-    throw new Error(`Cannot resume from checkpoint "${path}": its state has no valid "${key}" (expected ${type})`);
+/** The run state of a checkpoint, validated where it is parsed. */
+interface RunState {
+  counters: RunCounters;
+  loader: LoaderState;
+  numbers: Record<string, number>;
+  config: Record<string, unknown>;
+  /** Processes of the run that wrote it (1 for checkpoints from before data parallelism). */
+  worldSize: number;
+}
+
+/** Checks the JSON run state of `ckpt`: an integer step equal to the checkpoint's, finite numbers, objects. */
+export function parseRunState(ckpt: LoadedCheckpoint, totalSteps: number): RunState {
+  const s = ckpt.state;
+  const fail = (what: string): never => {
+    throw new Error(`Cannot resume from checkpoint "${ckpt.path}": its state ${what}`);
+  };
+  const isObject = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!Number.isSafeInteger(s.step) || s.step !== ckpt.step) {
+    fail(`has step ${JSON.stringify(s.step)}, not the checkpoint's step ${ckpt.step}`);
   }
+  if ((s.step as number) > totalSteps) fail(`has step ${s.step}, beyond the run's ${totalSteps} steps`);
+  const seconds = s.trainSeconds;
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+    fail(`has trainSeconds ${JSON.stringify(seconds)}, not a finite number ≥ 0`);
+  }
+  const knn = s.knnInit;
+  if (knn !== null && !(typeof knn === "number" && knn >= 0 && knn <= 1)) {
+    fail(`has knnInit ${JSON.stringify(knn)}, not an accuracy in [0, 1] or null`);
+  }
+  for (const key of ["loader", "method", "config"]) {
+    if (!isObject(s[key])) fail(`has no valid "${key}" (expected an object)`);
+  }
+  const numbers = s.method as Record<string, unknown>;
+  for (const [k, v] of Object.entries(numbers)) {
+    if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`has method.${k} ${JSON.stringify(v)}, not a count`);
+  }
+  const worldSize = s.worldSize ?? 1;
+  if (!Number.isSafeInteger(worldSize) || (worldSize as number) < 1) {
+    fail(`has worldSize ${JSON.stringify(s.worldSize)}, not a process count`);
+  }
+  return {
+    worldSize: worldSize as number,
+    counters: { step: s.step as number, knnInit: knn as number | null, trainSeconds: seconds as number },
+    loader: s.loader as LoaderState,
+    numbers: numbers as Record<string, number>,
+    config: s.config as Record<string, unknown>,
+  };
+}
+
+/** The tensors a checkpoint of these parts holds, by name: what a save writes and a restore reads. */
+function runTensors(parts: RunParts): Map<string, Tensor> {
+  const { method, state, online, target, optimizer } = parts;
+  return new Map([
+    ...addPrefix(online.stateDict(), "online."),
+    ...(target.kind === "stop-grad" ? [] : addPrefix(target.module.stateDict(), "target.")),
+    ...addPrefix(optimizer.stateDict(), "optim."),
+    ...addPrefix(method.stateDict(state).tensors, "method."),
+  ]);
 }
 
 /**
  * The loader position of a checkpoint written by `savedWorld` processes, for `world` processes: the
  * same number of global samples into the epoch (the global batch is the same).
  */
-function loaderStateFor(path: string, state: LoaderState, savedWorld: unknown, world: number): LoaderState {
-  const from = typeof savedWorld === "number" && savedWorld >= 1 ? savedWorld : 1; // older checkpoints: 1
-  const samples = state.position * from; // global samples of the epoch already trained on
+function loaderStateFor(path: string, state: LoaderState, savedWorld: number, world: number): LoaderState {
+  const samples = state.position * savedWorld; // global samples of the epoch already trained on
   if (samples % world !== 0) {
     throw new Error(
       `Cannot resume from checkpoint "${path}" on ${world} processes: its position (${samples} samples into the ` +
-        `epoch, written by ${from}) does not split evenly`,
+        `epoch, written by ${savedWorld}) does not split evenly`,
     );
   }
   return { ...state, position: samples / world };
 }
 
 /**
- * Restores every part from the checkpoint at `path` and returns the counters and the config it was
- * saved with.
+ * Restores every part from a loaded checkpoint (whose run state `parseRunState` checked): the names,
+ * shapes and dtypes of all its tensors are compared with the parts' before anything is copied.
  *
- * @throws {Error} Naming the checkpoint when it is missing, truncated, corrupt, not a training
- * checkpoint, or made for other networks.
+ * @throws {Error} Naming the checkpoint when its tensors do not fit the parts (another network or method).
  */
-export async function restoreRun(
-  parts: RunParts,
-  path: string,
-): Promise<{ counters: RunCounters; config: unknown }> {
-  const ckpt = await loadCheckpoint(path);
+export function restoreRun(parts: RunParts, ckpt: LoadedCheckpoint, saved: RunState): void {
   try {
-    const s = ckpt.state;
-    for (const [k, t] of [["step", "number"], ["loader", "object"], ["method", "object"], ["trainSeconds", "number"]]) {
-      field(path, s, k, t);
-    }
-    field(path, s, "knnInit", "number|null");
+    checkStateDict(runTensors(parts), ckpt.tensors, "its tensors", { castFloating: false });
     const { online, target, optimizer, method, state, loader } = parts;
     online.loadStateDict(selectPrefix(ckpt.tensors, "online."));
     if (target.kind !== "stop-grad") target.module.loadStateDict(selectPrefix(ckpt.tensors, "target."));
     optimizer.loadStateDict(selectPrefix(ckpt.tensors, "optim."));
-    const numbers = s.method as Record<string, number>;
-    method.loadState(state, { tensors: selectPrefix(ckpt.tensors, "method."), numbers });
-    loader.setState(loaderStateFor(path, s.loader as LoaderState, s.worldSize, parts.worldSize));
-    const counters = {
-      step: s.step as number,
-      knnInit: s.knnInit as number | null,
-      trainSeconds: s.trainSeconds as number,
-    };
-    return { counters, config: s.config };
+    method.loadState(state, { tensors: selectPrefix(ckpt.tensors, "method."), numbers: saved.numbers });
+    loader.setState(loaderStateFor(ckpt.path, saved.loader, saved.worldSize, parts.worldSize));
   } catch (e) {
-    const message = (e as Error).message;
-    if (message.startsWith("Cannot resume")) throw e;
-    throw new Error(`Cannot resume from checkpoint "${path}": ${message}`, { cause: e });
-  } finally {
-    for (const t of ckpt.tensors.values()) t.dispose();
+    throw new Error(`Cannot resume from checkpoint "${ckpt.path}": ${(e as Error).message}`, { cause: e });
   }
 }
 

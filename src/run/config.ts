@@ -20,6 +20,10 @@ import {
   TARGET_KINDS,
   type TargetKind,
 } from "../ssl/mod.ts";
+import { readFileBounded, readFileBoundedSync } from "../torch/files.ts";
+import { join } from "node:path";
+import { listCheckpoints } from "../io/mod.ts";
+
 /** Datasets `--dataset` accepts. */
 export const DATASETS = ["fashion-mnist", "mnist", "cifar10", "cifar100", "stl10"] as const;
 /** A dataset name. */
@@ -69,6 +73,8 @@ export interface TrainConfig {
   out: string | null;
   /** Checkpoint (folder or run folder) to resume from. @default null */
   resume: string | null;
+  /** Start a new run in a folder that holds another run's checkpoints, deleting them (and its metrics). @default false */
+  overwrite: boolean;
   /** kNN evaluation every N epochs (and always at the start and the end); 0 only at start and end. @default 1 */
   evalEvery: number;
   /** Use only the first N training images (0 = all). @default 0 */
@@ -114,6 +120,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   seed: 0,
   out: null,
   resume: null,
+  overwrite: false,
   evalEvery: 1,
   limitTrain: 0,
   limitTest: 0,
@@ -140,6 +147,10 @@ function oneOf<T extends string>(field: string, value: string, allowed: readonly
 function atLeast(field: string, value: number, min: number, integer = true): void {
   if (typeof value !== "number" || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
     throw new RangeError(`Invalid ${field} ${value}: expected ${integer ? "an integer" : "a number"} ≥ ${min}`);
+  }
+  if (integer && !Number.isSafeInteger(value)) {
+    // beyond 2^53 integers are not exact: --seed 1e300 would silently be another seed
+    throw new RangeError(`Invalid ${field} ${value}: expected an integer from ${min} to 2^53 − 1`);
   }
 }
 
@@ -189,6 +200,11 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   const dataset = oneOf("dataset", hyphenated(config.dataset), DATASETS);
   if (config.target !== null) oneOf("target", config.target, TARGET_KINDS);
   oneOf("precision", config.precision, PRECISIONS);
+  for (const f of ["out", "resume", "dataDir"] as const) {
+    if (config[f] !== null && config[f]!.trim() === "") {
+      throw new RangeError(`Invalid ${f} ${JSON.stringify(config[f])}: expected a folder path, or null`);
+    }
+  }
   if (!/^(cpu|cuda(:\d+)?)$/.test(config.device)) {
     throw new RangeError(`Invalid device "${config.device}": expected cpu, cuda or cuda:<index>`);
   }
@@ -304,9 +320,12 @@ export function buildMethod(config: TrainConfig, comm?: Communicator): Method {
  */
 const OUTPUT_ONLY = ["derived", "runMethodOptions"];
 
+/** The largest config file read (a config is about 1 kB). */
+const MAX_CONFIG_BYTES = 1 << 20;
+
 /**
  * Reads a JSON config file: an object with any subset of the config's fields (a run's `config.json`
- * works too). Checking the values is left to `validateConfig`.
+ * works too), from a regular file of at most 1 MiB. Checking the values is left to `validateConfig`.
  *
  * @param path The JSON file.
  * @returns The fields it sets.
@@ -315,9 +334,9 @@ const OUTPUT_ONLY = ["derived", "runMethodOptions"];
 export function readConfigFile(path: string): Partial<TrainConfig> {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = new TextDecoder().decode(readFileBoundedSync(path, MAX_CONFIG_BYTES));
   } catch (e) {
-    throw new Error(`Cannot read config file "${path}": ${(e as Error).message}`);
+    throw new Error(`Cannot read config file "${path}": ${(e as Error).message.replace(`Cannot read ${path}: `, "")}`);
   }
   let value: unknown;
   try {
@@ -335,4 +354,31 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
     delete fields.methodOpts;
   }
   return fields as Partial<TrainConfig>;
+}
+
+/**
+ * The config a resumed run was saved with, read cheaply (only `state.json` of the newest checkpoint
+ * whose record parses), for the command line to start from; null when none is found. `train()` still
+ * verifies the checkpoint it resumes from in full.
+ *
+ * @param resume A run folder, its checkpoints folder or one `ckpt-*` folder.
+ * @returns The saved config's fields, or null.
+ */
+export async function resumeConfig(resume: string): Promise<Partial<TrainConfig> | null> {
+  const candidates = [resume];
+  for (const dir of [join(resume, "checkpoints"), resume]) {
+    candidates.push(...(await listCheckpoints(dir)).reverse().map((c) => c.path));
+  }
+  for (const path of candidates) {
+    try {
+      const record = JSON.parse(new TextDecoder().decode(await readFileBounded(join(path, "state.json"), 16 << 20)));
+      const config = record?.state?.config;
+      if (typeof config === "object" && config !== null && !Array.isArray(config)) {
+        return config as Partial<TrainConfig>;
+      }
+    } catch {
+      // not a checkpoint, or a corrupt one: the next
+    }
+  }
+  return null;
 }

@@ -13,10 +13,12 @@ export {
   DEFAULT_CONFIG,
   PRECISIONS,
   readConfigFile,
+  resumeConfig,
   runMethodOptions,
   type TrainConfig,
   validateConfig,
 } from "./config.ts";
 export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
-export { type RunResult, train } from "./train.ts";
-export { RunStopped } from "./run_stopped.ts";
+export { type RunResult, type StoppedRun, train, type TrainOptions } from "./train.ts";
+export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./stop.ts";
+export { LOCK_FILE, type LockOwner, RunLock } from "./lock.ts";

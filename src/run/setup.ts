@@ -38,6 +38,11 @@ export interface BuildTrainerOptions {
   /** "bf16" runs the forwards under autocast on CUDA (ignored on the CPU). @default "fp32" */
   precision?: "fp32" | "bf16";
   /**
+   * Skip non-finite steps on the device (see `TrainerParts.guardNonFinite`): for methods built without
+   * per-step value checks (`checkValues: false`, the CUDA default). @default false
+   */
+  guardNonFinite?: boolean;
+  /**
    * Data parallelism over a process group: rank 0's initial weights, buffers and method state are
    * broadcast, gradients are averaged after backward, and with `syncBn` both encoders' batch norms use
    * the global batch. @default none (one process)
@@ -125,16 +130,20 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
   const onCuda = device !== "cpu";
   if (onCuda) cuda.setCudnnBenchmark(true);
   // bf16 autocast and channels_last pay off on CUDA only; on the CPU the run stays fp32, contiguous.
-  const trainer = new Trainer({
-    online,
-    target,
-    method,
-    state,
-    optimizer,
-    bf16: onCuda && precision === "bf16",
-    channelsLast: onCuda,
-    parallel,
-  });
+  const trainer = stack.adopt(
+    new Trainer({
+      online,
+      target,
+      method,
+      state,
+      optimizer,
+      bf16: onCuda && precision === "bf16",
+      channelsLast: onCuda,
+      guardNonFinite: options.guardNonFinite ?? false,
+      parallel,
+    }),
+    (t) => t.dispose(),
+  );
   const owned = stack.move();
   return { online, target, state, optimizer, trainer, dispose: () => owned.dispose() };
 }

@@ -21,7 +21,8 @@
  */
 import { normalize, type Tensor } from "../torch/mod.ts";
 import { checkRange } from "./_checks.ts";
-import { combineViews, defineMethod, negatives, UV, type ViewParts, Z } from "./_define.ts";
+import { defineMethod } from "./_define.ts";
+import { combineViews, negatives, type ViewParts } from "./_views.ts";
 import { localComm } from "./comm.ts";
 import type { CommonOptions, Features, Method } from "./method.ts";
 
@@ -93,7 +94,7 @@ function bnBackward(G: Tensor, xh: Tensor, sigma: Tensor): Tensor {
  */
 export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
   const form = String(options.form ?? "original").replace("_", "-") as "original" | "a-identity" | "l2";
-  const { eps = 1e-5, target = "stop-grad", comm = localComm, checkValues = true } = options;
+  const { eps = 1e-5, target = "stop-grad", comm = localComm, checkValues } = options;
   const lambda = options.lambda ?? (form === "l2" ? 50 : 0.0051);
   if (!["original", "a-identity", "l2"].includes(form)) {
     throw new RangeError(`Invalid barlow-twins form "${options.form}": expected one of original, a-identity, l2`);
@@ -124,13 +125,10 @@ export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
       name: "barlow-twins",
       form,
       target,
-      wrt: "z",
-      needs: Z,
-      normalized: [],
-      minBatch: 2,
       globalBatch: true, // standardised over the (global) batch
-      state: {},
       checkValues,
+      wrt: "z",
+      minBatch: 2,
       gradient: (f) => combineViews(bnView(f.z1!, f.zt2!.detach()), bnView(f.z2!, f.zt1!.detach())),
       loss: (f) => bnLoss(f, lambda, identity),
       reference: identity ? reference : undefined,
@@ -150,11 +148,6 @@ export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
     name: "barlow-twins",
     form,
     target,
-    wrt: "u",
-    needs: UV,
-    normalized: UV,
-    minBatch: 1,
-    state: {},
     checkValues,
     gradient(f) {
       const [n1, n2] = negatives(f, target);

@@ -37,8 +37,8 @@ export {
 export { unigrad, type UnigradOptions } from "./unigrad.ts";
 export { moco, type MocoOptions } from "./moco.ts";
 export { simclr, type SimclrOptions } from "./simclr.ts";
-export { type AsymmetricOptions, byol, directPredPredictor } from "./byol.ts";
-export { simsiam } from "./simsiam.ts";
+export { byol, type ByolOptions, directPredPredictor } from "./byol.ts";
+export { simsiam, type SimsiamOptions } from "./simsiam.ts";
 export { barlowTwins, type BarlowTwinsOptions } from "./barlow_twins.ts";
 export { vicreg, type VicregOptions } from "./vicreg.ts";
 export { disposeState, type MethodState, type SavedState, type StateOptions } from "./state.ts";
@@ -46,6 +46,7 @@ export { type Communicator, localComm } from "./comm.ts";
 export { type TargetBranch, targetBranch, type TargetOptions } from "./target.ts";
 export { type Arch, ARCHS, type Backbone, Encoder, siameseEncoder, type SiameseEncoderOptions } from "./encoder.ts";
 export { type DataParallel, type StepOptions, type StepResult, Trainer, type TrainerParts } from "./trainer.ts";
+export { type NonFiniteCounts, NonFiniteGuard } from "./guard.ts";
 export {
   type CutMixTarget,
   type MultiViewFeatures,

@@ -120,6 +120,35 @@ export async function readFileBounded(path: string, maxBytes: number): Promise<U
   }
 }
 
+/**
+ * The synchronous `readFileBounded`, for readers that must stay synchronous (config files): a regular
+ * file of at most `maxBytes`, checked before it is read.
+ *
+ * @throws {Error} Naming the path: missing, not a regular file, or larger than `maxBytes`.
+ */
+export function readFileBoundedSync(path: string, maxBytes: number): Uint8Array {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (e) {
+    throw fileError("read", path, e instanceof Deno.errors.NotFound ? new Deno.errors.NotFound("no such file") : e);
+  }
+  if (!info.isFile) throw new Error(`Cannot read ${path}: it is ${describeKind(info)}, not a regular file`);
+  if (info.size > maxBytes) {
+    throw new Error(`Cannot read ${path}: its ${info.size} bytes are larger than the ${maxBytes} allowed`);
+  }
+  using file = Deno.openSync(path, { read: true });
+  const size = file.statSync().size;
+  if (!file.statSync().isFile || size > maxBytes) throw new Error(`Cannot read ${path}: it changed while being opened`);
+  const out = new Uint8Array(size);
+  for (let at = 0; at < size;) {
+    const n = file.readSync(out.subarray(at));
+    if (n === null) throw new Error(`Cannot read ${path}: it ended after ${at} of ${size} bytes`);
+    at += n;
+  }
+  return out;
+}
+
 /** A name for a temporary sibling of `path` that no other writer picks. */
 export function tempSibling(path: string): string {
   const tag = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;

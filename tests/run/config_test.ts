@@ -62,6 +62,11 @@ Deno.test("validateConfig() accepts the defaults and rejects bad fields, listing
     [{ lr: -1 }, /Invalid lr -1: expected a number ≥ 0$/],
     [{ batchSize: 1 }, /Invalid batchSize 1: expected an integer ≥ 2$/],
     [{ threads: 1.5 }, /Invalid threads 1.5: expected an integer ≥ 0$/],
+    [{ seed: 1e300 }, /Invalid seed 1e\+300: expected an integer from 0 to 2\^53 − 1$/],
+    [{ seed: 2 ** 53 }, /Invalid seed 9007199254740992: expected an integer from 0 to 2\^53 − 1$/],
+    [{ epochs: 2 ** 60 }, /Invalid epochs .*: expected an integer from 1 to 2\^53 − 1$/],
+    [{ out: "" }, /Invalid out "": expected a folder path, or null$/],
+    [{ resume: " " }, /Invalid resume " ": expected a folder path, or null$/],
     [
       { method: "simclrr" },
       /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow-twins, vicreg, byol-directpred, byol-unified, barlow-twins-a-identity, barlow-twins-l2, vicreg-l2$/,
@@ -132,6 +137,12 @@ Deno.test("readConfigFile() reads a JSON object (a run's config.json too) and na
     await Deno.writeTextFile(bad, "[1, 2]");
     assert.throws(() => readConfigFile(bad), /expected a JSON object, got \[1,2\]/);
     assert.throws(() => readConfigFile(join(dir, "missing.json")), /Cannot read config file ".*missing\.json": /);
+    assert.throws(() => readConfigFile("/dev/zero"), /Cannot read config file "\/dev\/zero": it is a character device/);
+    const fifo = join(dir, "fifo.json");
+    assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    assert.throws(() => readConfigFile(fifo), /fifo.json": it is a FIFO, not a regular file/);
+    await Deno.writeTextFile(bad, " ".repeat(2 << 20));
+    assert.throws(() => readConfigFile(bad), /bad.json": its 2097152 bytes are larger than the 1048576 allowed/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -94,7 +94,7 @@ Deno.test("2 ranks take the same steps as 1 process on the same global batch (Un
   }
 });
 
-Deno.test("train.ts --nproc 2 writes one run folder whose checkpoint resumes on 1 process", async () => {
+Deno.test("train.ts --nproc 2 runs 2 ranks that write one run folder (rank 0 alone speaks and saves)", async () => {
   const out = await Deno.makeTempDir();
   try {
     const two = await finish(spawn([TRAIN, ...TINY, "--epochs=1", "--nproc=2", `--out=${out}`]));
@@ -102,11 +102,8 @@ Deno.test("train.ts --nproc 2 writes one run folder whose checkpoint resumes on 
     assert.match(two.stdout, /data parallel: 2 processes × 16 pairs, SyncBN true/);
     assert.equal(two.stdout.match(/kNN at initialisation/g)?.length, 1, "only rank 0 speaks");
     assert.deepEqual([...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name), ["ckpt-00000008"]);
-    const one = await finish(spawn([TRAIN, ...TINY, "--epochs=2", `--resume=${out}`]));
-    assert.equal(one.code, 0, one.stderr);
-    assert.match(one.stdout, /resumed from .*ckpt-00000008 at step 8/);
     const steps = Deno.readTextFileSync(join(out, "metrics.jsonl")).trim().split("\n").map((l) => JSON.parse(l).step);
-    assert.equal(Math.max(...steps), 16);
+    assert.equal(Math.max(...steps), 8);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -128,7 +125,7 @@ Deno.test("a rank killed with SIGKILL makes the other exit non-zero within the t
   }
 });
 
-Deno.test("SIGTERM to both ranks: they stop after the same step, rank 0 writes one checkpoint, --resume continues", async () => {
+Deno.test("SIGTERM to both ranks: they stop after the same step, rank 0 writes one checkpoint, it resumes on 1 process", async () => {
   const out = await Deno.makeTempDir();
   try {
     // 128 steps per epoch and no periodic checkpoint: the only checkpoint is the one the signal causes.
@@ -138,13 +135,12 @@ Deno.test("SIGTERM to both ranks: they stop after the same step, rank 0 writes o
     ranks.forEach((r) => r.kill("SIGTERM"));
     const [r0, r1] = await Promise.all(ranks.map(finish));
     assert.deepEqual([r0.code, r1.code], [143, 143], r0.stderr + r1.stderr);
-    const m = r0.stderr.match(/stopped on SIGTERM after step (\d+); checkpoint written to .*; resume with: deno run/);
-    assert.ok(m, r0.stderr);
-    // Rank 1's own signal may arrive after the step at which rank 0's stopped them both.
-    assert.match(
-      r1.stderr,
-      new RegExp(`rank 1 of 2 stopped (on SIGTERM|because another rank was asked to stop) after step ${m[1]}`),
+    // Either rank's signal may be the one the ranks agreed on first.
+    const m = r0.stdout.match(
+      /stopped by (?:SIGTERM|another rank's stop request) at step (\d+): checkpoint .*; resume/,
     );
+    assert.ok(m, r0.stdout + r0.stderr);
+    assert.equal(r1.stdout.trim(), "", "rank 0 speaks for the job");
     const saved = [...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name);
     assert.deepEqual(saved, [`ckpt-${m[1].padStart(8, "0")}`]);
     // Resumed on 1 process (killed once it has said where it continues from).

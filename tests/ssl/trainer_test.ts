@@ -317,3 +317,47 @@ Deno.test("Trainer.step() trains on multi-crop local views and a CutMix view, ad
   p.dispose();
   assert.equal(liveTensors(), live);
 });
+
+/** Every tensor a step may change, copied: weights and buffers, target, optimizer and method state. */
+function everything(p: Parts): Map<string, Tensor> {
+  const all = new Map<string, Tensor>([
+    ...[...p.online.stateDict()].map(([k, t]): [string, Tensor] => [`online.${k}`, t]),
+    ...[...p.target.module.stateDict()].map(([k, t]): [string, Tensor] => [`target.${k}`, t]),
+    ...[...p.optimizer.stateDict()].filter(([k]) => k !== "step").map(([k, t]): [string, Tensor] => [`optim.${k}`, t]),
+    ...[...p.method.stateDict(p.state).tensors].map(([k, t]): [string, Tensor] => [`method.${k}`, t]),
+  ]);
+  return new Map([...all].map(([k, t]) => [k, noGrad(() => t.clone())]));
+}
+
+Deno.test("Trainer.step() with guardNonFinite keeps a non-finite step out of the weights and method state", () => {
+  const live = liveTensors();
+  for (const [name, options] of [["unigrad", { lambda: LAMBDA }], ["moco", { queueSize: 16 }], ["byol", {}]] as const) {
+    manualSeed(7);
+    const p = assemble(
+      createMethod(name, { ...options, checkValues: false, ...(name === "byol" && { form: "unified" }) }),
+    );
+    const trainer = new Trainer({ ...p.trainer.parts, guardNonFinite: true });
+    scope(() => trainer.step(randomViews(), 0, LR)).dispose();
+    const before = everything(p);
+    for (let step = 1; step <= 2; step++) {
+      scope(() => {
+        const [x1, x2] = randomViews();
+        trainer.step([x1.maskedFill(x1.gt(2), NaN), x2], step, LR).dispose(); // a few NaN pixels
+      });
+    }
+    assert.deepEqual(trainer.nonFinite(), { skipped: 2, consecutive: 2 });
+    const after = everything(p);
+    for (const [k, t] of before) {
+      assert.ok(scope(() => t.eq(after.get(k)!).all().item()), `${name}: ${k} changed on a non-finite step`);
+    }
+    scope(() => trainer.step(randomViews(), 3, LR)).dispose();
+    assert.deepEqual(trainer.nonFinite(), { skipped: 2, consecutive: 0 });
+    const moved = everything(p);
+    const first = [...before.keys()][0]; // an online weight
+    assert.ok(scope(() => !moved.get(first)!.eq(before.get(first)!).all().item()), `${name}: ${first} did not move`);
+    for (const m of [before, after, moved]) m.forEach((t) => t.dispose());
+    trainer.dispose();
+    p.dispose();
+  }
+  assert.equal(liveTensors(), live);
+});
