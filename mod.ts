@@ -32,7 +32,7 @@ export * from "./src/torch/mod.ts";
 export * from "./src/nn/mod.ts";
 // src/optim: optimizers and schedules
 export * from "./src/optim/mod.ts";
-// src/dist: data parallelism on c10d
+// src/dist: data parallelism on c10d (process groups, gradient averaging, SyncBN, launcher)
 export * from "./src/dist/mod.ts";
 // src/data: datasets, loader, batched augmentation, multi-crop, CutMix
 export * from "./src/data/mod.ts";

@@ -14,22 +14,33 @@
  *     deno run -A train.ts --out runs/mine            # stopped, then:
  *     deno run -A train.ts --resume runs/mine         # its settings come from the checkpoint; continues in runs/mine
  *
- * Flags override `--config file.json`, which overrides the defaults (`DEFAULT_CONFIG`).
+ *   The paper's ImageNet run (ResNet-50, 100 epochs) on a GPU node, and its Table 3 variants:
+ *     deno run -A train.ts --recipe unigrad-imagenet-100ep --data-dir /data/imagenet --device cuda
+ *     deno run -A train.ts --recipe unigrad-cutmix --data-dir /data/imagenet --device cuda
+ *
+ * Flags override `--config file.json`, which overrides `--recipe NAME`, which overrides the defaults
+ * (`DEFAULT_CONFIG`).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { ARCHS, METHODS, TABLE1, TARGET_KINDS } from "./src/ssl/mod.ts";
 import {
+  AUGMENTS,
   DATASETS,
   DEFAULT_CONFIG,
+  IMAGE_STORAGES,
+  OPTIMIZERS,
   PRECISIONS,
   readConfigFile,
+  recipeConfig,
   resumeConfig,
   train,
+  TRAIN_RECIPES,
   type TrainConfig,
   validateConfig,
 } from "./src/run/mod.ts";
+import { launchLocal, readLaunchEnv } from "./src/dist/mod.ts";
 
 /** Flag name → the config field it sets and what it means (the default comes from `DEFAULT_CONFIG`). */
 const FLAGS: Record<string, [keyof TrainConfig, string]> = {
@@ -39,12 +50,29 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "proj-hidden": ["projHidden", "projector hidden width"],
   "proj-dim": ["projDim", "projector output width d"],
   "proj-depth": ["projDepth", "projector Linear layers"],
+  "zero-init-residual": ["zeroInitResidual", "start the last BN γ of every residual block at 0"],
   "dataset": ["dataset", DATASETS.join(", ")],
   "data-dir": ["dataDir", "folder of the dataset files (null: the dataset's usual folder)"],
+  "eval-data-dir": ["evalDataDir", "image-folder: labelled train/ + val/ to evaluate a flat unlabelled --data-dir on"],
+  "image-size": ["imageSize", "image-folder: side of the global views and of the evaluation centre crop"],
+  "image-canvas": ["imageCanvas", "image-folder: side each whole image is letterboxed into (0: image-size·8/7)"],
+  "image-storage": [
+    "imageStorage",
+    `image-folder: ${IMAGE_STORAGES.join(" or ")} (cache: JPEGs bounded to the canvas, built once)`,
+  ],
+  "decode-workers": ["decodeWorkers", "image-folder: decoding threads (0: one per core)"],
+  "augment": ["augment", `views: ${AUGMENTS.join(", ")} (null: fashion-mnist for (Fashion-)MNIST, else mocov2)`],
+  "multi-crop": ["multiCrop", "global and local views, COUNTxSIZE[:LO-HI], e.g. 2x224,6x96 (null: two views)"],
+  "cutmix": ["cutmix", "α of an extra CutMix view (Beta(α, α) boxes; 0: none)"],
   "epochs": ["epochs", "training epochs"],
   "batch-size": ["batchSize", "image pairs per step"],
   "lr": ["lr", "base learning rate for batch 256 (scaled linearly with the batch)"],
-  "wd": ["wd", "weight decay (BN and biases excluded)"],
+  "wd": ["wd", "weight decay"],
+  "wd-exclude-norm-bias": ["wdExcludeNormBias", "no weight decay (nor LARS adaptation) on BN parameters and biases"],
+  "optimizer": ["optimizer", OPTIMIZERS.join(" or ")],
+  "momentum": ["momentum", "momentum of SGD / LARS"],
+  "lars-trust": ["larsTrust", "LARS trust coefficient η"],
+  "lr-min": ["lrMin", "floor of the cosine decay, for batch 256 like --lr (official: 1e-3·lr)"],
   "warmup-epochs": ["warmupEpochs", "linear warm-up epochs before the cosine decay"],
   "target": ["target", `target branch: ${TARGET_KINDS.join(", ")} (null: the method's own)`],
   "device": ["device", "cpu, cuda or cuda:<index>"],
@@ -60,9 +88,15 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "checkpoint-every": ["checkpointEvery", "a checkpoint every N steps (and at each epoch end)"],
   "probe-epochs": ["probeEpochs", "epochs of the final linear probe (0: skip it)"],
   "threads": ["threads", "CPU threads (0: all cores)"],
+  "sync-bn": ["syncBn", "with several processes: batch norm over the global batch (true, false)"],
+  "dist-timeout": ["distTimeout", "with several processes: seconds to wait for the other ranks"],
+  "recipe": ["recipe", "a named recipe setting every option at once (see below); other flags override it"],
 };
 
-const OTHER_FLAGS = ["method-option", "config", "help"];
+const OTHER_FLAGS = ["method-option", "config", "nproc", "help"];
+
+/** Boolean fields set by a bare flag (`--overwrite`); the other booleans take a value (`--sync-bn false`). */
+const SWITCHES: (keyof TrainConfig)[] = ["overwrite"];
 
 const HELP = `Usage: deno run -A train.ts [flags]
 
@@ -78,7 +112,13 @@ ${
   --method-option k=v     a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
   --config file.json      read the config from a JSON file (a run's config.json works); flags override it
                           (with --resume, the checkpoint's config comes first, then the file, then the flags)
+  --nproc N               start N processes on this machine (data parallel, Gloo on CPU, NCCL with one GPU
+                          each); --batch-size stays the global batch. Under torchrun or srun, leave it out:
+                          every process joins the job from RANK/WORLD_SIZE/... or SLURM_* by itself
   --help                  this text
+
+Recipes (--recipe NAME; then --config, then flags override; config.json records the resolved values):
+${Object.entries(TRAIN_RECIPES).map(([name, r]) => `  ${name.padEnd(24)} ${r.description}`).join("\n")}
 
 Methods: ${Object.keys(METHODS).join(", ")}
 Table 1 presets (as --method): ${Object.keys(TABLE1).filter((k) => !(k in METHODS)).join(", ")}
@@ -99,7 +139,7 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
   const options = Object.fromEntries(
     Object.entries(FLAGS).map((
       [f, [key]],
-    ) => [f, { type: typeof DEFAULT_CONFIG[key] === "boolean" ? "boolean" as const : "string" as const }]),
+    ) => [f, { type: SWITCHES.includes(key) ? "boolean" as const : "string" as const }]),
   );
   try {
     return parseArgs({
@@ -111,6 +151,7 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
         "method-option": { type: "string", multiple: true },
         "method-opt": { type: "string", multiple: true },
         config: { type: "string" },
+        nproc: { type: "string" },
         help: { type: "boolean" },
       },
     }).values;
@@ -125,15 +166,18 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
 /** Sets the config field of each given flag; "null" clears a field whose default is null. */
 function applyFlags(config: TrainConfig, values: Record<string, unknown>): void {
   for (const [flag, [key]] of Object.entries(FLAGS)) {
-    const raw = values[flag] as string | undefined;
+    const raw = values[flag] as string | boolean | undefined;
     if (raw === undefined) continue;
     const fallback = DEFAULT_CONFIG[key];
-    if (typeof fallback === "boolean") {
-      (config as unknown as Record<string, unknown>)[key] = raw as unknown as boolean;
+    if (typeof raw === "boolean") { // a switch
+      (config as unknown as Record<string, unknown>)[key] = raw;
       continue;
     }
-    let value: string | number | null = raw;
-    if (typeof fallback === "number") {
+    let value: string | number | boolean | null = raw;
+    if (typeof fallback === "boolean") {
+      if (raw !== "true" && raw !== "false") throw new RangeError(`Invalid --${flag} "${raw}": expected true or false`);
+      value = raw === "true";
+    } else if (typeof fallback === "number") {
       value = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(value)) {
         throw new RangeError(`Invalid --${flag} "${raw}": expected a number`);
@@ -145,7 +189,8 @@ function applyFlags(config: TrainConfig, values: Record<string, unknown>): void 
 
 /**
  * Turns command-line arguments into a validated config: the defaults, then `base` (a resumed run's
- * config, see `resumeConfig`), then `--config file.json`, then the flags. Returns null for `--help`.
+ * config, see `resumeConfig`), then a recipe named by `--recipe` or the file, then `--config
+ * file.json`, then the flags. Returns null for `--help`.
  *
  * @throws {TypeError} On an unknown flag (listing the valid ones), a malformed `--method-option` or an
  * unknown method option.
@@ -157,7 +202,10 @@ export function parseConfig(args: string[], base: Partial<TrainConfig> = {}): Tr
   if (values.help) return null;
   const { out: _out, resume: _resume, overwrite: _overwrite, ...kept } = base; // where to, not how
   const config: TrainConfig = { ...DEFAULT_CONFIG, ...kept, methodOptions: { ...kept.methodOptions } };
-  if (values.config) Object.assign(config, readConfigFile(values.config as string));
+  const file = values.config ? readConfigFile(values.config as string) : {};
+  const named = (values.recipe as string | undefined) ?? file.recipe ?? null;
+  if (named !== null && named !== "null") Object.assign(config, recipeConfig(named)); // the file and flags override it
+  Object.assign(config, file);
   config.methodOptions = { ...config.methodOptions };
   applyFlags(config, values);
   const given = [
@@ -181,11 +229,30 @@ async function resumedBase(args: string[]): Promise<Partial<TrainConfig>> {
   return Object.fromEntries(Object.entries(saved ?? {}).filter(([k]) => k in DEFAULT_CONFIG)) as Partial<TrainConfig>;
 }
 
+/**
+ * `--nproc N` (null when absent): the number of local processes to launch; the arguments without it.
+ *
+ * @throws {RangeError} On a count that is not a positive integer, or `--nproc` inside a launched job.
+ */
+export function parseNproc(args: string[]): { nproc: number | null; rest: string[] } {
+  const raw = parseFlags(args).nproc as string | undefined;
+  if (raw === undefined) return { nproc: null, rest: args };
+  const nproc = Number(raw);
+  if (!Number.isInteger(nproc) || nproc < 1) throw new RangeError(`Invalid --nproc "${raw}": expected an integer ≥ 1`);
+  if (readLaunchEnv() !== null) {
+    throw new RangeError("--nproc starts the processes itself: under torchrun or srun leave it out");
+  }
+  const rest = args.filter((a, i) => !(a === "--nproc" || a.startsWith("--nproc=") || args[i - 1] === "--nproc"));
+  return { nproc, rest };
+}
+
 if (import.meta.main) {
-  let config: TrainConfig | null;
   const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
+  let config: TrainConfig | null;
+  let launch: { nproc: number | null; rest: string[] };
   try {
     config = parseConfig(args, await resumedBase(args));
+    launch = parseNproc(args);
   } catch (e) {
     console.error(`error: ${(e as Error).message}\nRun with --help for the list of flags.`);
     Deno.exit(2);
@@ -194,11 +261,24 @@ if (import.meta.main) {
     console.log(HELP);
     Deno.exit(0);
   }
+  if (launch.nproc !== null && launch.nproc > 1) {
+    // One process per rank (per GPU with CUDA), each running this file without --nproc.
+    Deno.exit(
+      await launchLocal({
+        nproc: launch.nproc,
+        args: ["run", "-A", new URL(import.meta.url).pathname, ...launch.rest],
+      }),
+    );
+  }
   try {
     const result = await train(config);
     if (result.stopped) Deno.exit(result.stopped.exitCode); // 130 (SIGINT) or 143 (SIGTERM), checkpoint written
   } catch (e) {
-    console.error(`\nerror: ${(e as Error).message}`);
+    // One line per failing rank, naming it.
+    const place = readLaunchEnv();
+    const message = (e as Error).message.replaceAll("\n", " ");
+    const who = place === null || /^Rank \d+ of \d+/.test(message) ? "" : `rank ${place.rank} of ${place.worldSize}: `;
+    console.error(`\nerror: ${who}${message}`);
     Deno.exit(1);
   }
 }

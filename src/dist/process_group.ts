@@ -25,7 +25,30 @@ export interface ProcessGroupOptions {
   timeoutMs?: number;
 }
 
-/** A collective failed: a peer died or did not answer within the timeout. */
+/** Gradient hooks of `ProcessGroup.hookGradients`. */
+export interface GradientHooks {
+  /** After backward: waits for every bucket's all-reduce and sets each gradient to scale · Σ over ranks. */
+  finish(scale: number): void;
+  /** Removes the hooks. */
+  dispose(): void;
+}
+
+/**
+ * A collective failed: a peer died or did not answer within the timeout.
+ *
+ * @example Usage
+ * ```ts
+ * import { DistributedError } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * try {
+ *   throw new DistributedError(0, [1], "all-reduce timed out: rank 1 did not answer");
+ * } catch (e) {
+ *   assert.ok(e instanceof DistributedError); // what a training loop catches to stop cleanly
+ *   assert.deepEqual(e.deadRanks, [1]);
+ * }
+ * ```
+ */
 export class DistributedError extends Error {
   /** This process's rank. */
   readonly rank: number;
@@ -170,6 +193,20 @@ export class ProcessGroup {
     if (tensors.length === 0) return;
     using list = TensorList.of(tensors);
     this.#run("broadcast", () => this.#c10d.broadcastList_(list, root));
+  }
+
+  /**
+   * Hooks the gradients of `params` (in bucket order: `bucketSizes[k]` consecutive entries per bucket,
+   * the same on every rank): each bucket is all-reduced asynchronously as soon as backward has produced
+   * its gradients. After backward, `finish(scale)` sets every gradient to scale · Σ over ranks.
+   */
+  hookGradients(params: readonly Tensor[], bucketSizes: readonly number[]): GradientHooks {
+    using list = TensorList.of(params);
+    const sync = this.#c10d.gradSync(list, bucketSizes);
+    return {
+      finish: (scale: number) => this.#run("allReduce", () => sync.finish(scale)),
+      dispose: () => sync.dispose(),
+    };
   }
 
   /** Blocks until every rank has reached it. */

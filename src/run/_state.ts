@@ -38,10 +38,13 @@ export interface RunCounters {
   trainSeconds: number;
 }
 
-/** The seed of step k's randomness (augmentation): a splitmix64 hash of (seed, step). */
-export function stepSeed(seed: number, step: number): bigint {
+/**
+ * The seed of step k's randomness (augmentation) on a rank: a splitmix64 hash of (seed, step, rank).
+ * Rank 0 (and a single process) draws what a single process always drew; every other rank differs.
+ */
+export function stepSeed(seed: number, step: number, rank = 0): bigint {
   const M = (1n << 64n) - 1n;
-  let z = (BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(step) + 1n) & M;
+  let z = (BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(step) + 1n + BigInt(rank) * 0xd1b54a32d192ed03n) & M;
   z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
   z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
   return (z ^ (z >> 31n)) >> 1n; // 63 bits: a valid non-negative seed
@@ -98,6 +101,7 @@ export async function saveRun(
     ...counters,
     epoch: counters.step / derived.stepsPerEpoch,
     loader: loader.state,
+    worldSize: parts.worldSize, // the loader's position counts this rank's share of the epoch
     method: method.stateDict(state).numbers,
     config: { ...config },
   };
@@ -112,6 +116,8 @@ interface RunState {
   loader: LoaderState;
   numbers: Record<string, number>;
   config: Record<string, unknown>;
+  /** Processes of the run that wrote it (1 for checkpoints from before data parallelism). */
+  worldSize: number;
 }
 
 /** Checks the JSON run state of `ckpt`: an integer step equal to the checkpoint's, finite numbers, objects. */
@@ -140,7 +146,12 @@ export function parseRunState(ckpt: LoadedCheckpoint, totalSteps: number): RunSt
   for (const [k, v] of Object.entries(numbers)) {
     if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`has method.${k} ${JSON.stringify(v)}, not a count`);
   }
+  const worldSize = s.worldSize ?? 1;
+  if (!Number.isSafeInteger(worldSize) || (worldSize as number) < 1) {
+    fail(`has worldSize ${JSON.stringify(s.worldSize)}, not a process count`);
+  }
   return {
+    worldSize: worldSize as number,
     counters: { step: s.step as number, knnInit: knn as number | null, trainSeconds: seconds as number },
     loader: s.loader as LoaderState,
     numbers: numbers as Record<string, number>,
@@ -160,6 +171,21 @@ function runTensors(parts: RunParts): Map<string, Tensor> {
 }
 
 /**
+ * The loader position of a checkpoint written by `savedWorld` processes, for `world` processes: the
+ * same number of global samples into the epoch (the global batch is the same).
+ */
+function loaderStateFor(path: string, state: LoaderState, savedWorld: number, world: number): LoaderState {
+  const samples = state.position * savedWorld; // global samples of the epoch already trained on
+  if (samples % world !== 0) {
+    throw new Error(
+      `Cannot resume from checkpoint "${path}" on ${world} processes: its position (${samples} samples into the ` +
+        `epoch, written by ${savedWorld}) does not split evenly`,
+    );
+  }
+  return { ...state, position: samples / world };
+}
+
+/**
  * Restores every part from a loaded checkpoint (whose run state `parseRunState` checked): the names,
  * shapes and dtypes of all its tensors are compared with the parts' before anything is copied.
  *
@@ -173,7 +199,7 @@ export function restoreRun(parts: RunParts, ckpt: LoadedCheckpoint, saved: RunSt
     if (target.kind !== "stop-grad") target.module.loadStateDict(selectPrefix(ckpt.tensors, "target."));
     optimizer.loadStateDict(selectPrefix(ckpt.tensors, "optim."));
     method.loadState(state, { tensors: selectPrefix(ckpt.tensors, "method."), numbers: saved.numbers });
-    loader.setState(saved.loader);
+    loader.setState(loaderStateFor(ckpt.path, saved.loader, saved.worldSize, parts.worldSize));
   } catch (e) {
     throw new Error(`Cannot resume from checkpoint "${ckpt.path}": ${(e as Error).message}`, { cause: e });
   }

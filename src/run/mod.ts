@@ -7,11 +7,15 @@
  * @module
  */
 export {
+  AUGMENTS,
   buildMethod,
   type DatasetName,
   DATASETS,
   DEFAULT_CONFIG,
+  extraViews,
+  IMAGE_STORAGES,
   lambdaRule,
+  OPTIMIZERS,
   PRECISIONS,
   readConfigFile,
   resumeConfig,
@@ -19,6 +23,7 @@ export {
   type TrainConfig,
   validateConfig,
 } from "./config.ts";
+export { recipeConfig, TRAIN_RECIPES, type TrainRecipe } from "./recipes.ts";
 export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
 export { type RunResult, type StoppedRun, train, type TrainOptions } from "./train.ts";
 export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./stop.ts";

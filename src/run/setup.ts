@@ -6,7 +6,9 @@
  * @module
  */
 import { cuda, type Device, type Tensor } from "../torch/mod.ts";
-import { SGD } from "../optim/mod.ts";
+import { BatchNorm, type Module } from "../nn/mod.ts";
+import { LARS, type Optimizer, SGD } from "../optim/mod.ts";
+import { broadcastTensors, dataParallel, type ProcessGroup, syncBatchNorm } from "../dist/mod.ts";
 import {
   disposeState,
   type Encoder,
@@ -31,8 +33,16 @@ export interface BuildTrainerOptions {
   totalSteps: number;
   /** Learning rate the optimizer starts with (the trainer sets each step's). */
   lr: number;
-  /** Weight decay (BN and biases excluded). @default 5e-4 */
+  /** Weight decay. @default 5e-4 */
   weightDecay?: number;
+  /** Exclude BN parameters and biases from weight decay (and from LARS's adaptation). @default true */
+  excludeBiasAndNorm?: boolean;
+  /** "sgd" or "lars". @default "sgd" */
+  optimizer?: "sgd" | "lars";
+  /** Momentum of the optimizer. @default 0.9 */
+  momentum?: number;
+  /** LARS trust coefficient η. @default 0.001 */
+  trustCoefficient?: number;
   /** "bf16" runs the forwards under autocast on CUDA (ignored on the CPU). @default "fp32" */
   precision?: "fp32" | "bf16";
   /**
@@ -40,6 +50,17 @@ export interface BuildTrainerOptions {
    * per-step value checks (`checkValues: false`, the CUDA default). @default false
    */
   guardNonFinite?: boolean;
+  /**
+   * Data parallelism over a process group: rank 0's initial weights, buffers and method state are
+   * broadcast, gradients are averaged after backward, and with `syncBn` both encoders' batch norms use
+   * the global batch. @default none (one process)
+   */
+  dist?: { group: ProcessGroup; syncBn: boolean };
+}
+
+/** Every module of a tree, the root first. */
+function modules(m: Module): Module[] {
+  return [m, ...m.namedChildren().flatMap(([, c]) => modules(c))];
 }
 
 /** The parts `buildTrainer` makes, freed together by `dispose()`. */
@@ -50,8 +71,8 @@ export interface TrainerSetup {
   target: TargetBranch;
   /** The method's state (F, queue, predictor). */
   state: MethodState;
-  /** SGD (momentum 0.9) over the online encoder's and the method's parameters. */
-  optimizer: SGD;
+  /** SGD or LARS over the online encoder's and the method's parameters. */
+  optimizer: Optimizer;
   /** The trainer stepping them. */
   trainer: Trainer;
   /** Frees every part (in reverse order of construction). */
@@ -59,7 +80,7 @@ export interface TrainerSetup {
 }
 
 /**
- * Builds the networks, the method state, SGD and the `Trainer` of a run. The weights come from the
+ * Builds the networks, the method state, the optimizer (SGD or LARS) and the `Trainer` of a run. The weights come from the
  * global generator in a fixed order (online encoder, momentum copy, method state), so a seeded caller
  * gets the same weights every time. On CUDA it turns cuDNN autotuning and channels-last on, and bf16
  * autocast when asked; on the CPU the step stays fp32 and contiguous.
@@ -92,13 +113,37 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
   const copy = method.target === "stop-grad" ? undefined : encoder();
   const target = stack.adopt(targetBranch(method.target, online, { copy, totalSteps }), (t) => t.dispose());
   const state = stack.adopt(method.initState(options.encoder.projDim, { device }), disposeState);
-  const optimizer = stack.adopt(
-    new SGD([
-      ...online.namedParameters(),
-      ...method.parameters(state).map((t, i): [string, Tensor] => [`method.${i}`, t]),
-    ], { lr, momentum: 0.9, weightDecay, excludeBiasAndNorm: true }),
+  const params: [string, Tensor][] = [
+    ...online.namedParameters(),
+    ...method.parameters(state).map((t, i): [string, Tensor] => [`method.${i}`, t]),
+  ];
+  const o = {
+    lr,
+    momentum: options.momentum ?? 0.9,
+    weightDecay,
+    excludeBiasAndNorm: options.excludeBiasAndNorm ?? true,
+  };
+  const optimizer: Optimizer = stack.adopt(
+    options.optimizer === "lars"
+      ? new LARS(params, { ...o, trustCoefficient: options.trustCoefficient ?? 0.001 })
+      : new SGD(params, o),
     (o) => o.dispose(),
   );
+  const trained = [...online.parameters(), ...method.parameters(state)];
+  let parallel = undefined;
+  if (options.dist) {
+    const { group, syncBn } = options.dist;
+    const nets = [online, ...(target.kind === "stop-grad" ? [] : [target.module])];
+    if (syncBn) {
+      for (const bn of nets.flatMap(modules)) {
+        if (bn instanceof BatchNorm) bn.setTrainingNorm((x, o) => syncBatchNorm(group, x, o));
+      }
+    }
+    const saved = method.stateDict(state).tensors;
+    const everything = [...nets.flatMap((n) => [...n.parameters(), ...n.buffers()]), ...trained, ...saved.values()];
+    broadcastTensors(group, [...new Set(everything)]); // rank 0's weights, buffers and method state
+    parallel = dataParallel(group, trained);
+  }
   const onCuda = device !== "cpu";
   if (onCuda) cuda.setCudnnBenchmark(true);
   // bf16 autocast and channels_last pay off on CUDA only; on the CPU the run stays fp32, contiguous.
@@ -112,6 +157,7 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
       bf16: onCuda && precision === "bf16",
       channelsLast: onCuda,
       guardNonFinite: options.guardNonFinite ?? false,
+      parallel,
     }),
     (t) => t.dispose(),
   );

@@ -25,9 +25,11 @@ import {
   writeReport,
 } from "../io/mod.ts";
 import { readStats, type StepResult } from "../ssl/mod.ts";
+import { DistributedError } from "../dist/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
 import { lambdaRule, type TrainConfig, validateConfig } from "./config.ts";
-import { buildParts, checkDevice, evaluate, type RunParts } from "./_parts.ts";
+import { buildParts, checkDevice, evaluate, makeViews, type RunParts } from "./_parts.ts";
+import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
 import {
   configChanges,
   openResume,
@@ -93,7 +95,8 @@ interface Run extends RunCounters {
   parts: RunParts;
   out: string;
   log: (line: string) => void;
-  metrics: MetricsLog;
+  /** The metrics log (rank 0 only). */
+  metrics: MetricsLog | null;
   progress: Progress;
   /** The progress display is a bar redrawn in place (messages then start on a new line). */
   tty: boolean;
@@ -103,8 +106,14 @@ interface Run extends RunCounters {
   probe?: number | null;
   /** The latest loss and lr, for the progress display. */
   shown: ProgressValues;
-  /** Polled once per step. */
+  /** Polled once per step, through `stopNow` (all ranks agree on it in a data-parallel run). */
   stop: StopRequest;
+  /** Set once the loop agreed to stop after the current step. */
+  stopping: boolean;
+  /** This rank's part of a data-parallel run, or null for a single process. */
+  dist: RunDist | null;
+  /** Whether this process writes the run folder (rank 0, or the only process). */
+  lead: boolean;
   /** The step and path of the newest checkpoint this process wrote. */
   saved: { step: number; path: string } | null;
   /** Non-finite steps skipped so far (read at logging steps). */
@@ -128,48 +137,80 @@ interface Run extends RunCounters {
  * @throws {RangeError} On a bad config value, an unusable device or a diverged run (naming the step).
  * @throws {Error} On missing data files, a folder another run holds, or a checkpoint that cannot be
  * resumed (naming the file).
+ * @throws {DistributedError} In a data-parallel run, when a rank died or stopped answering (naming it).
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_CONFIG, train } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const out = await Deno.makeTempDir();
+ * const result = await train({
+ *   ...DEFAULT_CONFIG,
+ *   width: 4,
+ *   projHidden: 16,
+ *   projDim: 8,
+ *   batchSize: 16,
+ *   limitTrain: 64,
+ *   limitTest: 32,
+ *   probeEpochs: 1,
+ *   threads: 1,
+ *   out,
+ * }, () => {}); // 4 steps of UniGrad on Fashion-MNIST, messages silenced
+ * assert.equal(result.steps, 4);
+ * assert.ok(result.knnFinal > 0 && result.knnFinal <= 1);
+ * await Deno.remove(out, { recursive: true });
+ * ```
  */
 export async function train(
   config: TrainConfig,
   log: (line: string) => void = console.log,
   options: TrainOptions = {},
 ): Promise<RunResult> {
-  const c = validateConfig(config);
+  using stack = new DisposableStack();
+  const { config: c, dist } = joinRun(validateConfig(config));
+  if (dist) stack.defer(() => dist.dispose());
+  const lead = dist === null || dist.group.rank === 0;
+  if (!lead) log = () => {}; // rank 0 speaks for the job
   checkDevice(c.device);
   setNumThreads(c.threads > 0 ? c.threads : navigator.hardwareConcurrency);
-  using stack = new DisposableStack();
   const from = c.resume === null ? null : await openResume(c.resume);
   if (from !== null) stack.defer(() => from.checkpoint.tensors.forEach((t) => t.dispose()));
   const source = from === null ? null : runFolderOf(from.checkpoint.path);
   if (from !== null) checkSameRun(c, from);
   const out = c.out ?? source ?? `runs/${c.method}-${c.dataset}`;
-  const folder = await claimFolder(out, { resumedFrom: source, overwrite: c.overwrite });
-  stack.defer(() => folder.release());
+  // Rank 0 owns the run folder; the other ranks write nothing.
+  const folder = lead ? await claimFolder(out, { resumedFrom: source, overwrite: c.overwrite }) : null;
+  if (folder) stack.defer(() => folder.release());
   const stop = options.stop ?? stack.use(stopOnSignals((signal) => log(`\n  ${signal}: ${STOPPING}`)));
 
   let parts: RunParts;
   let counters: RunCounters;
   try {
-    // ---- the parts; the weights are drawn from the seed (a resume overwrites them)
+    // ---- the parts; the weights are drawn from the seed (a resume overwrites them; ranks get rank 0's)
     manualSeed(c.seed);
-    parts = stack.adopt(await buildParts(c), (p) => p.dispose());
+    parts = stack.adopt(await buildParts(c, dist?.group ?? null), (p) => p.dispose());
     describe(c, parts, log);
-    await writeFileAtomic(
-      join(out, "config.json"),
-      JSON.stringify(
-        { ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, lambdaRule: lambdaRule(c) },
-        null,
-        2,
-      ) + "\n",
-    );
+    const resolved = { augment: parts.augment, views: parts.views.length + (c.cutmix > 0 ? 1 : 0) };
+    if (lead) {
+      await writeFileAtomic(
+        join(out, "config.json"),
+        JSON.stringify(
+          { ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, lambdaRule: lambdaRule(c), resolved },
+          null,
+          2,
+        ) +
+          "\n",
+      );
+    }
     // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
-    counters = from === null ? await start(parts, out, log) : await resume(parts, from, out, log);
+    counters = from === null ? await start(parts, out, log, lead) : await resume(parts, from, out, log, lead);
   } catch (e) {
-    await folder.abandon(); // a failed start leaves no folder it created
+    await folder?.abandon(); // a failed start leaves no folder it created
     throw e;
   }
-  folder.started();
-  using metrics = new MetricsLog(join(out, "metrics.jsonl"));
+  folder?.started();
+  const metrics = lead ? stack.use(new MetricsLog(join(out, "metrics.jsonl"))) : null;
   const tty = log === console.log && Deno.stdout.isTerminal();
   const progress = new Progress({
     total: parts.derived.totalSteps,
@@ -190,13 +231,16 @@ export async function train(
     knnFinal: null,
     shown: {},
     stop,
+    stopping: false,
     saved: null,
     skipped: 0,
+    dist,
+    lead,
   };
 
   await trainLoop(run);
   progress.done();
-  if (stop.requested) return await stopped(run);
+  if (run.stopping) return await stopped(run);
   return await finish(run);
 }
 
@@ -215,8 +259,9 @@ function checkSameRun(c: TrainConfig, from: ResumePoint): void {
 
 /** A run stopped by a request: its checkpoint (written at the stop) and one line saying how to resume. */
 async function stopped(run: Run): Promise<RunResult> {
-  const checkpoint = run.saved?.step === run.step ? run.saved.path : await save(run);
-  const reason = run.stop.reason ?? "a stop request";
+  const checkpoint = (run.saved?.step === run.step ? run.saved.path : await save(run)) ??
+    join(run.out, "checkpoints"); // another rank's process: rank 0 wrote it
+  const reason = run.stop.reason ?? (run.dist ? "another rank's stop request" : "a stop request");
   run.log(`  stopped by ${reason} at step ${run.step}: checkpoint ${checkpoint}; resume with --resume ${run.out}`);
   const { knnInit, trainSeconds, step: steps, out, skipped: skippedSteps } = run;
   const pairsPerSecond = trainSeconds > 0 ? (steps * run.c.batchSize) / trainSeconds : 0;
@@ -229,7 +274,7 @@ async function stopped(run: Run): Promise<RunResult> {
     trainSeconds,
     steps,
     skippedSteps,
-    stopped: { reason, exitCode: run.stop.exitCode || 1, checkpoint },
+    stopped: { reason, exitCode: run.stop.exitCode || (run.dist ? 143 : 1), checkpoint },
   };
 }
 
@@ -242,15 +287,28 @@ function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void):
       `effective lr ${derived.effectiveLr}, warm-up steps ${derived.warmupSteps}, threads ${getNumThreads()}, ` +
       `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.methodOptions)}`,
   );
+  if (parts.worldSize > 1) {
+    log(`  data parallel: ${parts.worldSize} processes × ${c.batchSize / parts.worldSize} pairs, SyncBN ${c.syncBn}`);
+  }
+  const sizes = parts.views.views.map((v) => (typeof v.size === "number" ? v.size : v.size.join("×")));
+  const cut = c.cutmix > 0 ? ` + CutMix (α ${c.cutmix})` : "";
+  const trust = c.optimizer === "lars" ? `, trust ${c.larsTrust}` : "";
+  const decay = `wd ${c.wd}${c.wdExcludeNormBias ? " without BN and biases" : " on every parameter"}`;
+  log(
+    `  ${c.recipe === null ? "" : `recipe ${c.recipe}, `}views ${sizes.join(", ")}${cut} (${parts.augment}), ` +
+      `optimizer ${c.optimizer} (momentum ${c.momentum}${trust}, ${decay}), lr floor ${(c.lrMin * c.batchSize) / 256}`,
+  );
   log(`  config ${JSON.stringify(c)}`);
   if (c.device === "cpu" && c.precision !== "fp32") log(`  note: precision ${c.precision} applies on CUDA only`);
 }
 
 /** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
-async function start(parts: RunParts, out: string, log: (line: string) => void): Promise<RunCounters> {
-  const knnInit = evaluate(parts).knn;
-  log(`  kNN at initialisation: ${percent(knnInit)}`);
-  await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
+async function start(parts: RunParts, out: string, log: (line: string) => void, lead: boolean): Promise<RunCounters> {
+  const { knn: knnInit, knnTop5 } = await evaluate(parts);
+  log(`  kNN at initialisation: ${percent(knnInit)} (top-5 ${percent(knnTop5)})`);
+  if (lead) {
+    await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
+  }
   return { step: 0, knnInit, trainSeconds: 0 };
 }
 
@@ -260,6 +318,7 @@ async function resume(
   from: ResumePoint,
   out: string,
   log: (line: string) => void,
+  lead: boolean,
 ): Promise<RunCounters> {
   const { checkpoint, refused } = from;
   for (const r of refused) log(`  passed over ${r.path}: ${r.reason}`);
@@ -267,11 +326,13 @@ async function resume(
   restoreRun(parts, checkpoint, saved);
   checkpoint.tensors.forEach((t) => t.dispose()); // restored: free the CPU copies now
   const folder = runFolderOf(checkpoint.path);
-  await resumeMetrics(
-    folder === null ? null : join(folder, "metrics.jsonl"),
-    join(out, "metrics.jsonl"),
-    saved.counters.step,
-  );
+  if (lead) {
+    await resumeMetrics(
+      folder === null ? null : join(folder, "metrics.jsonl"),
+      join(out, "metrics.jsonl"),
+      saved.counters.step,
+    );
+  }
   log(`  resumed from ${checkpoint.path} at step ${saved.counters.step}`);
   return saved.counters;
 }
@@ -300,7 +361,7 @@ async function trainLoop(run: Run): Promise<void> {
   const { stepsPerEpoch, totalSteps } = run.parts.derived;
   let [sinceLog, sinceEpoch] = [new Meter(), new Meter()];
   let mark = performance.now(); // training time runs from here: the batch, its views and the step
-  while (run.step < totalSteps && !run.stop.requested) {
+  while (run.step < totalSteps && !run.stopping) {
     for await (const batch of run.parts.loader) { // the rest of the loader's current epoch
       const logNow = (run.step + 1) % run.c.logEvery === 0;
       const result = trainStep(run, batch, logNow);
@@ -316,12 +377,17 @@ async function trainLoop(run: Run): Promise<void> {
       }
       if (logNow) sinceLog = new Meter();
       run.progress.update(run.step, run.shown);
+      // A macrotask turn lets a pending SIGTERM/SIGINT listener run: the loader's batches resolve as
+      // microtasks, so without it a signal would wait for the next file write (an epoch end).
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      // Polled once per step; in a data-parallel run one tiny all-reduce makes every rank agree.
+      run.stopping = run.dist ? stopAgreed(run.dist, run.stop) : run.stop.requested;
+      if (run.stopping) return; // the caller checkpoints and ends the run
       if (run.step % stepsPerEpoch === 0) {
         await endEpoch(run, sinceEpoch.rate(run.c.batchSize));
         sinceEpoch = new Meter();
       } else if (run.step % run.c.checkpointEvery === 0) await save(run);
       mark = performance.now(); // evaluation and checkpoints are not training time
-      if (run.stop.requested) return; // polled once per step: the caller checkpoints and ends the run
     }
   }
 }
@@ -329,10 +395,16 @@ async function trainLoop(run: Run): Promise<void> {
 /** One optimisation step on `batch` (freed here), its augmentation seeded from (seed, step). */
 function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
   const { parts, c, step } = run;
-  manualSeed(stepSeed(c.seed, step)); // CPU and CUDA generators: the same views after a resume
+  // CPU and CUDA generators: the same views after a resume; every rank its own views.
+  manualSeed(stepSeed(c.seed, step, run.dist?.group.rank ?? 0));
   try {
-    return scope(() => parts.trainer.step(parts.views.apply(batch.images), step, parts.lrAt(step), { withLoss }));
+    return scope(() => {
+      const { views, cutmix } = makeViews(parts, batch); // crops from each whole image when the batch has sizes
+      return parts.trainer.step(views, step, parts.lrAt(step), { withLoss, cutmix });
+    });
   } catch (e) {
+    const failure = explainFailure(run.dist, e as Error);
+    if (failure instanceof DistributedError) throw failure; // a rank died or stopped answering
     // The methods check their features at every step: NaN/Inf, or rows that overflowed to zero.
     const message = (e as Error).message;
     if (/NaN|Inf|l2-normalised|converge/.test(message)) throw diverged(run, step + 1, message);
@@ -360,7 +432,7 @@ function logStep(run: Run, result: StepResult, pairsPerSecond: number): void {
   const finite = [s.positive, s.negative, s.similarity, loss ?? 0].every(Number.isFinite);
   if (!finite && consecutive > 0) return; // this step was skipped: its values never entered the state
   if (!finite) throw diverged(run, run.step, `loss ${loss}, positive ${s.positive}, negative ${s.negative}`);
-  run.metrics.write({
+  run.metrics?.write({
     step: run.step,
     epoch: run.step / run.parts.derived.stepsPerEpoch,
     ...(loss === undefined ? {} : { loss }),
@@ -387,17 +459,18 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
   if (last || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
     if (c.device !== "cpu") cuda.synchronize(); // the steps' time is training time
     // The last evaluation also trains the linear probe on the same extracted features.
-    const { knn, probe } = evaluate(parts, last ? c.probeEpochs : 0);
+    const { knn, knnTop5, probe } = await evaluate(parts, last ? c.probeEpochs : 0);
     record.knn = run.knnFinal = knn;
     if (last) run.probe = probe;
-    say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)}`);
+    say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)} (top-5 ${percent(knnTop5)})`);
   }
-  run.metrics.write(record);
+  run.metrics?.write(record);
   if (!last) await save(run);
 }
 
-/** Writes a checkpoint of the current step; returns its path. */
-async function save(run: Run): Promise<string> {
+/** Writes a checkpoint of the current step (rank 0 only); returns its path, or null on other ranks. */
+async function save(run: Run): Promise<string | null> {
+  if (!run.lead) return null;
   const counters = { step: run.step, knnInit: run.knnInit, trainSeconds: run.trainSeconds };
   const path = await saveRun(run.parts, run.out, counters, run.c);
   run.saved = { step: run.step, path };
@@ -417,15 +490,28 @@ function percent(x: number): string {
 async function finish(run: Run): Promise<RunResult> {
   const { c, parts, out } = run;
   if (run.knnFinal === null || run.probe === undefined) {
-    ({ knn: run.knnFinal, probe: run.probe } = evaluate(parts, c.probeEpochs));
+    ({ knn: run.knnFinal, probe: run.probe } = await evaluate(parts, c.probeEpochs));
   }
   const knnFinal = run.knnFinal;
   const probe = run.probe;
+  const pairsPerSecond = run.trainSeconds > 0 ? (run.step * c.batchSize) / run.trainSeconds : 0;
+  const { knnInit, trainSeconds, step: steps, skipped: skippedSteps } = run;
+  const result: RunResult = {
+    out,
+    knnInit,
+    knnFinal,
+    linearProbe: probe,
+    pairsPerSecond,
+    trainSeconds,
+    steps,
+    skippedSteps,
+    stopped: null,
+  };
+  if (!run.lead) return result; // rank 0 writes the log, the plot and the report
   if (probe !== null) {
-    run.metrics.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
+    run.metrics?.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
     run.log(`  linear probe: ${percent(probe)}`);
   }
-  const pairsPerSecond = run.trainSeconds > 0 ? (run.step * c.batchSize) / run.trainSeconds : 0;
   const records = readMetricsLog(join(out, "metrics.jsonl"));
   await Deno.writeTextFile(
     join(out, "plot.svg"),
@@ -445,21 +531,11 @@ async function finish(run: Run): Promise<RunResult> {
     config: { ...c, methodOptions: parts.methodOptions },
     plot: "plot.svg",
     notes: [
-      `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps`,
+      `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps` +
+      (parts.worldSize > 1 ? `, data parallel over ${parts.worldSize} processes (SyncBN ${c.syncBn})` : ""),
       ...[lambdaRule(c) ?? []].flat(),
     ],
   });
   run.log(`  report: ${join(out, "report.md")}`);
-  const { knnInit, trainSeconds, step: steps, skipped: skippedSteps } = run;
-  return {
-    out,
-    knnInit,
-    knnFinal,
-    linearProbe: probe,
-    pairsPerSecond,
-    trainSeconds,
-    steps,
-    skippedSteps,
-    stopped: null,
-  };
+  return result;
 }

@@ -37,6 +37,8 @@ export interface MethodSpec {
   state?: StateSpec;
   /** Check values on every call. @default true */
   checkValues?: boolean;
+  /** See `Method.globalBatch`. @default false */
+  globalBatch?: boolean;
   /** Runs under no-grad inside a scope; advances the state (but not `step`) only when `advance` is true. */
   gradient(f: Features, s: MethodState, advance: boolean): GradientResult;
   /** Runs inside a scope; must not change the state's tensors or numbers. */
@@ -64,6 +66,7 @@ export function defineMethod(spec: MethodSpec): Method {
     wrt,
     needs,
     minBatch,
+    globalBatch: spec.globalBatch ?? false,
     initState: (dim, options) => newState(dim, spec.state ?? {}, options),
     gradient(f, s, options = {}) {
       check("gradient", f, s);

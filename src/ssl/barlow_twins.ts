@@ -125,6 +125,7 @@ export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
       name: "barlow-twins",
       form,
       target,
+      globalBatch: true, // standardised over the (global) batch
       checkValues,
       wrt: "z",
       minBatch: 2,

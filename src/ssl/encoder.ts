@@ -82,6 +82,8 @@ export interface SiameseEncoderOptions {
   projDim: number;
   /** Projector Linear layers. */
   projDepth: number;
+  /** Start the last BN γ of every residual block at 0 (the paper's ResNet-50). @default false */
+  zeroInitResidual?: boolean;
 }
 
 /**
@@ -100,7 +102,13 @@ export interface SiameseEncoderOptions {
 export function siameseEncoder(o: SiameseEncoderOptions): Encoder {
   const stem = o.imageSize <= 64 ? "small" as const : "imagenet" as const;
   const width = o.width ?? 0;
-  const options = { numClasses: 0, inChannels: o.inChannels, stem, ...(width > 0 ? { baseWidth: width } : {}) };
+  const options = {
+    numClasses: 0,
+    inChannels: o.inChannels,
+    stem,
+    zeroInitResidual: o.zeroInitResidual ?? false,
+    ...(width > 0 ? { baseWidth: width } : {}),
+  };
   const net = { resnet20, resnet18, resnet34, resnet50 }[o.arch](options);
   const projector = unigradProjector({
     inDim: net.featureDim,

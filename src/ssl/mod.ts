@@ -39,7 +39,8 @@ export {
 export { unigrad, type UnigradOptions } from "./unigrad.ts";
 export { moco, type MocoOptions } from "./moco.ts";
 export { simclr, type SimclrOptions } from "./simclr.ts";
-export { byol, type ByolOptions, directPredPredictor } from "./byol.ts";
+export { byol, type ByolOptions } from "./byol.ts";
+export { directPredPredictor } from "./directpred.ts";
 export { simsiam, type SimsiamOptions } from "./simsiam.ts";
 export { barlowTwins, type BarlowTwinsOptions } from "./barlow_twins.ts";
 export { vicreg, type VicregOptions } from "./vicreg.ts";
@@ -47,7 +48,7 @@ export { disposeState, type MethodState, type SavedState, type StateOptions } fr
 export { type Communicator, localComm } from "./comm.ts";
 export { type TargetBranch, targetBranch, type TargetOptions } from "./target.ts";
 export { type Arch, ARCHS, type Backbone, Encoder, siameseEncoder, type SiameseEncoderOptions } from "./encoder.ts";
-export { type StepOptions, type StepResult, Trainer, type TrainerParts } from "./trainer.ts";
+export { type DataParallel, type StepOptions, type StepResult, Trainer, type TrainerParts } from "./trainer.ts";
 export { type NonFiniteCounts, NonFiniteGuard } from "./guard.ts";
 export {
   type CutMixTarget,
@@ -55,4 +56,5 @@ export {
   multiViewGradient,
   type MultiViewOptions,
   type MultiViewResult,
+  multiViewSupport,
 } from "./multiview.ts";

@@ -91,6 +91,7 @@ export function simclr(options: SimclrOptions = {}): Method {
       target,
       checkValues,
       needs: U,
+      globalBatch: true, // NT-Xent over the (global) batch's online features
       gradient: (f) => originalGradient(f, tau),
       loss: (f) => originalLoss(f, tau),
     });

@@ -30,6 +30,20 @@ function guardOf(p: TrainerParts): NonFiniteGuard {
   return new NonFiniteGuard(guarded, [...p.online.parameters(), ...p.method.parameters(p.state)], values);
 }
 
+/**
+ * What the trainer needs from data-parallel training across processes (`dataParallel` of src/dist
+ * implements it over a process group); absent on one process.
+ */
+export interface DataParallel {
+  /**
+   * Every rank's x [N, ...] → [W·N, ...] in rank order; its backward all-reduces the incoming gradient
+   * and keeps this rank's slice (for methods with `globalBatch`).
+   */
+  gatherWithGrad(x: Tensor): Tensor;
+  /** Replaces every parameter gradient by its mean over the ranks (after backward, before the step). */
+  averageGradients(): void;
+}
+
 /** The parts a trainer ties together; the caller owns them. */
 export interface TrainerParts {
   /** The online encoder (gets gradients). */
@@ -52,6 +66,8 @@ export interface TrainerParts {
    * For runs without per-step value checks (CUDA); costs one copy of the state per step. @default false
    */
   guardNonFinite?: boolean;
+  /** Data parallelism across processes: gradients averaged, global-batch methods fed gathered features. */
+  parallel?: DataParallel;
 }
 
 /** Options of `Trainer.step`. */
@@ -81,6 +97,27 @@ export interface StepResult {
  *
  * The stop-gradient target reuses the online features (detached): with the same weights, input and
  * BN batch statistics the second forward that the paper describes computes the same values.
+ *
+ * @example Usage
+ * ```ts
+ * import { disposeState, manualSeed, rand, scope, SGD, siameseEncoder, targetBranch, Trainer, unigrad } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const online = siameseEncoder({ arch: "resnet20", inChannels: 1, imageSize: 8, width: 4, projHidden: 8, projDim: 8, projDepth: 2 });
+ * const target = targetBranch("stop-grad", online);
+ * const method = unigrad({ lambda: 1 });
+ * const state = method.initState(8);
+ * const optimizer = new SGD(online.namedParameters(), { lr: 0.1, momentum: 0.9 });
+ * const trainer = new Trainer({ online, target, method, state, optimizer }); // buildTrainer makes all of these
+ * const x = rand([4, 1, 8, 8]);
+ * const result = scope(() => trainer.step([x, x.flip([3])], 0, 0.1, { withLoss: true }));
+ * assert.ok(Number.isFinite(result.loss!.item()));
+ * result.loss!.dispose();
+ * result.dispose();
+ * [x, optimizer, target, online].forEach((p) => p.dispose());
+ * disposeState(state);
+ * ```
  */
 export class Trainer {
   readonly #p: TrainerParts;
@@ -135,7 +172,7 @@ export class Trainer {
       const xs = views.map((x) => this.#p.channelsLast ? x.contiguous("channels_last") : x);
       // Cleared first: a learnable predictor receives its gradient inside method.gradient().
       optimizer.zeroGrad();
-      const f = this.#forward(xs);
+      const f = this.#global(this.#forward(xs));
       if (xs.length > 2) {
         const { grads, stats } = multiViewGradient(method, state, f, { cutmix: options.cutmix });
         backward(method.wrt === "u" ? f.u : f.z, grads); // [N, D] per view
@@ -149,11 +186,23 @@ export class Trainer {
       backward(gradientInputs(method, features), [g1, g2]); // flows through normalize into the encoder
       return { stats, loss };
     });
+    this.#p.parallel?.averageGradients(); // the same mean gradient on every rank
     optimizer.step(lr);
     const momentum = target.update(step); // EMA is a separate, named step (STYLE 9)
     this.#guard?.end([...Object.values(stats), ...(loss ? [loss] : [])]); // no host sync
     const owned = [...Object.values(stats), ...(loss ? [loss] : [])].map((t) => keep(t));
     return { stats, loss, lr, momentum, dispose: () => owned.forEach((t) => t.dispose()) };
+  }
+
+  /**
+   * With data parallelism and a `globalBatch` method: every rank's features gathered (the online ones
+   * with gradient), so the method sees the global batch and the backward reaches this rank's samples.
+   */
+  #global(f: { u: Tensor[]; z: Tensor[]; v: Tensor[]; zt: Tensor[] }): typeof f {
+    const parallel = this.#p.parallel;
+    if (!parallel || !this.#p.method.globalBatch) return f;
+    const all = (ts: Tensor[]) => ts.map((t) => parallel.gatherWithGrad(t)); // [W·N, D] each
+    return { u: all(f.u), z: all(f.z), v: all(f.v), zt: all(f.zt) };
   }
 
   /**

@@ -123,6 +123,7 @@ export function vicreg(options: VicregOptions = {}): Method {
       name: "vicreg",
       form,
       target,
+      globalBatch: true, // variance and covariance over the (global) batch
       checkValues,
       wrt: "z",
       minBatch: 2,

@@ -25,4 +25,4 @@ export {
   setNumThreads,
   torchVersion,
 } from "./runtime.ts";
-export { type C10dBackend, c10dBackends, C10dGroup, type C10dGroupOptions } from "./c10d.ts";
+export { type C10dBackend, c10dBackends, C10dGradSync, C10dGroup, type C10dGroupOptions } from "./c10d.ts";

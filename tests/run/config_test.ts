@@ -42,7 +42,9 @@ Deno.test("every config field is read by the run (train.ts and its helpers, or d
   const code = [
     source("../../src/run/train.ts"),
     source("../../src/run/_parts.ts"),
+    source("../../src/run/_data.ts"),
     source("../../src/run/_state.ts"),
+    source("../../src/run/_dist.ts"),
     derive.toString(),
     runMethodOptions.toString(),
     configSource.slice(start, configSource.indexOf("\n}\n", start)),
