@@ -84,7 +84,7 @@ export const BUDGETS: Readonly<Record<BudgetName, Budget>> = Object.freeze({
       logEvery: 4,
       checkpointEvery: 20,
     },
-    seeds: 2,
+    seeds: 3,
     queueSize: 2048,
     predictorHidden: 512,
   },
