@@ -63,6 +63,20 @@ export function difference(a: Stat, b: Stat): Difference {
   return { value: a.mean - b.mean, se };
 }
 
+/**
+ * The paired difference of two rows' final kNN over the seeds both finished: rows with the same seed share
+ * the initial weights, the data order and the augmentation, so the per-seed differences a_s − b_s cancel
+ * what the seed does to both (the initial network alone moves kNN by several points between seeds).
+ * Mean, and its standard error std/√n (null with one common seed); null without a common seed.
+ */
+export function pairedDifference(a: RowSummary, b: RowSummary): Difference | null {
+  const bySeed = new Map(b.results.map((r) => [r.seed, r.knnFinal]));
+  const d = a.results.filter((r) => bySeed.has(r.seed)).map((r) => r.knnFinal - bySeed.get(r.seed)!);
+  if (d.length === 0) return null;
+  const st = stat(d);
+  return { value: st.mean, se: st.std === null ? null : st.std / Math.sqrt(st.n) };
+}
+
 /** One row's measurements over its finished seeds. */
 export interface RowSummary {
   /** The row. */
@@ -74,6 +88,8 @@ export interface RowSummary {
   /** kNN at initialisation, final kNN, linear probe (fractions), pairs/s, training seconds; null without results. */
   knnInit: Stat | null;
   knn: Stat | null;
+  /** kNN after training minus at initialisation, per seed. */
+  gain: Stat | null;
   probe: Stat | null;
   pairsPerSecond: Stat | null;
   trainSeconds: Stat | null;
@@ -111,6 +127,7 @@ export async function summarise(runs: readonly RowRun[]): Promise<RowSummary[]> 
       planned: mine.length,
       knnInit: statOf(results, (r) => r.knnInit),
       knn: statOf(results, (r) => r.knnFinal),
+      gain: statOf(results, (r) => (r.knnInit === null ? null : r.knnFinal - r.knnInit)),
       probe: statOf(results, (r) => r.linearProbe),
       pairsPerSecond: statOf(results, (r) => r.pairsPerSecond),
       trainSeconds: statOf(results, (r) => r.trainSeconds),
@@ -130,7 +147,9 @@ export function formatStat(s: Stat | null, scale = 100, digits = 2): string {
 /** "+1.23 ± 0.40 pt" for a difference of fractions. */
 function formatDiff(d: Difference): string {
   const v = `${d.value >= 0 ? "+" : "−"}${Math.abs(d.value * 100).toFixed(2)}`;
-  return d.se === null ? `${v} pt (one seed: no error bar)` : `${v} ± ${(d.se * 100).toFixed(2)} pt (±1 s.e.)`;
+  return d.se === null
+    ? `${v} pt (one seed: no error bar)`
+    : `${v} ± ${(d.se * 100).toFixed(2)} pt (paired by seed, ±1 s.e.)`;
 }
 
 function resolved(d: Difference): boolean | null {
@@ -149,15 +168,15 @@ function rowName(r: ReproRow): string {
 /** The results table. */
 function resultsTable(rows: readonly RowSummary[]): string {
   const head =
-    "| row | form | target | seeds | kNN init % | kNN % | linear probe % | pairs/s | training time | wall time |";
-  const rule = "|---|---|---|---:|---:|---:|---:|---:|---:|---:|";
+    "| row | form | target | seeds | kNN init % | kNN % | kNN gain (pt) | linear probe % | pairs/s | training time | wall time |";
+  const rule = "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|";
   const lines = rows.map((s) => {
     const pps = s.pairsPerSecond === null ? "–" : Math.round(s.pairsPerSecond.mean).toLocaleString("en-US");
     const time = s.trainSeconds === null ? "–" : duration(s.trainSeconds.mean);
     const wall = s.wallSeconds === null ? "–" : duration(s.wallSeconds.mean);
     const seeds = `${s.results.length}/${s.planned}`;
     return `| ${rowName(s.row)} | ${s.row.label} | ${s.row.target} | ${seeds} | ${formatStat(s.knnInit)} | ` +
-      `${formatStat(s.knn)} | ${formatStat(s.probe)} | ${pps} | ${time} | ${wall} |`;
+      `${formatStat(s.knn)} | ${formatStat(s.gain)} | ${formatStat(s.probe)} | ${pps} | ${time} | ${wall} |`;
   });
   return [head, rule, ...lines].join("\n");
 }
@@ -256,16 +275,24 @@ export function momentumCoverage(K: number): number {
 export function verdict(rows: readonly RowSummary[], totalSteps: number | null = null): string[] {
   const byId = new Map(rows.map((s) => [s.row.id, s]));
   const knn = (id: string) => byId.get(id)?.knn ?? null;
+  const paired = (a: string, b: string) => pairedDifference(byId.get(a)!, byId.get(b)!)!;
   const out: string[] = [];
-  const seedSpread = rows.map((s) => s.knn?.std).filter((x): x is number => typeof x === "number");
+  const seedSpread = rows.map((s) => s.gain?.std).filter((x): x is number => typeof x === "number");
   const noise = seedSpread.length > 0 ? Math.max(...seedSpread) : null;
-  const gains = rows.map((s) => (s.knn && s.knnInit ? s.knn.mean - s.knnInit.mean : null)).filter((x) => x !== null);
+  const gains = rows.map((s) => s.gain?.mean).filter((x): x is number => typeof x === "number");
   const meanGain = gains.length > 0 ? gains.reduce((a, b) => a + b, 0) / gains.length : null;
+  const initStd = rows.find((s) => s.knnInit?.std !== null && s.knnInit !== null)?.knnInit?.std ?? null;
   out.push(
     `Scale: training moved kNN by ${meanGain === null ? "–" : `${(meanGain * 100).toFixed(2)} pt`} on average ` +
-      `from initialisation; the largest seed-to-seed std of a row is ${
+      `from initialisation (from ${gains.length > 0 ? `${(Math.min(...gains) * 100).toFixed(2)}` : "–"} to ${
+        gains.length > 0 ? `${(Math.max(...gains) * 100).toFixed(2)}` : "–"
+      } pt by row); the largest seed-to-seed std of a row's gain is ${
         noise === null ? "not measured (one seed)" : `${(noise * 100).toFixed(2)} pt`
-      }.`,
+      }${
+        initStd === null
+          ? ""
+          : `, and the initial network alone varies by ${(initStd * 100).toFixed(2)} pt (std) between seeds`
+      }. Differences between rows are therefore paired by seed (same initial weights, data order and augmentation).`,
   );
 
   // Claim 1: spread of the forms inside each family, and across (b, e, j).
@@ -277,7 +304,7 @@ export function verdict(rows: readonly RowSummary[], totalSteps: number | null =
     if (have.length < 2) return `- ${what}: fewer than two rows finished.`;
     const sorted = [...have].sort((a, b) => a[1].mean - b[1].mean);
     const [lo, hi] = [sorted[0], sorted[sorted.length - 1]];
-    const d = difference(hi[1], lo[1]);
+    const d = paired(hi[0], lo[0]);
     const r = resolved(d);
     const judged = r === null
       ? (meanGain !== null && d.value < 0.25 * Math.abs(meanGain)
@@ -322,7 +349,7 @@ export function verdict(rows: readonly RowSummary[], totalSteps: number | null =
       out.push(`- ${family} (${letter}): not measured (a row did not finish).`);
       continue;
     }
-    const d = difference(m, sg);
+    const d = paired(letter, `${letter}-stop-grad`);
     const r = resolved(d);
     const judged = r === null
       ? (d.value >= 0.01
@@ -353,7 +380,7 @@ export function verdict(rows: readonly RowSummary[], totalSteps: number | null =
       out.push(`- ${family} (${letter}): not measured (a row did not finish).`);
       continue;
     }
-    const d = difference(mp, m);
+    const d = paired(`${letter}-momentum-positive`, letter);
     const r = resolved(d);
     const gain = sg === null ? null : m.mean - sg.mean;
     const judged = r === null

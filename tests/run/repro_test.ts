@@ -102,6 +102,7 @@ function summary(id: string, knn: number[], init = 0.7): RowSummary {
     planned: knn.length,
     knnInit: stat(knn.map(() => init)),
     knn: stat(knn),
+    gain: stat(knn.map((k) => k - init)),
     probe: null,
     pairsPerSecond: stat([1]),
     trainSeconds: stat([1]),
@@ -129,7 +130,7 @@ Deno.test("verdict() states each claim as measured, including when it does not h
   const text = verdict(rows).join("\n");
   assert.match(
     text,
-    /contrastive \(b\): momentum 80\.33 ± 0\.58 vs stop-grad 83\.33 ± 0\.58: −3\.00 ± 0\.47 pt .* a resolved loss: the claim does not hold here/,
+    /contrastive \(b\): momentum 80\.33 ± 0\.58 vs stop-grad 83\.33 ± 0\.58: −3\.00 ± 0\.00 pt \(paired by seed.* a resolved loss: the claim does not hold here/,
   );
   assert.match(text, /asymmetric \(e\): momentum .*: \+2\.67 ± .* a resolved gain/);
   assert.match(text, /asymmetric \(e\): momentum-positive .* the claim does not hold here/);
