@@ -25,3 +25,4 @@ export {
   setNumThreads,
   torchVersion,
 } from "./runtime.ts";
+export { BF16_FLAGS, type CpuCapabilities, cpuCapabilities, parseCpuInfo } from "./cpu.ts";
