@@ -78,6 +78,8 @@ export interface SiameseEncoderOptions {
   projDim: number;
   /** Projector Linear layers. */
   projDepth: number;
+  /** Conv weight initialisation of the backbone (see `ResNetOptions.convInit`). @default "kaiming_normal" */
+  convInit?: "kaiming_normal" | "torch";
 }
 
 /**
@@ -96,7 +98,13 @@ export interface SiameseEncoderOptions {
 export function siameseEncoder(o: SiameseEncoderOptions): Encoder {
   const stem = o.imageSize <= 64 ? "small" as const : "imagenet" as const;
   const width = o.width ?? 0;
-  const options = { numClasses: 0, inChannels: o.inChannels, stem, ...(width > 0 ? { baseWidth: width } : {}) };
+  const options = {
+    numClasses: 0,
+    inChannels: o.inChannels,
+    stem,
+    convInit: o.convInit,
+    ...(width > 0 ? { baseWidth: width } : {}),
+  };
   const net = { resnet20, resnet18, resnet34, resnet50 }[o.arch](options);
   const projector = unigradProjector({
     inDim: net.featureDim,
