@@ -28,90 +28,19 @@
 
 // src/torch: tensors, autograd, scopes, CUDA runtime
 export * from "./src/torch/mod.ts";
-
-// src/nn: modules and models
-export { Module, Sequential } from "./src/nn/module.ts";
-export * from "./src/nn/init.ts";
-export * from "./src/nn/linear.ts";
-export * from "./src/nn/conv.ts";
-export * from "./src/nn/batchnorm.ts";
-export * from "./src/nn/activation.ts";
-export * from "./src/nn/heads.ts";
-export * from "./src/nn/resnet_blocks.ts";
-export * from "./src/nn/resnet.ts";
-
+// src/nn: modules, layers, ResNets, heads
+export * from "./src/nn/mod.ts";
 // src/optim: optimizers and schedules
-export * from "./src/optim/optimizer.ts";
-export * from "./src/optim/sgd.ts";
-export * from "./src/optim/lars.ts";
-export * from "./src/optim/schedule.ts";
-
+export * from "./src/optim/mod.ts";
+// src/dist: data parallelism on c10d (process groups, gradient averaging, SyncBN, launcher)
+export * from "./src/dist/mod.ts";
 // src/data: datasets, loader, batched augmentation, multi-crop, CutMix
 export * from "./src/data/mod.ts";
-
-// src/ssl: the unified gradient framework (methods, target branch, trainer, runs)
+// src/ssl: the unified gradient framework (methods, registry, state, target branch, encoder, trainer)
 export * from "./src/ssl/mod.ts";
-export { type Backbone, Encoder, siameseEncoder, type SiameseEncoderOptions } from "./src/ssl/encoder.ts";
-export { type StepOptions, type StepResult, Trainer, type TrainerParts } from "./src/ssl/trainer.ts";
-export {
-  type Arch,
-  ARCHS,
-  buildMethod,
-  type DatasetName,
-  DATASETS,
-  DEFAULT_CONFIG,
-  derive,
-  type DerivedNumbers,
-  methodOptions,
-  PRECISIONS,
-  readConfigFile,
-  scaledMethodOpts,
-  type TrainConfig,
-  validateConfig,
-} from "./src/ssl/config.ts";
-export { type RunResult, train } from "./src/ssl/run.ts";
-
 // src/eval: kNN monitor, linear probe, representation metrics
-export {
-  extractFeatures,
-  type ExtractOptions,
-  knnAccuracy,
-  type KnnOptions,
-  type LabelledFeatures,
-} from "./src/eval/knn.ts";
-export { linearProbe, type LinearProbeOptions, type LinearProbeResult } from "./src/eval/linear_probe.ts";
-export {
-  alignment,
-  effectiveRank,
-  featureEffectiveRank,
-  type FeatureStd,
-  featureStd,
-  uniformity,
-} from "./src/eval/metrics.ts";
-
+export * from "./src/eval/mod.ts";
 // src/io: safetensors, checkpoints, metrics log, plots, reports, progress
-export {
-  deserializeSafetensors,
-  loadSafetensors,
-  type SafetensorsContent,
-  saveSafetensors,
-  type SaveSafetensorsOptions,
-  serializeSafetensors,
-} from "./src/io/safetensors.ts";
-export {
-  addPrefix,
-  type CheckpointData,
-  latestCheckpoint,
-  listCheckpoints,
-  loadCheckpoint,
-  type LoadedCheckpoint,
-  restoreRngState,
-  rngStateToBase64,
-  saveCheckpoint,
-  type SaveCheckpointOptions,
-  selectPrefix,
-} from "./src/io/checkpoint.ts";
-export { MetricsLog, readMetricsLog, type TrainingRecord } from "./src/io/metrics_log.ts";
-export { type Panel, type PlotOptions, plotPanels, type Series, trainingPanels } from "./src/io/plot.ts";
-export { formatReport, type ReportRow, type RunReport, writeReport } from "./src/io/report.ts";
-export { Progress, type ProgressOptions, type ProgressValues } from "./src/io/progress.ts";
+export * from "./src/io/mod.ts";
+// src/run: configuration, run set-up, train(config)
+export * from "./src/run/mod.ts";

@@ -9,27 +9,28 @@
  *     deno run -A train.ts --device cuda --arch resnet18 --proj-hidden 2048 --proj-dim 2048 --proj-depth 3 \
  *       --batch-size 512 --epochs 40 --precision bf16
  *   Another method, or one of the paper's gradient forms:
- *     deno run -A train.ts --method barlow_twins --method-opt form=l2
- *   Resume a killed run:
- *     deno run -A train.ts --out runs/mine            # killed, then:
- *     deno run -A train.ts --resume runs/mine         # the same flags otherwise; continues in runs/mine
+ *     deno run -A train.ts --method barlow-twins --method-option form=l2
+ *   Resume a stopped or killed run (Ctrl-C or SIGTERM stop it after the current step with a checkpoint):
+ *     deno run -A train.ts --out runs/mine            # stopped, then:
+ *     deno run -A train.ts --resume runs/mine         # its settings come from the checkpoint; continues in runs/mine
  *
  * Flags override `--config file.json`, which overrides the defaults (`DEFAULT_CONFIG`).
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { ARCHS, METHODS, TABLE1, TARGET_KINDS } from "./src/ssl/mod.ts";
 import {
-  ARCHS,
   DATASETS,
   DEFAULT_CONFIG,
   PRECISIONS,
   readConfigFile,
+  resumeConfig,
+  train,
   type TrainConfig,
   validateConfig,
-} from "./src/ssl/config.ts";
-import { METHODS, TARGET_KINDS } from "./src/ssl/mod.ts";
-import { train } from "./src/ssl/run.ts";
+} from "./src/run/mod.ts";
+import { launchLocal, readLaunchEnv } from "./src/dist/mod.ts";
 
 /** Flag name → the config field it sets and what it means (the default comes from `DEFAULT_CONFIG`). */
 const FLAGS: Record<string, [keyof TrainConfig, string]> = {
@@ -48,10 +49,11 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "warmup-epochs": ["warmupEpochs", "linear warm-up epochs before the cosine decay"],
   "target": ["target", `target branch: ${TARGET_KINDS.join(", ")} (null: the method's own)`],
   "device": ["device", "cpu, cuda or cuda:<index>"],
-  "precision": ["precision", `${PRECISIONS.join(", ")} (bf16: autocast on CUDA)`],
+  "precision": ["precision", `${PRECISIONS.join(", ")} (auto: bf16 autocast where the CPU computes bf16 natively)`],
   "seed": ["seed", "seed of the weights, the data order and the augmentation"],
   "out": ["out", "run folder (null: runs/<method>-<dataset>, or the resumed run's folder)"],
-  "resume": ["resume", "resume from a run folder, its checkpoints folder or a ckpt-* folder"],
+  "resume": ["resume", "resume from a run folder, its checkpoints folder or a ckpt-* folder (its settings by default)"],
+  "overwrite": ["overwrite", "start a new run in a folder that holds another run's checkpoints, deleting them"],
   "eval-every": ["evalEvery", "kNN every N epochs (0: only at the start and the end)"],
   "limit-train": ["limitTrain", "use only the first N training images (0: all)"],
   "limit-test": ["limitTest", "use only the first N test images (0: all)"],
@@ -59,9 +61,14 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "checkpoint-every": ["checkpointEvery", "a checkpoint every N steps (and at each epoch end)"],
   "probe-epochs": ["probeEpochs", "epochs of the final linear probe (0: skip it)"],
   "threads": ["threads", "CPU threads (0: all cores)"],
+  "sync-bn": ["syncBn", "with several processes: batch norm over the global batch (true, false)"],
+  "dist-timeout": ["distTimeout", "with several processes: seconds to wait for the other ranks"],
 };
 
-const OTHER_FLAGS = ["method-opt", "config", "help"];
+const OTHER_FLAGS = ["method-option", "config", "nproc", "help"];
+
+/** Boolean fields set by a bare flag (`--overwrite`); the other booleans take a value (`--sync-bn false`). */
+const SWITCHES: (keyof TrainConfig)[] = ["overwrite"];
 
 const HELP = `Usage: deno run -A train.ts [flags]
 
@@ -74,12 +81,21 @@ ${
     `  --${flag.padEnd(18)} ${what} [${JSON.stringify(DEFAULT_CONFIG[key])}]`
   ).join("\n")
 }
-  --method-opt key=value  a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
+  --method-option k=v     a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
   --config file.json      read the config from a JSON file (a run's config.json works); flags override it
+                          (with --resume, the checkpoint's config comes first, then the file, then the flags)
+  --nproc N               start N processes on this machine (data parallel, Gloo on CPU, NCCL with one GPU
+                          each); --batch-size stays the global batch. Under torchrun or srun, leave it out:
+                          every process joins the job from RANK/WORLD_SIZE/... or SLURM_* by itself
   --help                  this text
 
 Methods: ${Object.keys(METHODS).join(", ")}
+Table 1 presets (as --method): ${Object.keys(TABLE1).filter((k) => !(k in METHODS)).join(", ")}
 Targets: ${TARGET_KINDS.join(", ")} (default: the method's own)
+
+Older spellings are accepted: underscores for hyphens in names (barlow_twins, fashion_mnist,
+barlow_twins-a_identity, form=a_identity), --method-opt for --method-option, and "methodOpts" in
+config files.
 `;
 
 function parseValue(raw: string): string | number | boolean {
@@ -89,7 +105,11 @@ function parseValue(raw: string): string | number | boolean {
 }
 
 function parseFlags(args: string[]): Record<string, string | string[] | boolean | undefined> {
-  const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: "string" as const }]));
+  const options = Object.fromEntries(
+    Object.entries(FLAGS).map((
+      [f, [key]],
+    ) => [f, { type: SWITCHES.includes(key) ? "boolean" as const : "string" as const }]),
+  );
   try {
     return parseArgs({
       args,
@@ -97,8 +117,10 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
       allowPositionals: false,
       options: {
         ...options,
+        "method-option": { type: "string", multiple: true },
         "method-opt": { type: "string", multiple: true },
         config: { type: "string" },
+        nproc: { type: "string" },
         help: { type: "boolean" },
       },
     }).values;
@@ -113,11 +135,18 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
 /** Sets the config field of each given flag; "null" clears a field whose default is null. */
 function applyFlags(config: TrainConfig, values: Record<string, unknown>): void {
   for (const [flag, [key]] of Object.entries(FLAGS)) {
-    const raw = values[flag] as string | undefined;
+    const raw = values[flag] as string | boolean | undefined;
     if (raw === undefined) continue;
     const fallback = DEFAULT_CONFIG[key];
-    let value: string | number | null = raw;
-    if (typeof fallback === "number") {
+    if (typeof raw === "boolean") { // a switch
+      (config as unknown as Record<string, unknown>)[key] = raw;
+      continue;
+    }
+    let value: string | number | boolean | null = raw;
+    if (typeof fallback === "boolean") {
+      if (raw !== "true" && raw !== "false") throw new RangeError(`Invalid --${flag} "${raw}": expected true or false`);
+      value = raw === "true";
+    } else if (typeof fallback === "number") {
       value = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(value)) {
         throw new RangeError(`Invalid --${flag} "${raw}": expected a number`);
@@ -128,33 +157,67 @@ function applyFlags(config: TrainConfig, values: Record<string, unknown>): void 
 }
 
 /**
- * Turns command-line arguments into a validated config: the defaults, then `--config file.json`, then
- * the flags. Returns null for `--help`.
+ * Turns command-line arguments into a validated config: the defaults, then `base` (a resumed run's
+ * config, see `resumeConfig`), then `--config file.json`, then the flags. Returns null for `--help`.
  *
- * @throws {TypeError} On an unknown flag (listing the valid ones), a malformed `--method-opt` or an
+ * @throws {TypeError} On an unknown flag (listing the valid ones), a malformed `--method-option` or an
  * unknown method option.
  * @throws {RangeError} On a bad value (naming the valid ones).
  * @throws {Error} On a `--config` file that cannot be read or is not a JSON object.
  */
-export function parseConfig(args: string[]): TrainConfig | null {
+export function parseConfig(args: string[], base: Partial<TrainConfig> = {}): TrainConfig | null {
   const values = parseFlags(args);
   if (values.help) return null;
-  const config: TrainConfig = { ...DEFAULT_CONFIG, methodOpts: {} };
+  const { out: _out, resume: _resume, overwrite: _overwrite, ...kept } = base; // where to, not how
+  const config: TrainConfig = { ...DEFAULT_CONFIG, ...kept, methodOptions: { ...kept.methodOptions } };
   if (values.config) Object.assign(config, readConfigFile(values.config as string));
-  config.methodOpts = { ...config.methodOpts };
+  config.methodOptions = { ...config.methodOptions };
   applyFlags(config, values);
-  for (const kv of (values["method-opt"] as string[] | undefined) ?? []) {
+  const given = [
+    ...(values["method-opt"] as string[] | undefined) ?? [],
+    ...(values["method-option"] as string[] | undefined) ?? [],
+  ];
+  for (const kv of given) {
     const eq = kv.indexOf("=");
-    if (eq < 1) throw new TypeError(`Invalid --method-opt "${kv}": expected key=value`);
-    config.methodOpts[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
+    if (eq < 1) throw new TypeError(`Invalid --method-option "${kv}": expected key=value`);
+    config.methodOptions[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
   }
   return validateConfig(config);
 }
 
+/** The config a `--resume` flag's checkpoint was saved with (only known fields), or nothing. */
+async function resumedBase(args: string[]): Promise<Partial<TrainConfig>> {
+  const values = parseFlags(args);
+  const resume = values.resume as string | undefined;
+  if (values.help || resume === undefined || resume.trim() === "" || resume === "null") return {};
+  const saved = await resumeConfig(resume);
+  return Object.fromEntries(Object.entries(saved ?? {}).filter(([k]) => k in DEFAULT_CONFIG)) as Partial<TrainConfig>;
+}
+
+/**
+ * `--nproc N` (null when absent): the number of local processes to launch; the arguments without it.
+ *
+ * @throws {RangeError} On a count that is not a positive integer, or `--nproc` inside a launched job.
+ */
+export function parseNproc(args: string[]): { nproc: number | null; rest: string[] } {
+  const raw = parseFlags(args).nproc as string | undefined;
+  if (raw === undefined) return { nproc: null, rest: args };
+  const nproc = Number(raw);
+  if (!Number.isInteger(nproc) || nproc < 1) throw new RangeError(`Invalid --nproc "${raw}": expected an integer ≥ 1`);
+  if (readLaunchEnv() !== null) {
+    throw new RangeError("--nproc starts the processes itself: under torchrun or srun leave it out");
+  }
+  const rest = args.filter((a, i) => !(a === "--nproc" || a.startsWith("--nproc=") || args[i - 1] === "--nproc"));
+  return { nproc, rest };
+}
+
 if (import.meta.main) {
+  const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
   let config: TrainConfig | null;
+  let launch: { nproc: number | null; rest: string[] };
   try {
-    config = parseConfig(Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args);
+    config = parseConfig(args, await resumedBase(args));
+    launch = parseNproc(args);
   } catch (e) {
     console.error(`error: ${(e as Error).message}\nRun with --help for the list of flags.`);
     Deno.exit(2);
@@ -163,10 +226,24 @@ if (import.meta.main) {
     console.log(HELP);
     Deno.exit(0);
   }
+  if (launch.nproc !== null && launch.nproc > 1) {
+    // One process per rank (per GPU with CUDA), each running this file without --nproc.
+    Deno.exit(
+      await launchLocal({
+        nproc: launch.nproc,
+        args: ["run", "-A", new URL(import.meta.url).pathname, ...launch.rest],
+      }),
+    );
+  }
   try {
-    await train(config);
+    const result = await train(config);
+    if (result.stopped) Deno.exit(result.stopped.exitCode); // 130 (SIGINT) or 143 (SIGTERM), checkpoint written
   } catch (e) {
-    console.error(`\nerror: ${(e as Error).message}`);
+    // One line per failing rank, naming it.
+    const place = readLaunchEnv();
+    const message = (e as Error).message.replaceAll("\n", " ");
+    const who = place === null || /^Rank \d+ of \d+/.test(message) ? "" : `rank ${place.rank} of ${place.worldSize}: `;
+    console.error(`\nerror: ${who}${message}`);
     Deno.exit(1);
   }
 }

@@ -1,31 +1,14 @@
 /**
- * Builds the C shim (`ffi/`) into `build/cache/<key>/libunigrad.so` and records it in
- * `build/shim.json`, where the module looks for it.
- *
- * libtorch is found in this order: `$LIBTORCH` (a folder with include/ and lib/), the libtorch inside
- * an installed PyTorch wheel (through python3), then Debian's `libtorch-dev` (installed with apt when
- * missing and running as root). The build is cached, keyed by libtorch version, location and the
- * shim source hash, so a second run costs nothing.
+ * Builds the C shim (`ffi/`) of this checkout into `build/cache/<key>/libunigrad.so` and records it in
+ * `build/shim.json`, where the module looks for it first. The build itself is `buildShim` of
+ * src/torch/build.ts (what users of the published module run as `deno run -A jsr:@unigrad/unigrad/build`,
+ * into their per-user cache).
  *
  * Usage: `deno task build` (or `deno run -A scripts/build_shim.ts [--force]`).
  *
  * @module
  */
-import { fnv1a64, SHIM_SOURCES, shimSourceHash } from "../src/torch/_shim_key.ts";
-
-/** Where a libtorch lives and what it is. */
-export interface Libtorch {
-  /** How it was found: "LIBTORCH", "wheel" or "debian". */
-  source: string;
-  /** Include directories. */
-  include: string[];
-  /** Directory holding libtorch*.so. */
-  libDir: string;
-  /** Version string, e.g. "1.13.1". */
-  version: string;
-  /** Whether libtorch_cuda is present. */
-  cuda: boolean;
-}
+import { buildShim as build } from "../src/torch/build.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -39,132 +22,10 @@ export function exists(path: string): boolean {
   }
 }
 
-function run(cmd: string, args: string[], quiet = false): { ok: boolean; out: string } {
-  try {
-    const r = new Deno.Command(cmd, { args, stdout: "piped", stderr: quiet ? "null" : "piped" })
-      .outputSync();
-    const out = new TextDecoder().decode(r.stdout) +
-      (quiet ? "" : new TextDecoder().decode(r.stderr));
-    return { ok: r.success, out };
-  } catch {
-    return { ok: false, out: `${cmd}: not found` };
-  }
-}
-
-function fromPrefix(source: string, prefix: string): Libtorch | null {
-  const libDir = `${prefix}/lib`;
-  if (!exists(`${libDir}/libtorch_cpu.so`) || !exists(`${prefix}/include/ATen/ATen.h`)) return null;
-  const include = [`${prefix}/include`, `${prefix}/include/torch/csrc/api/include`];
-  return { source, include, libDir, version: readVersion(include), cuda: exists(`${libDir}/libtorch_cuda.so`) };
-}
-
-function readVersion(include: string[]): string {
-  for (const dir of include) {
-    const file = `${dir}/torch/version.h`;
-    if (!exists(file)) continue;
-    const m = Deno.readTextFileSync(file).match(/#define TORCH_VERSION "([^"]+)"/);
-    if (m) return m[1];
-    const parts = ["MAJOR", "MINOR", "PATCH"].map((p) =>
-      Deno.readTextFileSync(file).match(new RegExp(`TORCH_VERSION_${p} (\\d+)`))?.[1] ?? "0"
-    );
-    return parts.join(".");
-  }
-  return "unknown";
-}
-
-function debianLibtorch(): Libtorch | null {
-  const libDir = "/usr/lib/x86_64-linux-gnu";
-  if (!exists("/usr/include/ATen/ATen.h") || !exists(`${libDir}/libtorch_cpu.so`)) return null;
-  const include = ["/usr/include", "/usr/include/torch/csrc/api/include"];
-  return { source: "debian", include, libDir, version: readVersion(include), cuda: false };
-}
-
-/** Finds libtorch as described in the module doc, installing Debian's when nothing else is there. */
-export function findLibtorch(): Libtorch {
-  const env = Deno.env.get("LIBTORCH");
-  if (env) {
-    const found = fromPrefix("LIBTORCH", env);
-    if (!found) throw new Error(`LIBTORCH=${env} has no include/ATen/ATen.h or lib/libtorch_cpu.so`);
-    return found;
-  }
-  for (const py of ["python3", "/usr/bin/python3"]) {
-    const r = run(py, ["-c", "import torch,os;print(os.path.dirname(torch.__file__))"], true);
-    const found = r.ok ? fromPrefix("wheel", r.out.trim()) : null;
-    if (found) return found;
-  }
-  const debian = debianLibtorch();
-  if (debian) return debian;
-  if (Deno.uid() === 0) {
-    console.error("libtorch not found: installing Debian's libtorch-dev with apt-get");
-    run("apt-get", ["update", "-qq"]);
-    const r = run("apt-get", ["install", "-y", "-qq", "libtorch-dev", "libopenblas0-pthread"]);
-    if (!r.ok) throw new Error(`apt-get install libtorch-dev failed:\n${r.out}`);
-    const installed = debianLibtorch();
-    if (installed) return installed;
-  }
-  throw new Error(
-    "libtorch not found: set LIBTORCH, install a PyTorch wheel, or `apt-get install libtorch-dev`",
-  );
-}
-
-/** CUDA runtime headers: the wheel's `nvidia/<pkg>/include` folders, then /usr/local/cuda. */
-function cudaIncludes(lt: Libtorch): string[] {
-  const nvidia = `${lt.libDir}/../../nvidia`;
-  const dirs: string[] = [];
-  try {
-    for (const e of Deno.readDirSync(nvidia)) dirs.push(`${nvidia}/${e.name}/include`);
-  } catch { /* not a wheel with nvidia packages */ }
-  dirs.push("/usr/local/cuda/include");
-  const found = dirs.find((d) => exists(`${d}/cuda_runtime_api.h`));
-  return found ? [`-I${found}`] : [];
-}
-
-/** Compiles the shim when no cached build matches; returns the path of the library. */
+/** Builds this checkout's shim when no cached build matches; returns the path of the library. */
 export async function buildShim(force = false): Promise<string> {
-  const lt = findLibtorch();
-  const sourceHash = shimSourceHash(`${root}/ffi`);
-  const flags = ["-std=c++17", "-O2", "-fPIC", "-fvisibility=hidden", "-D_GLIBCXX_USE_CXX11_ABI=1"];
-  const key = fnv1a64([new TextEncoder().encode([lt.version, lt.libDir, lt.cuda, sourceHash, ...flags].join("|"))]);
-  const dir = `${root}/build/cache/${key}`;
-  const lib = `${dir}/libunigrad.so`;
-  if (force || !exists(lib)) {
-    Deno.mkdirSync(dir, { recursive: true });
-    const units = SHIM_SOURCES.filter((f) => f.endsWith(".cpp") && (lt.cuda || f !== "cuda.cpp"));
-    const includes = [...lt.include.map((d) => `-I${d}`), ...(lt.cuda ? cudaIncludes(lt) : [])];
-    console.error(`building shim against libtorch ${lt.version} (${lt.source}, ${lt.libDir})`);
-    const t0 = performance.now();
-    // Compile the translation units in parallel, then link.
-    const compiled = await Promise.all(units.map(async (unit) => {
-      const obj = `${dir}/${unit}.o`;
-      const r = await new Deno.Command("g++", {
-        args: [...flags, ...includes, "-c", `${root}/ffi/${unit}`, "-o", obj],
-        stderr: "piped",
-      }).output();
-      if (!r.success) throw new Error(`compiling ffi/${unit} failed:\n${new TextDecoder().decode(r.stderr)}`);
-      return obj;
-    }));
-    const cudaLibs = lt.cuda ? ["-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed"] : [];
-    const tmp = `${lib}.tmp`;
-    const r = run("g++", [
-      "-shared",
-      "-o",
-      tmp,
-      ...compiled,
-      `-L${lt.libDir}`,
-      `-Wl,-rpath,${lt.libDir}`,
-      ...cudaLibs,
-      "-ltorch",
-      "-ltorch_cpu",
-      "-lc10",
-    ]);
-    if (!r.ok) throw new Error(`linking the shim failed:\n${r.out}`);
-    Deno.renameSync(tmp, lib);
-    console.error(`built ${lib} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  const manifest = { path: lib, sourceHash, torchVersion: lt.version, libtorch: lt.libDir, cuda: lt.cuda };
-  Deno.writeTextFileSync(`${root}/build/shim.json.tmp`, JSON.stringify(manifest, null, 2) + "\n");
-  Deno.renameSync(`${root}/build/shim.json.tmp`, `${root}/build/shim.json`);
-  return lib;
+  Deno.mkdirSync(`${root}/build`, { recursive: true });
+  return await build({ force, cacheDir: `${root}/build/cache`, manifest: `${root}/build/shim.json` });
 }
 
 if (import.meta.main) {

@@ -40,9 +40,9 @@ const METHODS: [Method, string][] = [
     [createMethod("byol", { form, hiddenDim: 2 * D }), ""],
     [createMethod("simsiam", { form, hiddenDim: D }), ""],
   ]),
-  ...(["original", "a_identity", "l2"] as const).map((
+  ...(["original", "a-identity", "l2"] as const).map((
     form,
-  ): [Method, string] => [createMethod("barlow_twins", { form }), ""]),
+  ): [Method, string] => [createMethod("barlow-twins", { form }), ""]),
   ...(["original", "l2"] as const).map((form): [Method, string] => [createMethod("vicreg", { form }), ""]),
 ];
 

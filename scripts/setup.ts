@@ -3,7 +3,8 @@
  * root) and builds the shim (cached). Run by `deno task test`, `deno task train` and the benchmarks.
  *
  * Packages: libtorch-dev (CPU libtorch 1.13), libopenblas0-pthread (fast BLAS for it),
- * dataset-fashion-mnist (the default data), python3-torch (only with `--bench`: the PyTorch side of
+ * dataset-fashion-mnist (the default data), libgloo-dev (the Gloo headers the c10d part of the shim
+ * compiles against: distributed training on CPU), python3-torch (only with `--bench`: the PyTorch side of
  * the benchmarks).
  *
  * Usage: `deno run -A scripts/setup.ts [--bench]`
@@ -20,6 +21,7 @@ interface Need {
 const NEEDS: Need[] = [
   { pkg: "libopenblas0-pthread", present: "/usr/lib/x86_64-linux-gnu/openblas-pthread" },
   { pkg: "dataset-fashion-mnist", present: "/usr/share/datasets/fashion-mnist" },
+  { pkg: "libgloo-dev", present: "/usr/include/gloo/algorithm.h" },
 ];
 const BENCH_NEEDS: Need[] = [{ pkg: "python3-torch", present: "/usr/lib/python3/dist-packages/torch" }];
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cuda } from "../mod.ts";
 import { parseConfig } from "../train.ts";
-import { DEFAULT_CONFIG, readConfigFile, validateConfig } from "../src/ssl/config.ts";
-import { METHODS } from "../src/ssl/mod.ts";
+import { DEFAULT_CONFIG, readConfigFile, validateConfig } from "../src/run/config.ts";
+import { METHODS } from "../src/ssl/registry.ts";
 import { readMetricsLog, type TrainingRecord } from "../src/io/metrics_log.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
@@ -74,7 +74,7 @@ Deno.test("train.ts: a tiny run writes config.json, metrics.jsonl, checkpoints, 
   // config.json: the config, the derived numbers, the method's options; usable again as --config.
   const saved = JSON.parse(await Deno.readTextFile(join(outA, "config.json")));
   assert.deepEqual(saved.derived, { stepsPerEpoch: 4, totalSteps: 12, effectiveLr: 0.0125, warmupSteps: 1 });
-  assert.deepEqual(saved.methodOptions, { lambda: 0.78125 });
+  assert.deepEqual(saved.runMethodOptions, { lambda: 0.78125 });
   assert.deepEqual(validateConfig({ ...DEFAULT_CONFIG, ...readConfigFile(join(outA, "config.json")) }).epochs, 3);
   // metrics.jsonl: one object per log interval (every 2 steps) and per epoch, then the probe.
   const records = readMetricsLog(join(outA, "metrics.jsonl"));
@@ -139,7 +139,7 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
   await Deno.mkdir(truncated, { recursive: true });
   await Deno.writeTextFile(join(truncated, "state.json"), '{"format": "unigrad-checkpoint", "step": 2, "tens');
   const cases: [string[], number, RegExp][] = [
-    [["--foo", "1"], 2, /Unknown flag "--foo": expected one of --method, --arch, --width, .*--threads, --method-opt/],
+    [["--foo", "1"], 2, /Unknown flag "--foo": expected one of --method, --arch, --width, .*--threads, .*--method-opt/],
     [["--epochs", "abc"], 2, /Invalid --epochs "abc": expected a number/],
     [["--method-opt", "lamda=1"], 2, /Unknown unigrad option "lamda": expected one of lambda, rho/],
     [["--config", bad], 2, new RegExp(`Cannot read config file "${bad}": not valid JSON`)],
@@ -153,6 +153,16 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
       1,
       new RegExp(`Cannot load checkpoint "${truncated}": state.json`),
     ],
+    [["--out="], 2, /Invalid out "": expected a folder path, or null/],
+    [["--resume="], 2, /Invalid resume "": expected a folder path, or null/],
+    [["--seed", "1e300"], 2, /Invalid seed 1e\+300: expected an integer from 0 to 2\^53 − 1/],
+    [["--seed=-1"], 2, /Invalid seed -1: expected an integer ≥ 0/],
+    [
+      ["--config", "/dev/zero"],
+      2,
+      /Cannot read config file "\/dev\/zero": it is a character device, not a regular file/,
+    ],
+    [[...TINY, "--data-dir", "/nonexistent", "--out", join(root, "never")], 1, /no such file/],
     ...(cuda.isAvailable() ? [] : [[[...TINY, "--device", "cuda"], 1, /CUDA is not available/] as [
       string[],
       number,
@@ -165,18 +175,84 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
     assert.equal(r.code, code, `${args.join(" ")}: exit ${r.code}\n${r.stderr}`);
     assert.match(r.stderr, message, args.join(" "));
   });
+  assert.equal(await exists(join(root, "never")), false, "a failed start left its run folder behind");
+});
+
+/** Waits until `path` exists (polling every 5 ms). */
+async function waitFor(path: string): Promise<void> {
+  while (!(await exists(path))) await new Promise((r) => setTimeout(r, 5));
+}
+
+Deno.test("train.ts: SIGTERM and SIGINT stop after the step with a checkpoint and exit 143 / 130; --resume alone finishes bit for bit", async () => {
+  shared ??= runs();
+  const { outA } = await shared;
+  const outs = { SIGTERM: join(root, "sigterm"), SIGINT: join(root, "sigint") };
+  const ended = await Promise.all((["SIGTERM", "SIGINT"] as const).map(async (signal) => {
+    const child = cli([...TINY, "--out", outs[signal]]);
+    await waitFor(join(outs[signal], "checkpoints", "ckpt-00000002"));
+    child.kill(signal);
+    return await finish(child);
+  }));
+  for (const [i, signal] of (["SIGTERM", "SIGINT"] as const).entries()) {
+    const r = ended[i];
+    assert.equal(r.code, signal === "SIGTERM" ? 143 : 130, r.stderr);
+    const line = new RegExp(
+      `stopped by ${signal} at step (\\d+): checkpoint (\\S+); resume with --resume ${outs[signal]}$`,
+      "m",
+    ).exec(r.stdout);
+    assert.ok(line, r.stdout);
+    assert.ok(Number(line[1]) < 12, "the run ended before the signal");
+    assert.equal(line[2], join(outs[signal], "checkpoints", `ckpt-${line[1].padStart(8, "0")}`));
+    assert.ok(await exists(join(line[2], "state.json")));
+    assert.ok(!(await exists(join(outs[signal], "run.lock"))), "the lock outlived the run");
+  }
+  // The settings come from the checkpoint: --resume alone continues the same run.
+  const resumed = await finish(cli(["--resume", outs.SIGTERM]));
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const tensors = (out: string) => Deno.readFileSync(join(out, "checkpoints", "ckpt-00000012", "tensors.safetensors"));
+  assert.deepEqual(tensors(outs.SIGTERM), tensors(outA));
+});
+
+Deno.test("train.ts refuses a second run into a running run's folder, a new run over another's, and a resume with other flags", async () => {
+  shared ??= runs();
+  const { outA } = await shared;
+  const busy = join(root, "busy");
+  const first = cli([...TINY, "--epochs", "50", "--out", busy]);
+  try {
+    await waitFor(join(busy, "run.lock"));
+    const [second, over, changed] = await Promise.all([
+      finish(cli([...TINY, "--out", busy])),
+      finish(cli([...TINY, "--out", outA])),
+      finish(cli(["--resume", outA, "--lr", "0.5", "--batch-size", "16"])),
+    ]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`Cannot use run folder "${busy}": another run \\(pid ${first.pid}, since`));
+    assert.equal(over.code, 1);
+    assert.match(
+      over.stderr,
+      /it holds another run's checkpoints \(ckpt-00000008, ckpt-00000010, ckpt-00000012\); resume it/,
+    );
+    assert.equal(changed.code, 1);
+    assert.match(
+      changed.stderr,
+      /the config differs from the checkpoint's in batchSize \(32 → 16\), lr \(0\.1 → 0\.5\)/,
+    );
+  } finally {
+    first.kill("SIGKILL");
+    await first.output();
+  }
 });
 
 Deno.test("train.ts --help lists every flag, its default, and every method", async () => {
   const help = await finish(cli(["--help"]));
   assert.equal(help.code, 0);
-  const fields = Object.keys(DEFAULT_CONFIG).filter((k) => k !== "methodOpts");
+  const fields = Object.keys(DEFAULT_CONFIG).filter((k) => k !== "methodOptions");
   const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   for (const k of fields) {
     const value = JSON.stringify(DEFAULT_CONFIG[k as keyof typeof DEFAULT_CONFIG]);
     assert.match(help.stdout, new RegExp(`^  ${flag(k)} .*\\[${value.replace(/[.[\]]/g, "\\$&")}\\]$`, "m"), k);
   }
-  for (const f of ["--method-opt", "--config", "--help"]) assert.ok(help.stdout.includes(`  ${f} `), f);
+  for (const f of ["--method-option", "--config", "--help"]) assert.ok(help.stdout.includes(`  ${f} `), f);
   assert.ok(help.stdout.includes(`Methods: ${Object.keys(METHODS).join(", ")}`));
 });
 
@@ -185,10 +261,10 @@ Deno.test("parseConfig() throws on bad values, naming the valid ones", async () 
   await Deno.writeTextFile(unknownField, '{ "epoch": 3 }');
   const cases: [string[], RegExp][] = [
     [["--method", "simclrr"], /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol/],
-    [["--precision", "fp16"], /Invalid precision "fp16": expected one of fp32, bf16/],
+    [["--precision", "fp16"], /Invalid precision "fp16": expected one of auto, fp32, bf16/],
     [["--target", "ema"], /Invalid target "ema": expected one of stop-grad, momentum, momentum-positive/],
     [["--batch-size", "1"], /Invalid batchSize 1: expected an integer ≥ 2/],
-    [["--method-opt", "lambda"], /Invalid --method-opt "lambda": expected key=value/],
+    [["--method-option", "lambda"], /Invalid --method-option "lambda": expected key=value/],
     [["--method", "moco", "--method-opt", "lambda=1"], /Unknown moco option "lambda": expected one of tau, queueSize/],
     [["--config", unknownField], /Unknown config field\(s\) epoch: expected method/],
     [["--epochs"], /argument missing/],
@@ -200,13 +276,16 @@ Deno.test("parseConfig() throws on bad values, naming the valid ones", async () 
 Deno.test("parseConfig(): flags override --config, which overrides the defaults", async () => {
   const file = join(root, "config.json");
   await Deno.writeTextFile(file, JSON.stringify({ epochs: 5, lr: 0.3, methodOpts: { rho: 0.9 }, out: "x" }));
-  const c = parseConfig(["--config", file, "--lr", "0.2", "--method-opt", "lambda=2", "--out", "null"])!;
+  const c = parseConfig(["--config", file, "--lr", "0.2", "--method-option", "lambda=2", "--out", "null"])!;
   assert.equal(c.epochs, 5); // from the file
   assert.equal(c.lr, 0.2); // the flag wins
   assert.equal(c.out, null); // "null" clears a nullable field
-  assert.deepEqual(c.methodOpts, { rho: 0.9, lambda: 2 });
+  assert.deepEqual(c.methodOptions, { rho: 0.9, lambda: 2 }); // methodOpts: the older name, accepted
   assert.equal(c.batchSize, DEFAULT_CONFIG.batchSize); // the default
-  assert.deepEqual(parseConfig([]), { ...DEFAULT_CONFIG, methodOpts: {} });
+  assert.deepEqual(parseConfig([]), { ...DEFAULT_CONFIG, methodOptions: {} });
   assert.equal(parseConfig(["--help"]), null);
-  assert.deepEqual(parseConfig(["--method-opt", "form=unified", "--method", "byol"])!.methodOpts, { form: "unified" });
+  // --method-opt: the older spelling of --method-option, accepted
+  assert.deepEqual(parseConfig(["--method-opt", "form=unified", "--method", "byol"])!.methodOptions, {
+    form: "unified",
+  });
 });

@@ -42,7 +42,7 @@ interface Case {
 }
 
 const CPU_CASES: Case[] = [
-  { name: "fashion_mnist 28² ×512", batch: 512, channels: 1, side: 28, recipe: recipe("fashion_mnist") },
+  { name: "fashion-mnist 28² ×512", batch: 512, channels: 1, side: 28, recipe: recipe("fashion-mnist") },
   { name: "mocov2 32² ×512", batch: 512, channels: 3, side: 32, recipe: recipe("mocov2", { size: 32 }) },
   { name: "mocov2 224² ×32", batch: 32, channels: 3, side: 224, recipe: recipe("mocov2", { size: 224 }) },
 ];
@@ -183,11 +183,11 @@ if (!args.values["cpu-only"]) {
     // Reference ResNet-18 step times (DESIGN.md, one H100, bf16): 29.9 ms for 512 pairs at 28².
     const cases: (Case & { stepMs?: number })[] = [
       {
-        name: "fashion_mnist 28² ×512",
+        name: "fashion-mnist 28² ×512",
         batch: 512,
         channels: 1,
         side: 28,
-        recipe: recipe("fashion_mnist"),
+        recipe: recipe("fashion-mnist"),
         stepMs: 29.9,
       },
       { name: "mocov2 32² ×512", batch: 512, channels: 3, side: 32, recipe: recipe("mocov2", { size: 32 }) },

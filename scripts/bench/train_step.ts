@@ -14,8 +14,17 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { cuda, type Device, manualSeed, rand, scope, setNumThreads } from "../../mod.ts";
-import { type Arch, type Encoder, SGD, siameseEncoder, targetBranch, Trainer, unigrad } from "../../mod.ts";
+import {
+  type Arch,
+  buildTrainer,
+  cuda,
+  type Device,
+  manualSeed,
+  rand,
+  scope,
+  setNumThreads,
+  unigrad,
+} from "../../mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -74,38 +83,21 @@ setNumThreads(cfg.threads);
 if (onCuda) cuda.setCudnnBenchmark(true);
 const sync = onCuda ? () => cuda.synchronize() : () => {};
 
-// The same encoder a run builds (siameseEncoder), so the benchmark times the model train.ts trains.
-function encoder(): Encoder {
-  const { projHidden, projDim, projDepth } = cfg;
-  const arch = cfg.arch as Arch;
-  return siameseEncoder({ arch, inChannels: cfg.channels, imageSize: cfg.size, projHidden, projDim, projDepth }).to(
-    device,
-  );
-}
-
-/** Our parts in setting `s`, and a function that runs and times step k (ms). */
+/** Our parts in setting `s` (the set-up a run builds: buildTrainer), and a function that runs and times step k (ms). */
 function ours(s: Setting): { step(k: number): number; dispose(): void } {
   manualSeed(0);
-  const total = cfg.steps + cfg.warmup;
-  const online = encoder();
-  const method = unigrad({ lambda: cfg.lambda, checkValues: false });
-  const state = method.initState(cfg.projDim, { device });
-  const target = targetBranch("momentum", online, { copy: encoder(), totalSteps: total });
-  const optimizer = new SGD(online.namedParameters(), {
+  const { projHidden, projDim, projDepth } = cfg;
+  const setup = buildTrainer({
+    encoder: { arch: cfg.arch as Arch, inChannels: cfg.channels, imageSize: cfg.size, projHidden, projDim, projDepth },
+    method: unigrad({ lambda: cfg.lambda, checkValues: false }),
+    device,
+    totalSteps: cfg.steps + cfg.warmup,
     lr: 0.1,
-    momentum: 0.9,
     weightDecay: 5e-4,
-    excludeBiasAndNorm: true,
-  });
-  const trainer = new Trainer({
-    online,
-    target,
-    method,
-    state,
-    optimizer,
-    bf16: s.precision === "bf16",
+    precision: s.precision,
     channelsLast: s.channelsLast,
   });
+  const trainer = setup.trainer;
   const x1 = rand([cfg.batch, cfg.channels, cfg.size, cfg.size], { device });
   const x2 = rand([cfg.batch, cfg.channels, cfg.size, cfg.size], { device });
   return {
@@ -116,8 +108,9 @@ function ours(s: Setting): { step(k: number): number; dispose(): void } {
       return performance.now() - t0;
     },
     dispose() {
-      state.F?.dispose();
-      for (const t of [x1, x2, optimizer, target, online]) t.dispose();
+      x1.dispose();
+      x2.dispose();
+      setup.dispose();
     },
   };
 }

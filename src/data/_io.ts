@@ -4,22 +4,27 @@
  *
  * @module
  */
+import { openRegularFile } from "../torch/files.ts";
 import { DataFileError } from "./dataset.ts";
 
-/** Opens `path`, turning a missing file into a DataFileError. */
+/**
+ * Opens `path` after checking that it is a regular file (no directory, device or FIFO: opening a
+ * FIFO would block), turning every failure into a DataFileError naming it.
+ */
 export async function openFile(path: string): Promise<Deno.FsFile> {
   try {
-    return await Deno.open(path, { read: true });
+    return (await openRegularFile(path)).file;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new DataFileError(path, "no such file", { cause: e });
-    throw new DataFileError(path, (e as Error).message, { cause: e });
+    throw new DataFileError(path, (e as Error).message.replace(`Cannot read ${path}: `, ""), { cause: e });
   }
 }
 
-/** Reads a whole plain file, naming it in errors. */
-export async function readWhole(path: string): Promise<Uint8Array> {
+/** Reads a whole regular file of at most `maxBytes` bytes (checked before reading), naming it in errors. */
+export async function readWhole(path: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
   using f = await openFile(path);
   const size = (await f.stat()).size;
+  if (size > maxBytes) throw new DataFileError(path, `its ${size} bytes are more than the ${maxBytes} expected`);
   const out = new Uint8Array(size);
   let at = 0;
   while (at < size) {
@@ -44,12 +49,28 @@ export class ByteStream {
     this.#reader = reader;
   }
 
-  /** Opens a file; gzip is decompressed on the fly (native zlib in the runtime). */
+  /** Opens a regular file; gzip (a name ending in .gz) is decompressed on the fly, chunk by chunk, as read. */
   static async open(path: string): Promise<ByteStream> {
     const file = await openFile(path);
     const raw = file.readable;
     const stream = path.endsWith(".gz") ? raw.pipeThrough(new DecompressionStream("gzip")) : raw;
     return new ByteStream(path, stream.getReader());
+  }
+
+  /**
+   * The size of the data once decompressed, as far as it is known without reading it: a plain
+   * file's size, or a gzip file's trailer (ISIZE, the size modulo 2^32, with `modulo` true).
+   */
+  async declaredSize(): Promise<{ bytes: number; modulo: boolean }> {
+    using f = await openFile(this.path);
+    const size = (await f.stat()).size;
+    if (!this.path.endsWith(".gz")) return { bytes: size, modulo: false };
+    if (size < 18) throw new DataFileError(this.path, `truncated: ${size} bytes is no gzip file`);
+    await f.seek(size - 4, Deno.SeekMode.Start);
+    const tail = new Uint8Array(4);
+    let at = 0;
+    while (at < 4) at += (await f.read(tail.subarray(at))) ?? 4;
+    return { bytes: new DataView(tail.buffer).getUint32(0, true), modulo: true };
   }
 
   async #pull(): Promise<boolean> {
@@ -95,10 +116,12 @@ export class ByteStream {
     return out;
   }
 
-  /** Number of bytes left after reading to the end. */
-  async remaining(): Promise<number> {
-    while (await this.#pull()) { /* read everything */ }
-    return this.#buffered;
+  /**
+   * Whether the data ends here: reads at most one more chunk (a gzip file is not inflated further),
+   * so trailing garbage of any size is found without holding it in memory.
+   */
+  async atEnd(): Promise<boolean> {
+    return this.#buffered === 0 && !(await this.#pull());
   }
 
   /** Releases the file. */

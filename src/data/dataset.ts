@@ -44,6 +44,11 @@ export interface HostBatch {
   images: Uint8Array;
   /** Class indices [B], or null for unlabeled data. */
   labels: Int32Array | null;
+  /**
+   * Each image's [height, width] at the top-left of its [H, W] canvas, row-major [B, 2] (an image
+   * folder's whole photographs, letterboxed); absent or null when every image fills the canvas.
+   */
+  sizes?: Int32Array | null;
 }
 
 /** A dataset too large to hold in memory: records read from disk by index, off the main thread. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { affineGrid, arange, gridSample, scope, stack, type Tensor } from "../torch/mod.ts";
+import { affineGrid, arange, gridSample, type Operand, scope, stack, Tensor, where } from "../torch/mod.ts";
 import { checkImages, checkProbability, checkRange, coin, uniform } from "./_util.ts";
 
 /** Options of `randomResizedCrop`; the defaults are torchvision's `RandomResizedCrop` and the paper's scale. */
@@ -49,51 +49,91 @@ function fallback(H: number, W: number, ratio: readonly [number, number]): [numb
   return [W, H];
 }
 
+/** The fallback box [width, height] of every sample (tensor sizes: [N] each). */
+function fallbackOf(H: Tensor, W: Tensor, ratio: readonly [number, number]): [Tensor, Tensor] {
+  const r = W.div(H); // [N]
+  const fw = where(r.gt(ratio[1]), H.mul(ratio[1]).round(), W);
+  const fh = where(r.lt(ratio[0]), W.div(ratio[0]).round(), H);
+  return [fw, fh];
+}
+
 /**
  * Draws one random resized crop per sample, as torchvision's `RandomResizedCrop` does per image:
  * up to 10 attempts of (area fraction uniform in `scale`, log-ratio uniform in `ratio`), the first
  * that fits wins, else the centred fallback box; the position is uniform over the valid offsets.
  * All draws are on `like`'s device (no host round trip).
  *
+ * The image size is one [H, W] for the whole batch, or a tensor [N, 2] of each sample's [height,
+ * width] at the top-left of its canvas (an image folder's letterboxed batch): boxes then lie inside
+ * each sample's own image, so a crop can cover the whole photograph and nothing else.
+ *
  * @param like A tensor on the device to draw on (usually the batch).
  * @param n Number of samples.
- * @param imageSize The input [H, W].
+ * @param imageSize The input [H, W], or per-sample sizes [N, 2] (any numeric dtype, on `like`'s device).
  * @param options Scale, ratio and flip probability (the output size is not used here).
  * @returns Boxes [N, 4] and flips [N].
  */
 export function sampleCrops(
   like: Tensor,
   n: number,
-  imageSize: readonly [number, number],
+  imageSize: readonly [number, number] | Tensor,
   options: Omit<CropOptions, "size"> = {},
 ): CropParams {
   const { scale = [0.2, 1], ratio = [3 / 4, 4 / 3], flip = 0.5 } = options;
   checkRange(scale, "Crop scale", 0);
   checkRange(ratio, "Crop ratio", 0);
   checkProbability(flip, "Flip probability");
-  const [H, W] = imageSize;
-  const [fw, fh] = fallback(H, W, ratio);
+  const perImage = imageSize instanceof Tensor;
+  if (perImage && !(imageSize.ndim === 2 && imageSize.size(0) === n && imageSize.size(1) === 2)) {
+    throw new TypeError(`Crop image sizes must be [${n}, 2] (height, width), got [${imageSize.shape.join(", ")}]`);
+  }
   return scope(() => {
     const dev = { device: like.device };
-    const area = uniform(like, n * ATTEMPTS, scale[0], scale[1]).mul(H * W).view([n, ATTEMPTS]); // [N, T]
+    let H: Operand, W: Operand, fw: Operand, fh: Operand, Hc: Operand, Wc: Operand;
+    if (perImage) {
+      const hw = imageSize.to({ dtype: "float32", device: like.device }); // [N, 2]
+      H = hw.select(1, 0); // [N]
+      W = hw.select(1, 1); // [N]
+      [fw, fh] = fallbackOf(H, W, ratio);
+      Hc = H.view([n, 1]); // [N, 1]
+      Wc = W.view([n, 1]); // [N, 1]
+    } else {
+      [H, W] = imageSize as readonly [number, number];
+      [fw, fh] = fallback(H, W, ratio);
+      [Hc, Wc] = [H, W];
+    }
+    const area = uniform(like, n * ATTEMPTS, scale[0], scale[1]).view([n, ATTEMPTS]).mul(mulOf(Hc, Wc)); // [N, T]
     const logRatio = uniform(like, n * ATTEMPTS, Math.log(ratio[0]), Math.log(ratio[1])).view([n, ATTEMPTS]);
     const r = logRatio.exp();
     const w = area.mul(r).sqrt().round(); // [N, T]
     const h = area.div(r).sqrt().round(); // [N, T]
-    const fits = w.le(W).logicalAnd(h.le(H)).logicalAnd(w.gt(0)).logicalAnd(h.gt(0)).to("float32"); // [N, T]
+    const fits = w.le(Wc).logicalAnd(h.le(Hc)).logicalAnd(w.gt(0)).logicalAnd(h.gt(0)).to("float32"); // [N, T]
     // First fitting attempt: the largest of fits·(T − t).
     const rank = fits.mul(arange(ATTEMPTS, 0, -1, dev)); // [N, T]
     const first = rank.argmax(1, true); // [N, 1]
     const any = fits.amax(1); // [N]
-    const pick = (v: Tensor, fb: number) => v.gather(1, first).view([n]).sub(fb).mul(any).add(fb); // [N]
+    const pick = (v: Tensor, fb: Operand) => {
+      const chosen = v.gather(1, first).view([n]); // [N]
+      return typeof fb === "number" ? chosen.sub(fb).mul(any).add(fb) : where(any.gt(0), chosen, fb);
+    };
     const bw = pick(w, fw);
     const bh = pick(h, fh);
-    const x0 = uniform(like, n, 0, 1).mul(bw.rsub(W + 1)).floor(); // [N]
-    const y0 = uniform(like, n, 0, 1).mul(bh.rsub(H + 1)).floor(); // [N]
+    const x0 = uniform(like, n, 0, 1).mul(room(W, bw)).floor(); // [N]
+    const y0 = uniform(like, n, 0, 1).mul(room(H, bh)).floor(); // [N]
     const boxes = stack([x0, y0, bw, bh], 1); // [N, 4]
     const flips = coin(like, n, flip).mul(-2).add(1); // [N]
     return { boxes, flips };
   });
+}
+
+/** H·W for numbers or tensors. */
+function mulOf(a: Operand, b: Operand): Operand {
+  return typeof a === "number" ? (typeof b === "number" ? a * b : b.mul(a)) : a.mul(b);
+}
+
+/** Number of valid offsets of a box of side `box` in a side `full`: full + 1 − box ([N]). */
+function room(full: Operand, box: Tensor): Tensor {
+  return typeof full === "number" ? box.rsub(full + 1) : full.add(1).sub(box);
 }
 
 /**

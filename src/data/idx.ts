@@ -24,13 +24,17 @@ export const IDX_LABELS = 0x00000801;
 const hex = (v: number) => `0x${v.toString(16).padStart(8, "0")}`;
 
 /**
- * Reads an IDX file of unsigned bytes, checking its magic number and that its size matches the header.
+ * Reads an IDX file of unsigned bytes, checking its magic number, its dimensions (none zero, total
+ * within reach) and that its size matches the header: exactly, by reading to the end, without a
+ * limit; against the file size (or, for gzip, the trailer's size) with one. A gzip file is
+ * decompressed as it is read and reading stops at the size the header declares: trailing bytes are
+ * refused without being inflated.
  *
  * @param path The file (.gz is decompressed).
- * @param options `magic` to require (e.g. `IDX_IMAGES`); `limit` to read only the first items (the
- *   rest of a gzip file is then not decompressed, and its size is not checked).
+ * @param options `magic` to require (e.g. `IDX_IMAGES`); `limit` to read only the first items.
  * @returns The dimensions and bytes.
- * @throws {DataFileError} For a missing or truncated file, a wrong magic, or a size that does not match the header.
+ * @throws {DataFileError} For a missing or truncated file, a wrong magic, zero or overflowing
+ *   dimensions, or a size that does not match the header.
  */
 export async function readIdx(path: string, options: { magic?: number; limit?: number } = {}): Promise<IdxArray> {
   checkLimit(options.limit);
@@ -48,22 +52,32 @@ export async function readIdx(path: string, options: { magic?: number; limit?: n
     const dimBytes = await s.take(4 * rank, `the header's ${rank} dimensions`);
     const view = new DataView(dimBytes.buffer);
     const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 * i, false));
-    const item = dims.slice(1).reduce((a, b) => a * b, 1);
+    const total = dims.reduce((a, b) => a * b, 1);
+    if (dims.slice(1).includes(0) || !Number.isSafeInteger(4 + 4 * rank + total)) {
+      throw new DataFileError(path, `has dimensions [${dims.join(", ")}] in its header: a zero or overflowing size`);
+    }
+    await checkDeclaredSize(s, 4 + 4 * rank + total, dims);
+    const item = total / (dims[0] || 1);
     const count = Math.min(dims[0], options.limit ?? dims[0]);
     const data = await s.take(count * item, `${count} items of [${dims.slice(1).join(", ")}] from the header`);
-    if (count === dims[0]) {
-      const extra = await s.remaining();
-      if (extra > 0) {
-        throw new DataFileError(
-          path,
-          `has ${extra} bytes after the ${dims[0]} items of [${dims.slice(1).join(", ")}] that the header describes`,
-        );
-      }
+    if (count === dims[0] && !(await s.atEnd())) {
+      throw new DataFileError(
+        path,
+        `has bytes after the ${dims[0]} items of [${dims.slice(1).join(", ")}] that the header describes`,
+      );
     }
     return { dims: [count, ...dims.slice(1)], data };
   } finally {
     await s.close();
   }
+}
+
+/** Compares the size the header implies with the file's size (or its gzip trailer's), before reading the data. */
+async function checkDeclaredSize(s: ByteStream, want: number, dims: number[]): Promise<void> {
+  const { bytes, modulo } = await s.declaredSize();
+  if (bytes === (modulo ? want % 2 ** 32 : want)) return;
+  const what = modulo ? `its gzip trailer records ${bytes} bytes (mod 2^32) uncompressed` : `it has ${bytes} bytes`;
+  throw new DataFileError(s.path, `the header's dimensions [${dims.join(", ")}] need ${want} bytes but ${what}`);
 }
 
 /** Options of `mnist` and `fashionMnist`. */

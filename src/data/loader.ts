@@ -50,6 +50,11 @@ export interface Batch {
   images: Tensor;
   /** int64 labels [B], or null. */
   labels: Tensor | null;
+  /**
+   * int32 [B, 2]: each image's [height, width] at the top-left of its canvas (an image folder's
+   * letterboxed photographs; pass it to `Recipe.apply`), or null when every image fills [H, W].
+   */
+  sizes: Tensor | null;
   /** Frees the tensors. */
   dispose(): void;
   /** Frees the tensors at the end of a `using` block. */
@@ -206,14 +211,16 @@ export class Loader {
     } else this.#position = end;
   }
 
-  #finish(images: Tensor, labels: Tensor | null): Batch {
+  #finish(images: Tensor, labels: Tensor | null, sizes: Tensor | null = null): Batch {
     const x = this.#o.dtype === "float32" ? scope(() => images.to("float32").mul(1 / 255)) : images.share();
     const batch: Batch = {
       images: keep(x),
       labels: labels === null ? null : keep(labels.share()),
+      sizes: sizes === null ? null : keep(sizes.share()),
       dispose() {
         batch.images.dispose();
         batch.labels?.dispose();
+        batch.sizes?.dispose();
       },
       [Symbol.dispose]() {
         batch.dispose();
@@ -263,7 +270,8 @@ export class Loader {
           const dev = { device: this.#o.device };
           const images = tensor(host.images, { shape: [e - s, c, h, w] }).to(dev);
           const labels = host.labels ? tensor(host.labels, { dtype: "int64" }).to(dev) : null;
-          return this.#finish(images, labels);
+          const sizes = host.sizes ? tensor(host.sizes, { shape: [e - s, 2] }).to(dev) : null; // [B, 2]
+          return this.#finish(images, labels, sizes);
         });
         this.#advance(e, k === spans.length - 1);
         yield batch;

@@ -1,6 +1,6 @@
 /**
  * Data at device speed: dataset readers (MNIST/Fashion-MNIST IDX, CIFAR-10/100, STL-10, image
- * folders cached as tensor shards), a seeded, resumable `Loader`, and augmentation of whole batches
+ * folders decoded by worker threads, whole images letterboxed), a seeded, resumable `Loader`, and augmentation of whole batches
  * as tensor ops on the batch's device (crops, flips, colour jitter, grayscale, blur, solarisation,
  * multi-crop, CutMix), with named recipes.
  *
@@ -12,7 +12,13 @@ export { cifar10, cifar100, type CifarOptions } from "./cifar.ts";
 export { stl10, type Stl10Options, stl10Stream } from "./stl10.ts";
 export { RecordDataset, type RecordDatasetOptions, type RecordFile } from "./records.ts";
 export { readShard, readShardHeader, type ShardHeader, writeShard } from "./shard.ts";
-export { imageFolder, type ImageFolderOptions } from "./image_folder.ts";
+export {
+  imageFolder,
+  ImageFolderDataset,
+  type ImageFolderOptions,
+  type ImageFolderSplits,
+  imageFolderSplits,
+} from "./image_folder.ts";
 export { type Batch, Loader, type LoaderOptions, type LoaderState, permutation } from "./loader.ts";
 export { type CropOptions, type CropParams, randomResizedCrop, resizedCrop, sampleCrops } from "./geometry.ts";
 export {

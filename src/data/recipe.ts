@@ -72,13 +72,15 @@ function colour(x: Tensor, view: ViewOptions): Tensor {
  *
  * @param batch Images [N, C, H, W]: uint8 (0–255) or float in [0, 1].
  * @param view The view's pipeline.
+ * @param sizes Each image's [height, width] at the top-left of its canvas ([N, 2], an image folder's
+ *   `Batch.sizes`), so crops come from the image only; null when every image fills the batch's [H, W].
  * @returns Float32 [N, C, h, w].
  */
-export function augment(batch: Tensor, view: ViewOptions): Tensor {
+export function augment(batch: Tensor, view: ViewOptions, sizes: Tensor | null = null): Tensor {
   return scope(() => {
     const x = toFloatImages(batch);
     const [N, , H, W] = x.shape;
-    return colour(resizedCrop(x, sampleCrops(x, N, [H, W], view), view.size), view);
+    return colour(resizedCrop(x, sampleCrops(x, N, sizes ?? [H, W], view), view.size), view);
   });
 }
 
@@ -131,16 +133,19 @@ export class Recipe {
    * Augments a batch into one tensor per view (on the batch's device).
    *
    * @param batch Images [N, C, H, W]: uint8 (0–255) or float in [0, 1].
+   * @param sizes Each image's [height, width] at the top-left of its canvas ([N, 2], an image folder's
+   *   `Batch.sizes`): crops are drawn from the whole image and nothing else; null when every image
+   *   fills the batch's [H, W].
    * @returns V float32 tensors [N, C, h, w], in the order of `views`.
    */
-  apply(batch: Tensor): Tensor[] {
+  apply(batch: Tensor, sizes: Tensor | null = null): Tensor[] {
     return scope(() => {
       const x = toFloatImages(batch);
       const [N, , H, W] = x.shape;
       const out: Tensor[] = new Array(this.views.length);
       for (const group of this.#groups) {
         const view = this.views[group[0]];
-        const crops = group.map(() => resizedCrop(x, sampleCrops(x, N, [H, W], view), view.size)); // V_g × [N, C, h, w]
+        const crops = group.map(() => resizedCrop(x, sampleCrops(x, N, sizes ?? [H, W], view), view.size)); // V_g × [N, C, h, w]
         const coloured = colour(crops.length === 1 ? crops[0] : cat(crops, 0), view); // [V_g·N, C, h, w]
         const parts = group.length === 1 ? [coloured] : coloured.chunk(group.length, 0);
         group.forEach((v, j) => out[v] = parts[j].contiguous());

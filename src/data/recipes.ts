@@ -1,6 +1,6 @@
 /**
  * Named augmentation recipes, found through a typed registry: `recipe("mocov2")`,
- * `recipe("byol")`, `recipe("fashion_mnist")`.
+ * `recipe("byol")`, `recipe("fashion-mnist")` (underscores are accepted for hyphens: `"fashion_mnist"`).
  *
  * @module
  */
@@ -8,9 +8,9 @@ import { FASHION_MNIST_STATS, IMAGENET_STATS, Recipe, type ViewOptions } from ".
 
 /** Options shared by the named recipes. */
 export interface RecipeOptions {
-  /** Output side of every view. @default 224 (28 for fashion_mnist) */
+  /** Output side of every view. @default 224 (28 for fashion-mnist) */
   size?: number;
-  /** Normalisation. @default IMAGENET_STATS (FASHION_MNIST_STATS for fashion_mnist) */
+  /** Normalisation. @default IMAGENET_STATS (FASHION_MNIST_STATS for fashion-mnist) */
   normalize?: ViewOptions["normalize"];
 }
 
@@ -62,16 +62,16 @@ function fashionMnist(o: RecipeOptions): Recipe {
 export const RECIPES: Readonly<Record<RecipeName, (options?: RecipeOptions) => Recipe>> = {
   mocov2: (o = {}) => mocov2(o),
   byol: (o = {}) => byol(o),
-  fashion_mnist: (o = {}) => fashionMnist(o),
+  "fashion-mnist": (o = {}) => fashionMnist(o),
 };
 
 /** Names of the built-in recipes. */
-export type RecipeName = "mocov2" | "byol" | "fashion_mnist";
+export type RecipeName = "mocov2" | "byol" | "fashion-mnist";
 
 /**
  * A named recipe.
  *
- * @param name "mocov2" (the paper's), "byol" or "fashion_mnist".
+ * @param name "mocov2" (the paper's), "byol" or "fashion-mnist" ("fashion_mnist", the older spelling, works too).
  * @param options Output size and normalisation.
  * @returns The recipe.
  * @throws {RangeError} For an unknown name.
@@ -83,15 +83,16 @@ export type RecipeName = "mocov2" | "byol" | "fashion_mnist";
  *
  * manualSeed(0);
  * scope(() => {
- *   const [v1, v2] = recipe("fashion_mnist").apply(zeros([8, 1, 28, 28], { dtype: "uint8" }));
+ *   const [v1, v2] = recipe("fashion-mnist").apply(zeros([8, 1, 28, 28], { dtype: "uint8" }));
  *   assert.deepEqual(v1.shape, [8, 1, 28, 28]);
  *   assert.deepEqual(v2.shape, [8, 1, 28, 28]);
  * });
  * ```
  */
-export function recipe(name: RecipeName, options: RecipeOptions = {}): Recipe {
-  const make = (RECIPES as Record<string, (o?: RecipeOptions) => Recipe>)[name];
-  if (make === undefined || !Object.hasOwn(RECIPES, name)) {
+export function recipe(name: RecipeName | "fashion_mnist", options: RecipeOptions = {}): Recipe {
+  const key = name.replaceAll("_", "-");
+  const make = (RECIPES as Record<string, (o?: RecipeOptions) => Recipe>)[key];
+  if (make === undefined || !Object.hasOwn(RECIPES, key)) {
     throw new RangeError(`Unknown recipe "${name}": expected one of ${Object.keys(RECIPES).join(", ")}`);
   }
   return make(options);

@@ -3,15 +3,7 @@
  *
  * @module
  */
-import type { Tensor } from "../torch/mod.ts";
-
-/** Features with one class label per row. */
-export interface LabelledFeatures {
-  /** Features [N, D] (any floating dtype; compared in float32). */
-  features: Tensor;
-  /** Class labels, int64 [N], on the features' device or the CPU. */
-  labels: Tensor;
-}
+import type { LabelledFeatures } from "./labelled.ts";
 
 /** Checks one labelled set for `op`; returns [rows, width]. */
 export function checkLabelled(set: LabelledFeatures, name: string, op: string): [number, number] {

@@ -15,7 +15,7 @@
  */
 import { join } from "node:path";
 import { getRngState, setRngState, type Tensor, tensor } from "../torch/mod.ts";
-import { syncDir, writeFileSynced } from "./_atomic.ts";
+import { openRegularFile, readExactly, readFileBounded, syncDir, writeFileSynced } from "../torch/files.ts";
 import { deserializeSafetensors, serializeSafetensors } from "./safetensors.ts";
 
 const FORMAT = "unigrad-checkpoint";
@@ -190,9 +190,66 @@ async function replaceDir(from: string, to: string): Promise<void> {
   }
 }
 
+/** The largest `state.json` accepted (the run state holds the config and the RNG state: a few kB). */
+const MAX_STATE_BYTES = 16 << 20;
+
+/** A plain file name: no folder part, not `.` or `..`, so it stays inside the checkpoint directory. */
+const PLAIN_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]+$/;
+
+/** The validated fields of a `state.json` record. */
+interface CheckpointRecord {
+  step: number;
+  file: string;
+  bytes: number;
+  sha256: string;
+  state: Record<string, unknown>;
+}
+
+/** Parses and validates `state.json`'s text; `fail` throws an error naming the checkpoint. */
+function parseRecord(text: string, stepFromName: number | null, fail: (what: string) => never): CheckpointRecord {
+  let record: Record<string, unknown> = {};
+  try {
+    record = JSON.parse(text);
+  } catch (e) {
+    fail(`${STATE} is not valid JSON (${(e as Error).message})`);
+  }
+  if (record === null || typeof record !== "object" || record.format !== FORMAT) {
+    fail(`${STATE} is not a ${FORMAT} record`);
+  }
+  const { step, tensors, state } = record;
+  if (!Number.isSafeInteger(step) || (step as number) < 0) {
+    fail(`${STATE} has step ${JSON.stringify(step)}, not a non-negative integer`);
+  }
+  if (stepFromName !== null && step !== stepFromName) {
+    fail(`${STATE} has step ${step} but the directory is named after step ${stepFromName}`);
+  }
+  const files = (tensors ?? {}) as { file?: unknown; bytes?: unknown; sha256?: unknown };
+  if (typeof files.file !== "string" || !PLAIN_NAME.test(files.file)) {
+    fail(`${STATE} names the tensors file ${JSON.stringify(files.file)}, not a plain file name inside the checkpoint`);
+  }
+  if (!Number.isSafeInteger(files.bytes) || (files.bytes as number) < 8) {
+    fail(`${STATE} records ${JSON.stringify(files.bytes)} tensor bytes, not a size`);
+  }
+  if (typeof files.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(files.sha256)) {
+    fail(`${STATE} records no SHA-256 of the tensors file`);
+  }
+  if (state === null || typeof state !== "object" || Array.isArray(state)) {
+    fail(`${STATE} has ${state === undefined ? "no" : JSON.stringify(state)} "state", not an object`);
+  }
+  return {
+    step: step as number,
+    file: files.file as string,
+    bytes: files.bytes as number,
+    sha256: files.sha256 as string,
+    state: state as Record<string, unknown>,
+  };
+}
+
 /**
- * Loads a checkpoint after checking it: `state.json` present and well-formed, the tensors file
- * present, of the recorded size and SHA-256, and a valid safetensors file.
+ * Loads a checkpoint after checking it: `state.json` a regular file of bounded size, well-formed,
+ * with an integer step that matches the directory name and an object `state`; the tensors file a
+ * plain name inside the directory (no `..`, no absolute path), a regular file of the recorded size
+ * (checked before it is read) and SHA-256, and a valid safetensors file.
  *
  * @param path A checkpoint directory (see `latestCheckpoint`).
  * @returns The tensors (new CPU tensors the caller owns) and the run state.
@@ -205,26 +262,87 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const info = await Deno.stat(path).catch(() => null);
   if (info === null) fail("it does not exist");
   if (!info!.isDirectory) fail("it is not a directory");
-  const text = await Deno.readTextFile(join(path, STATE)).catch(() => null);
-  if (text === null) fail(`${STATE} is missing (an interrupted save?)`);
-  let record: Record<string, unknown> = {};
+  const named = NAME.exec(path.replace(/\/+$/, "").split("/").pop() ?? "");
+  let text = "";
   try {
-    record = JSON.parse(text!);
+    text = new TextDecoder().decode(await readFileBounded(join(path, STATE), MAX_STATE_BYTES));
   } catch (e) {
-    fail(`${STATE} is not valid JSON (${(e as Error).message})`);
+    fail(e instanceof Deno.errors.NotFound ? `${STATE} is missing (an interrupted save?)` : (e as Error).message);
   }
-  const files = record.tensors as { file?: unknown; bytes?: unknown; sha256?: unknown } | undefined;
-  if (record.format !== FORMAT || typeof record.step !== "number" || typeof files?.sha256 !== "string") {
-    fail(`${STATE} is not a ${FORMAT} record`);
+  const record = parseRecord(text, named ? Number(named[1]) : null, fail);
+  const bytes = await readTensorsFile(join(path, record.file), record.bytes, fail);
+  if (await sha256(bytes) !== record.sha256) fail(`${record.file} does not match its SHA-256 (corrupt)`);
+  const { tensors } = deserializeSafetensors(bytes, `checkpoint "${path}"`);
+  return { path, step: record.step, tensors, state: record.state };
+}
+
+/** Reads the tensors file after checking it is a regular file of exactly the recorded size. */
+async function readTensorsFile(file: string, bytes: number, fail: (what: string) => never): Promise<Uint8Array> {
+  let opened: { file: Deno.FsFile; size: number } | null = null;
+  try {
+    opened = await openRegularFile(file);
+  } catch (e) {
+    fail(e instanceof Deno.errors.NotFound ? `${file} is missing` : (e as Error).message);
   }
-  const bytes = await Deno.readFile(join(path, String(files!.file))).catch(() => null);
-  if (bytes === null) fail(`${files!.file} is missing`);
-  if (bytes!.length !== files!.bytes) {
-    fail(`${files!.file} has ${bytes!.length} bytes but ${STATE} records ${files!.bytes} (truncated?)`);
+  try {
+    if (opened!.size !== bytes) fail(`${file} has ${opened!.size} bytes but ${STATE} records ${bytes} (truncated?)`);
+    return await readExactly(opened!.file, file, bytes);
+  } finally {
+    opened!.file.close();
   }
-  if (await sha256(bytes!) !== files!.sha256) fail(`${files!.file} does not match its SHA-256 (corrupt)`);
-  const { tensors } = deserializeSafetensors(bytes!, `checkpoint "${path}"`);
-  return { path, step: record.step as number, tensors, state: record.state as Record<string, unknown> };
+}
+
+/** A checkpoint that `loadLatestIntactCheckpoint` passed over, and why. */
+export interface RefusedCheckpoint {
+  /** The checkpoint directory. */
+  path: string;
+  /** The error `loadCheckpoint` gave. */
+  reason: string;
+}
+
+/** What `loadLatestIntactCheckpoint` found. */
+export interface IntactCheckpoint {
+  /** The newest checkpoint that loads, or null when none does (or there is none). */
+  checkpoint: LoadedCheckpoint | null;
+  /** The newer checkpoints that were refused, newest first, each with the reason. */
+  refused: RefusedCheckpoint[];
+}
+
+/**
+ * Loads the newest checkpoint in `dir` that passes every check of `loadCheckpoint`, trying older
+ * ones when the newest is corrupt, and says why the newer ones were refused (for `--resume`).
+ *
+ * @param dir The directory `saveCheckpoint` writes into.
+ * @returns The loaded checkpoint (or null) and the refused newer ones.
+ *
+ * @example Usage
+ * ```ts
+ * import { tensor } from "@unigrad/unigrad";
+ * import { loadLatestIntactCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * using w = tensor([1, 2]);
+ * await saveCheckpoint(dir, { tensors: new Map([["w", w]]), state: {} }, { step: 1 });
+ * const newest = await saveCheckpoint(dir, { tensors: new Map([["w", w]]), state: {} }, { step: 2 });
+ * await Deno.writeTextFile(`${newest}/state.json`, "{");
+ * const { checkpoint, refused } = await loadLatestIntactCheckpoint(dir);
+ * assert.equal(checkpoint!.step, 1);
+ * assert.equal(refused[0].path, newest);
+ * for (const t of checkpoint!.tensors.values()) t.dispose();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function loadLatestIntactCheckpoint(dir: string): Promise<IntactCheckpoint> {
+  const refused: RefusedCheckpoint[] = [];
+  for (const { path } of (await listCheckpoints(dir)).reverse()) {
+    try {
+      return { checkpoint: await loadCheckpoint(path), refused };
+    } catch (e) {
+      refused.push({ path, reason: (e as Error).message });
+    }
+  }
+  return { checkpoint: null, refused };
 }
 
 /**

@@ -98,8 +98,11 @@ export class MetricsLog {
   }
 }
 
+/** The largest metrics log read back (a record per logged step is ~300 bytes: millions of steps). */
+const MAX_LOG_BYTES = 1 << 30;
+
 /**
- * Reads a metrics log back. A last line cut off by a crash is skipped; a malformed line elsewhere
+ * Reads a metrics log back (a regular file of at most 1 GiB). A last line cut off by a crash is skipped; a malformed line elsewhere
  * throws.
  *
  * @param path The `.jsonl` file.
@@ -107,6 +110,11 @@ export class MetricsLog {
  * @throws {Error} Naming the file and line of a malformed record.
  */
 export function readMetricsLog(path: string): TrainingRecord[] {
+  const info = Deno.statSync(path);
+  if (!info.isFile) throw new Error(`Cannot read metrics log "${path}": it is not a regular file`);
+  if (info.size > MAX_LOG_BYTES) {
+    throw new Error(`Cannot read metrics log "${path}": its ${info.size} bytes exceed the ${MAX_LOG_BYTES} allowed`);
+  }
   const lines = Deno.readTextFileSync(path).split("\n");
   const out: TrainingRecord[] = [];
   lines.forEach((line, i) => {

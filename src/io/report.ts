@@ -6,7 +6,7 @@
  * @module
  */
 import { formatCount, formatDuration, formatPercent } from "./_format.ts";
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "../torch/files.ts";
 
 /** One row of the results table; missing measurements print as "–". */
 export interface ReportRow {

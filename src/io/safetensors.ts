@@ -8,7 +8,7 @@
  */
 import { scope, type Tensor, tensor } from "../torch/mod.ts";
 import type { DType } from "../torch/mod.ts";
-import { writeFileAtomic } from "./_atomic.ts";
+import { openRegularFile, readExactly, writeFileAtomic } from "../torch/files.ts";
 
 interface Code {
   name: string;
@@ -166,24 +166,23 @@ function isIndex(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }
 
-/** Parses and validates the header; every violation throws an Error starting with `where`. */
-function parseHeader(
-  bytes: Uint8Array,
-  where: string,
-): { entries: Entry[]; metadata: Record<string, string>; start: number } {
-  const fail = (what: string): never => {
-    throw new Error(`${where}: ${what}`);
-  };
-  if (bytes.length < 8) fail(`the file has ${bytes.length} bytes, fewer than the 8-byte header length`);
-  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+/** The header length N from the first 8 bytes, checked against the limit and the bytes that follow. */
+function headerLength(first8: Uint8Array, fileSize: number, fail: (what: string) => never): number {
+  if (fileSize < 8) fail(`the file has ${fileSize} bytes, fewer than the 8-byte header length`);
+  const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER)) fail(`header length ${n} exceeds the 100 MB limit (corrupt or not a safetensors file)`);
-  if (Number(n) > bytes.length - 8) {
-    fail(`header length ${n} exceeds the ${bytes.length - 8} bytes after it (truncated?)`);
-  }
-  const start = 8 + Number(n);
+  if (Number(n) > fileSize - 8) fail(`header length ${n} exceeds the ${fileSize - 8} bytes after it (truncated?)`);
+  return Number(n);
+}
+
+/** Parses and validates the JSON header (the N bytes after the length); violations throw via `fail`. */
+function parseHeader(
+  header: Uint8Array,
+  fail: (what: string) => never,
+): { entries: Entry[]; metadata: Record<string, string> } {
   let text = "";
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, start));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(header);
   } catch {
     fail("the header is not valid UTF-8");
   }
@@ -208,7 +207,36 @@ function parseHeader(
     }
     entries.push(parseEntry(name, info, fail));
   }
-  return { entries, metadata, start };
+  return { entries, metadata };
+}
+
+/** Sorts the entries by offset and checks they cover a data section of `dataLength` bytes exactly. */
+function checkLayout(entries: Entry[], dataLength: number, fail: (what: string) => never): Entry[] {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let pos = 0;
+  for (const e of sorted) {
+    if (e.begin > pos) fail(`bytes ${pos}..${e.begin} of the data section belong to no tensor`);
+    if (e.begin < pos && e.end > e.begin) fail(`tensor "${e.name}" overlaps the previous tensor`);
+    pos = Math.max(pos, e.end);
+  }
+  if (pos > dataLength) fail(`the tensors need ${pos} data bytes but the file holds ${dataLength} (truncated?)`);
+  if (pos < dataLength) fail(`${dataLength - pos} bytes at the end belong to no tensor`);
+  return sorted;
+}
+
+/** New CPU tensors from the data section, in offset order. */
+function buildTensors(sorted: Entry[], data: Uint8Array): Map<string, Tensor> {
+  return scope(() => {
+    const tensors = new Map<string, Tensor>();
+    for (const e of sorted) tensors.set(e.name, fromBytes(data.subarray(e.begin, e.end), e.dtype, e.shape));
+    return tensors;
+  });
+}
+
+function failer(where: string): (what: string) => never {
+  return (what: string): never => {
+    throw new Error(`${where}: ${what}`);
+  };
 }
 
 function parseEntry(name: string, info: unknown, fail: (what: string) => never): Entry {
@@ -249,27 +277,11 @@ function parseEntry(name: string, info: unknown, fail: (what: string) => never):
  * @throws {Error} Naming `source` and what is wrong, on any violation.
  */
 export function deserializeSafetensors(bytes: Uint8Array, source = "safetensors data"): SafetensorsContent {
-  const where = `Cannot read ${source}`;
-  const { entries, metadata, start } = parseHeader(bytes, where);
-  const dataLength = bytes.length - start;
-  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let pos = 0;
-  for (const e of sorted) {
-    if (e.begin > pos) throw new Error(`${where}: bytes ${pos}..${e.begin} of the data section belong to no tensor`);
-    if (e.begin < pos && e.end > e.begin) throw new Error(`${where}: tensor "${e.name}" overlaps the previous tensor`);
-    pos = Math.max(pos, e.end);
-  }
-  if (pos > dataLength) {
-    throw new Error(`${where}: the tensors need ${pos} data bytes but the file holds ${dataLength} (truncated?)`);
-  }
-  if (pos < dataLength) throw new Error(`${where}: ${dataLength - pos} bytes at the end belong to no tensor`);
-  return scope(() => {
-    const tensors = new Map<string, Tensor>();
-    for (const e of sorted) {
-      tensors.set(e.name, fromBytes(bytes.subarray(start + e.begin, start + e.end), e.dtype, e.shape));
-    }
-    return { tensors, metadata };
-  });
+  const fail = failer(`Cannot read ${source}`);
+  const n = headerLength(bytes.subarray(0, 8), bytes.length, fail);
+  const { entries, metadata } = parseHeader(bytes.subarray(8, 8 + n), fail);
+  const sorted = checkLayout(entries, bytes.length - 8 - n, fail);
+  return { tensors: buildTensors(sorted, bytes.subarray(8 + n)), metadata };
 }
 
 /** Options of `saveSafetensors`. */
@@ -309,12 +321,24 @@ export async function saveSafetensors(
 }
 
 /**
- * Reads and validates a safetensors file (see `deserializeSafetensors` for the checks).
+ * Reads and validates a safetensors file (see `deserializeSafetensors` for the checks). The file must
+ * be a regular file (no device or FIFO), and its header is read and checked against the file's size
+ * before the data is read.
  *
  * @param path The file.
  * @returns New CPU tensors (owned by the caller) and the metadata map.
  * @throws {Error} Naming the file and what is wrong.
  */
 export async function loadSafetensors(path: string): Promise<SafetensorsContent> {
-  return deserializeSafetensors(await Deno.readFile(path), `safetensors file "${path}"`);
+  const fail = failer(`Cannot read safetensors file "${path}"`);
+  const { file, size } = await openRegularFile(path);
+  try {
+    const n = headerLength(size >= 8 ? await readExactly(file, path, 8) : new Uint8Array(8), size, fail);
+    const { entries, metadata } = parseHeader(await readExactly(file, path, n), fail);
+    const sorted = checkLayout(entries, size - 8 - n, fail);
+    const data = await readExactly(file, path, size - 8 - n);
+    return { tensors: buildTensors(sorted, data), metadata };
+  } finally {
+    file.close();
+  }
 }

@@ -4,8 +4,14 @@
  *
  * @module
  */
-import { batchNorm, full, noGrad, type Tensor, zeros } from "../torch/mod.ts";
+import { batchNorm, type BatchNormOptions, full, noGrad, type Tensor, zeros } from "../torch/mod.ts";
 import { Module } from "./module.ts";
+
+/**
+ * A training-mode batch normalisation with `batchNorm`'s signature: libtorch's by default, or one whose
+ * statistics span several processes (`syncBatchNorm` of a process group).
+ */
+export type BatchNormFn = (x: Tensor, options: BatchNormOptions) => Tensor;
 
 /** Options of the `BatchNorm1d` and `BatchNorm2d` layers. */
 export interface BatchNormLayerOptions {
@@ -36,6 +42,7 @@ export abstract class BatchNorm extends Module {
   readonly numFeatures: number;
   readonly #momentum: number;
   readonly #eps: number;
+  #training: BatchNormFn = batchNorm;
 
   /**
    * Registers γ = 1 (0 with `zeroInit`), β = 0, running mean 0, running variance 1 and the batch counter.
@@ -63,6 +70,15 @@ export abstract class BatchNorm extends Module {
     this.num_batches_tracked = this.registerBuffer("num_batches_tracked", zeros([], { dtype: "int64" }));
   }
 
+  /**
+   * Replaces the training-mode normalisation, e.g. with synchronised batch norm across processes
+   * (`(x, o) => syncBatchNorm(group, x, o)`); null restores libtorch's. Eval mode always uses libtorch's
+   * with the running statistics.
+   */
+  setTrainingNorm(fn: BatchNormFn | null): void {
+    this.#training = fn ?? batchNorm;
+  }
+
   /** Whether an input of this shape has the rank the layer expects. */
   protected abstract checkInput(shape: number[]): boolean;
 
@@ -76,7 +92,7 @@ export abstract class BatchNorm extends Module {
     }
     const training = this.training;
     if (training) noGrad(() => this.num_batches_tracked.add_(1));
-    return batchNorm(x, {
+    return (training ? this.#training : batchNorm)(x, {
       weight: this.weight,
       bias: this.bias,
       runningMean: this.running_mean,

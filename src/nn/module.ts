@@ -8,6 +8,7 @@
  * @module
  */
 import { type Device, keep, noGrad, type Tensor } from "../torch/mod.ts";
+import { checkStateDict } from "../torch/state_dict.ts";
 
 /**
  * A layer or model. Subclasses register parameters, buffers and children in their constructor and
@@ -123,28 +124,15 @@ export abstract class Module {
   }
 
   /**
-   * Copies values into the module's parameters and buffers, by name.
+   * Copies values into the module's parameters and buffers, by name, after checking every entry
+   * first (nothing is copied when one is wrong).
    *
-   * @throws {TypeError} On a missing or unexpected key (when strict) or a shape mismatch.
+   * @throws {TypeError} On a missing or unexpected key (when strict), a shape mismatch, or a dtype
+   *   mismatch (an integer tensor for a float parameter; floating precisions may differ).
    */
   loadStateDict(state: ReadonlyMap<string, Tensor>, strict = true): void {
     const own = this.stateDict();
-    if (strict) {
-      const missing = [...own.keys()].filter((k) => !state.has(k));
-      const unexpected = [...state.keys()].filter((k) => !own.has(k));
-      if (missing.length || unexpected.length) {
-        throw new TypeError(
-          `Cannot load state dict: missing keys [${missing.join(", ")}], unexpected keys [${unexpected.join(", ")}]`,
-        );
-      }
-    }
-    for (const [k, src] of state) {
-      const dst = own.get(k);
-      if (!dst) continue;
-      if (dst.shape.join() !== src.shape.join()) {
-        throw new TypeError(`Cannot load "${k}": expected shape [${dst.shape}] but got [${src.shape}]`);
-      }
-    }
+    checkStateDict(own, state, "state dict", { strict });
     noGrad(() => {
       for (const [k, src] of state) own.get(k)?.copy_(src);
     });

@@ -6,6 +6,7 @@
  * @module
  */
 import { full, keep, noGrad, type Tensor, TensorList, TorchError, zerosLike } from "../torch/mod.ts";
+import { checkStateDict } from "../torch/state_dict.ts";
 
 /** Parameters as plain tensors (named "0", "1", …) or as `[name, tensor]` pairs (`Module.namedParameters()`). */
 export type ParamsInput = readonly Tensor[] | readonly (readonly [string, Tensor])[];
@@ -118,27 +119,19 @@ export abstract class Optimizer {
    * Restores a state made by `stateDict()` (same parameter names and shapes): the following steps
    * reproduce the uninterrupted trajectory.
    *
-   * @throws {TypeError} On missing or unexpected keys or mismatched shapes.
+   * @throws {TypeError} On missing or unexpected keys, mismatched shapes or dtypes, or a step that is not a count.
    */
   loadStateDict(state: ReadonlyMap<string, Tensor>): void {
     const own = this.stateDict();
-    const missing = [...own.keys()].filter((k) => !state.has(k));
-    const unexpected = [...state.keys()].filter((k) => !own.has(k));
-    if (missing.length || unexpected.length) {
-      throw new TypeError(
-        `Cannot load optimizer state: missing keys [${missing.join(", ")}], unexpected keys [${unexpected.join(", ")}]`,
-      );
-    }
-    for (const [k, dst] of own) {
-      const src = state.get(k)!;
-      if (dst.shape.join() !== src.shape.join()) {
-        throw new TypeError(`Cannot load optimizer state "${k}": expected shape [${dst.shape}] but got [${src.shape}]`);
-      }
+    checkStateDict(own, state, "optimizer state");
+    const step = state.get("step")!.item();
+    if (!Number.isSafeInteger(step) || step < 0) {
+      throw new TypeError(`Cannot load optimizer state: "step" is ${step}, not a non-negative integer`);
     }
     noGrad(() => {
       for (const [k, dst] of own) if (k !== "step") dst.copy_(state.get(k)!);
     });
-    this.#steps = state.get("step")!.item();
+    this.#steps = step;
   }
 
   /** Frees the momentum buffers and lists (not the parameters). */

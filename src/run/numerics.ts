@@ -13,11 +13,9 @@
  * @module
  */
 import type { CpuCapabilities } from "../torch/cpu.ts";
+import type { PRECISIONS } from "./config.ts";
 
-/** `precision` values: "auto" picks the fastest the device computes natively. */
-export const PRECISIONS = ["auto", "fp32", "bf16"] as const;
-
-/** A `precision` setting. */
+/** A `precision` setting: "auto", "fp32" or "bf16". */
 export type Precision = typeof PRECISIONS[number];
 
 /** The numerics chosen for a run. */
@@ -42,6 +40,16 @@ export interface Numerics {
  * @param precision "auto", "fp32" or "bf16".
  * @param cpu The CPU's capabilities (`cpuCapabilities()`).
  * @returns The choice and its reason.
+ *
+ * @example Usage
+ * ```ts
+ * import { chooseNumerics, parseCpuInfo } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const cpu = parseCpuInfo("flags\t: avx2 avx512f avx512_bf16\n");
+ * assert.equal(chooseNumerics("cpu", "auto", cpu).bf16, true);
+ * assert.equal(chooseNumerics("cpu", "fp32", cpu).bf16, false);
+ * ```
  */
 export function chooseNumerics(device: string, precision: Precision, cpu: CpuCapabilities): Numerics {
   if (device !== "cpu") {

@@ -114,7 +114,19 @@ export function checkRange(method: string, option: string, x: number, lo: number
   }
 }
 
-/** Row-wise dot product a·b [N, D] × [N, D] → [N, 1]. */
-export function rowDot(a: Tensor, b: Tensor): Tensor {
-  return a.mul(b).sum(1, true); // [N, 1]
+/** Checks the options BYOL and SimSiam share: the form, the predictor width, λ, ρ and ε. */
+export function checkAsymmetric(
+  name: string,
+  o: { form: string; hiddenDim: number; lambda: number; rho: number; eps: number },
+): void {
+  const { form, hiddenDim, lambda, rho, eps } = o;
+  if (!["original", "directpred", "unified"].includes(form)) {
+    throw new RangeError(`Invalid ${name} form "${form}": expected one of original, directpred, unified`);
+  }
+  checkRange(name, "lambda", lambda, 0);
+  checkRange(name, "rho", rho, 0, 1, true);
+  checkRange(name, "eps", eps, 0);
+  if (!Number.isInteger(hiddenDim) || hiddenDim < 1) {
+    throw new RangeError(`Invalid ${name} option hiddenDim: expected a positive integer, got ${hiddenDim}`);
+  }
 }

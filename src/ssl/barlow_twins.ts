@@ -8,7 +8,7 @@
  * Three forms (the paper's Table 1):
  * - "original": x̂ = BN(z) (batch-standardised raw projector outputs, affine-free BN), λ = 0.0051; the
  *   gradient is taken through the standardisation, with respect to z.
- * - "a_identity": A → I, i.e. the loss D − 2·tr W + λ·‖W‖²_F on the same standardised features.
+ * - "a-identity": A → I, i.e. the loss D − 2·tr W + λ·‖W‖²_F on the same standardised features.
  * - "l2": A → I on l2-normalised features u, v, λ = 50, g1 = 2·(−v2 + λ·Σ_b (v2·v2_b/N)·u1_b) per sample,
  *   over the gathered (global) batch as the official `loss_barlow_twins_grad_mm`. The negative's vectors
  *   are the online u1_b (the official code's z1_bank), which makes it the exact gradient of the A = I
@@ -21,14 +21,15 @@
  */
 import { normalize, type Tensor } from "../torch/mod.ts";
 import { checkRange } from "./_checks.ts";
-import { combineViews, type CommonOptions, defineMethod, negatives, UV, type ViewParts, Z } from "./_define.ts";
+import { defineMethod } from "./_define.ts";
+import { combineViews, negatives, type ViewParts } from "./_views.ts";
 import { localComm } from "./comm.ts";
-import type { Features, Method } from "./method.ts";
+import type { CommonOptions, Features, Method } from "./method.ts";
 
 /** Options of `barlowTwins`. */
 export interface BarlowTwinsOptions extends CommonOptions {
-  /** "original", "a_identity" (A → I) or "l2" (BN → l2-normalisation). @default "original" */
-  form?: "original" | "a_identity" | "l2";
+  /** "original", "a-identity" (A → I) or "l2" (BN → l2-normalisation); "a_identity" is accepted too. @default "original" */
+  form?: "original" | "a-identity" | "a_identity" | "l2";
   /** Weight λ of the off-diagonal terms. @default 0.0051 for the BN forms, 50 for "l2" */
   lambda?: number;
   /** BN's ε (BN forms). @default 1e-5 */
@@ -92,15 +93,16 @@ function bnBackward(G: Tensor, xh: Tensor, sigma: Tensor): Tensor {
  * ```
  */
 export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
-  const { form = "original", eps = 1e-5, target = "stop-grad", comm = localComm, checkValues = true } = options;
+  const form = String(options.form ?? "original").replace("_", "-") as "original" | "a-identity" | "l2";
+  const { eps = 1e-5, target = "stop-grad", comm = localComm, checkValues } = options;
   const lambda = options.lambda ?? (form === "l2" ? 50 : 0.0051);
-  if (!["original", "a_identity", "l2"].includes(form)) {
-    throw new RangeError(`Invalid barlow_twins form "${form}": expected one of original, a_identity, l2`);
+  if (!["original", "a-identity", "l2"].includes(form)) {
+    throw new RangeError(`Invalid barlow-twins form "${options.form}": expected one of original, a-identity, l2`);
   }
-  checkRange("barlow_twins", "lambda", lambda, 0);
-  checkRange("barlow_twins", "eps", eps, 0);
+  checkRange("barlow-twins", "lambda", lambda, 0);
+  checkRange("barlow-twins", "eps", eps, 0);
   if (form !== "l2" && target === "momentum-positive") {
-    throw new RangeError(`Cannot use target "momentum-positive" with barlow_twins form "${form}": use form "l2"`);
+    throw new RangeError(`Cannot use target "momentum-positive" with barlow-twins form "${form}": use form "l2"`);
   }
   const identity = form !== "original";
   const bnView = (x: Tensor, t: Tensor): ViewParts => {
@@ -114,21 +116,19 @@ export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
     return btLoss(x1, t2, lam, ident).add(btLoss(x2, t1, lam, ident)).mul(0.5); // []
   };
   const reference = {
-    name: "barlow_twins original (λ = 0.0051)",
+    name: "barlow-twins original (λ = 0.0051)",
     wrt: "z" as const,
     loss: (f: Features) => bnLoss(f, 0.0051, false),
   };
   if (form !== "l2") {
     return defineMethod({
-      name: "barlow_twins",
+      name: "barlow-twins",
       form,
       target,
-      wrt: "z",
-      needs: Z,
-      normalized: [],
-      minBatch: 2,
-      state: {},
+      globalBatch: true, // standardised over the (global) batch
       checkValues,
+      wrt: "z",
+      minBatch: 2,
       gradient: (f) => combineViews(bnView(f.z1!, f.zt2!.detach()), bnView(f.z2!, f.zt1!.detach())),
       loss: (f) => bnLoss(f, lambda, identity),
       reference: identity ? reference : undefined,
@@ -145,14 +145,9 @@ export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
     return { g: negative.sub(positive).div(2 * N), positive, negative, lambda, u, v };
   };
   return defineMethod({
-    name: "barlow_twins",
+    name: "barlow-twins",
     form,
     target,
-    wrt: "u",
-    needs: UV,
-    normalized: UV,
-    minBatch: 1,
-    state: {},
     checkValues,
     gradient(f) {
       const [n1, n2] = negatives(f, target);

@@ -1,29 +1,61 @@
 /**
- * BYOL (Grill et al., NeurIPS 2020) in the unified framework. Three gradient forms (the paper's Table 1):
+ * BYOL (Grill et al., NeurIPS 2020) in the unified framework, with a momentum encoder. The loss per view
+ * is ℓ = 2 − 2·cos(h(u1), v2) (averaged over the two views: BYOL's paper sums them). Three gradient
+ * forms (the paper's Table 1):
  *
- * - "original": a learnable predictor h (Linear → BN → ReLU → Linear, hidden 4096) on the online
- *   feature, loss 2 − 2·cos(h(u1), v2) (symmetrised by averaging: BYOL's paper sums the two views);
- *   g1 = ∂L/∂u1 through h. The predictor lives in the method state: add `method.parameters(state)` to
- *   the optimizer.
- * - "directpred": DirectPred's analytic predictor W_p from the eigen-decomposition of F, with the
- *   official code's gradient g1 = 2·(−W_p·v2 + λ_b·F̃·u1)/‖W_p·u1‖, λ_b = (W_p·u1)·v2 / (u1ᵀF̃u1),
- *   F̃ = F/max eig + ε²·I, times BYOL's factor 2 so that it has the original form's scale (the official
- *   `loss_byol_directpred_grad` has SimSiam's scale, factor 1: `simsiam({ form: "directpred" })`).
- *   A gradient-only form; its `reference` is the loss 2 − 2·cos(W_p·u1, v2).
- * - "unified": g1 = −v2 + λ·F·u1, as UniGrad.
+ *     original     g1 = ∂ℓ/∂u1 through a learnable predictor h (Linear → BN → ReLU → Linear, hidden 4096)
+ *     directpred   g1 = 2·(−W_p·v2 + λ_b·F̃·u1)/‖W_p·u1‖,  λ_b = (W_p·u1)·v2 / (u1ᵀF̃u1)
+ *     unified      g1 = −v2 + λ·F·u1                      (as UniGrad)
  *
- * F is the moving correlation of the target features, F ← ρ·F + (1 − ρ)·(v1ᵀv1 + v2ᵀv2)/(2N).
+ * with F ← ρ·F + (1 − ρ)·(v1ᵀv1 + v2ᵀv2)/(2N) the moving correlation of the target features, W_p
+ * DirectPred's analytic predictor from F's eigen-decomposition and F̃ = F/max eig + ε²·I (Tian et al.,
+ * ICML 2021, as the official `loss_byol_directpred_grad`, times BYOL's factor 2 so that it has the
+ * original form's scale; `simsiam({ form: "directpred" })` has the official factor 1). The predictor
+ * lives in the method state: give `method.parameters(state)` to the optimizer. DirectPred is a
+ * gradient-only form; its `reference` is the loss 2 − 2·cos(W_p·u1, v2).
  *
  * @module
  */
-import { asymmetric, type AsymmetricOptions } from "./_asymmetric.ts";
-import type { Method } from "./method.ts";
+import { predictorHead } from "../nn/heads.ts";
+import { checkAsymmetric } from "./_checks.ts";
+import { defineMethod } from "./_define.ts";
+import {
+  directPredGradient,
+  directPredLoss,
+  predictorGradient,
+  predictorLoss,
+  stepCorrelation,
+  unifiedGradient,
+  unifiedLoss,
+} from "./_views.ts";
+import { localComm } from "./comm.ts";
+import type { CommonOptions, Features, Method } from "./method.ts";
+import type { MethodState } from "./state.ts";
 
-export { type AsymmetricOptions, directPredPredictor } from "./_asymmetric.ts";
+export { directPredPredictor } from "./_views.ts";
+
+/** Options of `byol`. */
+export interface ByolOptions extends CommonOptions {
+  /** "original": a learnable predictor MLP; "directpred": DirectPred's predictor from F; "unified": −v2 + λ·F·u1. @default "original" */
+  form?: "original" | "directpred" | "unified";
+  /** Hidden width of the predictor MLP (original form). @default 4096 */
+  hiddenDim?: number;
+  /** Balance λ of the unified form. @default 100 */
+  lambda?: number;
+  /** Moving-average coefficient ρ of F (directpred, unified). @default 0.99 */
+  rho?: number;
+  /** DirectPred's ε, added to the predictor's normalised eigenvalues' square roots. @default 0.3 */
+  eps?: number;
+}
+
+/** The loss per view is A − B·cos(p, v). */
+const [A, B] = [2, 2];
 
 /**
  * BYOL with a momentum encoder, in its original, DirectPred or unified form.
  *
+ * @param options Form, predictor width, λ, ρ, ε, target kind, communicator.
+ * @returns The method; its state holds the predictor (original) or F (directpred, unified).
  * @throws {RangeError} On an unknown form or out-of-range options.
  *
  * @example Usage
@@ -42,6 +74,31 @@ export { type AsymmetricOptions, directPredPredictor } from "./_asymmetric.ts";
  * disposeState(state);
  * ```
  */
-export function byol(options: AsymmetricOptions = {}): Method {
-  return asymmetric({ name: "byol", target: "momentum", hiddenDim: 4096, a: 2, b: 2 }, options);
+export function byol(options: ByolOptions = {}): Method {
+  const { form = "original", hiddenDim = 4096, lambda = 100, rho = 0.99, eps = 0.3 } = options;
+  const { target = "momentum", comm = localComm, checkValues } = options;
+  checkAsymmetric("byol", { form, hiddenDim, lambda, rho, eps });
+  const common = { name: "byol", form, target, checkValues };
+  const F = (f: Features, s: MethodState) => stepCorrelation(f, s, rho, target, comm); // [D, D]
+  if (form === "original") {
+    return defineMethod({
+      ...common,
+      minBatch: 2,
+      state: { predictor: (D) => predictorHead({ inDim: D, hiddenDim, outDim: D }) },
+      gradient: (f, s, advance) => predictorGradient(f, s, A, B, advance),
+      loss: (f, s) => predictorLoss(f, s, A, B),
+    });
+  }
+  const reference = { name: "byol with DirectPred's linear predictor", wrt: "u" as const };
+  return defineMethod({
+    ...common,
+    state: { correlation: true },
+    gradient(f, s, advance) {
+      const Fs = F(f, s);
+      if (advance) s.F!.copy_(Fs);
+      return form === "directpred" ? directPredGradient(f, Fs, eps, B) : unifiedGradient(f, Fs, lambda);
+    },
+    ...(form === "unified" && { loss: (f, s) => unifiedLoss(f, F(f, s), lambda) }),
+    reference: { ...reference, loss: (f, s) => directPredLoss(f, F(f, s), eps, A, B) },
+  });
 }

@@ -8,7 +8,11 @@ import { Module } from "../nn/module.ts";
 import { resnet18, resnet20, resnet34, resnet50 } from "../nn/resnet.ts";
 import { unigradProjector } from "../nn/heads.ts";
 import type { Tensor } from "../torch/mod.ts";
-import type { Arch } from "./config.ts";
+
+/** The backbones `siameseEncoder` builds (the run's `--arch`). */
+export const ARCHS = ["resnet20", "resnet18", "resnet34", "resnet50"] as const;
+/** A backbone name. */
+export type Arch = typeof ARCHS[number];
 
 /** A backbone with a pooled-feature output (a ResNet without `fc`). */
 export interface Backbone extends Module {

@@ -15,6 +15,7 @@
  * @module
  */
 import { scope, stack, type Tensor } from "../torch/mod.ts";
+import type { Communicator } from "./comm.ts";
 import type { MethodState, SavedState, StateOptions } from "./state.ts";
 
 /**
@@ -28,6 +29,16 @@ export type TargetKind = "stop-grad" | "momentum" | "momentum-positive";
 
 /** Every target kind, in the paper's order. */
 export const TARGET_KINDS: readonly TargetKind[] = ["stop-grad", "momentum", "momentum-positive"];
+
+/** Options every method's factory accepts. */
+export interface CommonOptions {
+  /** The target branch the method is used with (the paper's Table 2). @default the method's own */
+  target?: TargetKind;
+  /** Gathers features and all-reduces F across workers. @default localComm (one process) */
+  comm?: Communicator;
+  /** Check features for NaN/Inf and normalisation on every call (one device sync). @default true */
+  checkValues?: boolean;
+}
 
 /** The features a method gets the gradient with respect to: normalised (`"u"`) or raw projector outputs (`"z"`). */
 export type GradientSpace = "u" | "z";
@@ -127,6 +138,13 @@ export interface Method {
   readonly needs: readonly FeatureName[];
   /** The smallest batch it accepts (2 where it needs batch statistics). */
   readonly minBatch: number;
+  /**
+   * Whether one sample's gradient depends on other samples' online features (batch standardisation,
+   * NT-Xent over the batch). Data-parallel training then gathers every rank's features, with gradient,
+   * and runs the method on the global batch; otherwise the method is handed a Communicator and sees
+   * its rank's features only. @default false
+   */
+  readonly globalBatch?: boolean;
   /** A fresh state for projector width `dim` (F, queue, predictor: whatever the method keeps). */
   initState(dim: number, options?: StateOptions): MethodState;
   /**

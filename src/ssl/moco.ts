@@ -10,12 +10,11 @@
  *
  * @module
  */
-import { cat } from "../torch/mod.ts";
 import { checkRange } from "./_checks.ts";
-import { enqueue, infoNCELoss, infoNCEView, withQueue } from "./_contrastive.ts";
-import { combineViews, type CommonOptions, defineMethod, negatives, UV } from "./_define.ts";
+import { defineMethod } from "./_define.ts";
+import { combineViews, enqueue, gatheredNegatives, infoNCELoss, infoNCEView, withQueue } from "./_views.ts";
 import { localComm } from "./comm.ts";
-import type { Features, Method } from "./method.ts";
+import type { CommonOptions, Method } from "./method.ts";
 
 /** Options of `moco`. */
 export interface MocoOptions extends CommonOptions {
@@ -48,34 +47,26 @@ export interface MocoOptions extends CommonOptions {
  * ```
  */
 export function moco(options: MocoOptions = {}): Method {
-  const { tau = 0.2, queueSize = 0, target = "momentum", comm = localComm, checkValues = true } = options;
+  const { tau = 0.2, queueSize = 0, target = "momentum", comm = localComm, checkValues } = options;
   checkRange("moco", "tau", tau, 1e-8);
   if (!Number.isInteger(queueSize) || queueSize < 0) {
     throw new RangeError(`Invalid moco option queueSize: expected a non-negative integer, got ${queueSize}`);
   }
-  const keysOf = (f: Features) => {
-    const [n1, n2] = negatives(f, target);
-    return cat([comm.allGather(n1), comm.allGather(n2)]); // [2·N_global, D]
-  };
   return defineMethod({
     name: "moco",
     form: "original",
     target,
-    wrt: "u",
-    needs: UV,
-    normalized: UV,
-    minBatch: 1,
-    state: { queueSize },
     checkValues,
+    state: { queueSize },
     gradient(f, s, advance) {
-      const keys = keysOf(f);
+      const keys = gatheredNegatives(f, target, comm); // [2·N_global, D]
       const V = withQueue(keys, s); // [M, D]
       const result = combineViews(infoNCEView(f.u1, f.v2, V, tau), infoNCEView(f.u2, f.v1, V, tau));
       if (s.queue && advance) enqueue(s, keys);
       return result;
     },
     loss(f, s) {
-      const V = withQueue(keysOf(f), s);
+      const V = withQueue(gatheredNegatives(f, target, comm), s); // [M, D]
       return infoNCELoss(f.u1, f.v2, V, tau).add(infoNCELoss(f.u2, f.v1, V, tau)).mul(0.5);
     },
   });

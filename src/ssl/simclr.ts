@@ -13,11 +13,11 @@
  * @module
  */
 import { cat, eye, type Tensor } from "../torch/mod.ts";
-import { checkRange, rowDot } from "./_checks.ts";
-import { infoNCELoss, infoNCEView } from "./_contrastive.ts";
-import { combineViews, type CommonOptions, defineMethod, negatives, U, UV } from "./_define.ts";
+import { checkRange } from "./_checks.ts";
+import { defineMethod, U } from "./_define.ts";
+import { combineViews, gatheredNegatives, infoNCELoss, infoNCEView, rowDot } from "./_views.ts";
 import { localComm } from "./comm.ts";
-import type { Features, Method } from "./method.ts";
+import type { CommonOptions, Features, GradientResult, Method } from "./method.ts";
 
 /** Options of `simclr`. */
 export interface SimclrOptions extends CommonOptions {
@@ -38,6 +38,22 @@ function ntXent(u1: Tensor, u2: Tensor, tau: number): { Z: Tensor; Zp: Tensor; l
 function originalLoss(f: Features, tau: number): Tensor {
   const { Z, Zp, logits } = ntXent(f.u1, f.u2, tau);
   return logits.logsumexp(1, true).sub(rowDot(Z, Zp).div(tau)).mean(); // []
+}
+
+/** The exact gradient of NT-Xent: ∂L/∂Z = ((P + Pᵀ)·Z − 2·Z_p)/(2Nτ), split into the two views. */
+function originalGradient(f: Features, tau: number): GradientResult {
+  const N = f.u1.size(0);
+  const { Z, Zp, logits } = ntXent(f.u1, f.u2, tau);
+  const P = logits.softmax(1); // [2N, 2N]
+  const positive = Zp.mul(2); // [2N, D]
+  const negative = P.add(P.t()).mm(Z); // [2N, D]
+  const [g1, g2] = negative.sub(positive).div(2 * N * tau).chunk(2); // 2 × [N, D]
+  const [p1, p2] = positive.chunk(2);
+  const [n1, n2] = negative.chunk(2);
+  return combineViews(
+    { g: g1, positive: p1, negative: n1, lambda: 1, u: f.u1, v: f.u2 },
+    { g: g2, positive: p2, negative: n2, lambda: 1, u: f.u2, v: f.u1 },
+  );
 }
 
 /**
@@ -63,52 +79,36 @@ function originalLoss(f: Features, tau: number): Tensor {
  * ```
  */
 export function simclr(options: SimclrOptions = {}): Method {
-  const { tau = 0.2, form = "original", target = "stop-grad", comm = localComm, checkValues = true } = options;
+  const { tau = 0.2, form = "original", target = "stop-grad", comm = localComm, checkValues } = options;
   if (form !== "original" && form !== "gradient") {
     throw new RangeError(`Invalid simclr form "${form}": expected one of original, gradient`);
   }
   checkRange("simclr", "tau", tau, 1e-8);
-  const original = form === "original";
-  const keysOf = (f: Features) => {
-    const [n1, n2] = negatives(f, target);
-    return cat([comm.allGather(n1), comm.allGather(n2)]); // [2·N_global, D]
-  };
+  if (form === "original") {
+    return defineMethod({
+      name: "simclr",
+      form,
+      target,
+      checkValues,
+      needs: U,
+      globalBatch: true, // NT-Xent over the (global) batch's online features
+      gradient: (f) => originalGradient(f, tau),
+      loss: (f) => originalLoss(f, tau),
+    });
+  }
   return defineMethod({
     name: "simclr",
     form,
     target,
-    wrt: "u",
-    needs: original ? U : UV,
-    normalized: original ? U : UV,
-    minBatch: 1,
-    state: {},
     checkValues,
     gradient(f) {
-      if (!original) {
-        const V = keysOf(f);
-        return combineViews(infoNCEView(f.u1, f.v2, V, tau), infoNCEView(f.u2, f.v1, V, tau));
-      }
-      const N = f.u1.size(0);
-      const { Z, Zp, logits } = ntXent(f.u1, f.u2, tau);
-      const P = logits.softmax(1); // [2N, 2N]
-      const positive = Zp.mul(2); // [2N, D]
-      const negative = P.add(P.t()).mm(Z); // [2N, D]
-      const g = negative.sub(positive).div(2 * N * tau); // [2N, D]
-      const [g1, g2] = g.chunk(2);
-      const [p1, p2] = positive.chunk(2);
-      const [n1, n2] = negative.chunk(2);
-      return combineViews(
-        { g: g1, positive: p1, negative: n1, lambda: 1, u: f.u1, v: f.u2 },
-        { g: g2, positive: p2, negative: n2, lambda: 1, u: f.u2, v: f.u1 },
-      );
+      const V = gatheredNegatives(f, target, comm); // [2·N_global, D]
+      return combineViews(infoNCEView(f.u1, f.v2, V, tau), infoNCEView(f.u2, f.v1, V, tau));
     },
     loss(f) {
-      if (original) return originalLoss(f, tau);
-      const V = keysOf(f);
+      const V = gatheredNegatives(f, target, comm); // [2·N_global, D]
       return infoNCELoss(f.u1, f.v2, V, tau).add(infoNCELoss(f.u2, f.v1, V, tau)).mul(0.5);
     },
-    reference: original
-      ? undefined
-      : { name: "simclr original (NT-Xent)", wrt: "u", loss: (f) => originalLoss(f, tau) },
+    reference: { name: "simclr original (NT-Xent)", wrt: "u", loss: (f) => originalLoss(f, tau) },
   });
 }

@@ -15,6 +15,34 @@ import { type Features, gradientInputs, type GradientStats, type Method } from "
 import { type CutMixTarget, multiViewGradient } from "./multiview.ts";
 import type { MethodState } from "./state.ts";
 import type { TargetBranch } from "./target.ts";
+import { type NonFiniteCounts, NonFiniteGuard } from "./guard.ts";
+
+/** A guard over everything a step changes: online and target weights and buffers, optimizer and method state. */
+function guardOf(p: TrainerParts): NonFiniteGuard {
+  const saved = p.method.stateDict(p.state).tensors;
+  const guarded = [
+    ...p.online.stateDict().values(),
+    ...(p.target.kind === "stop-grad" ? [] : p.target.module.stateDict().values()),
+    ...[...p.optimizer.stateDict()].filter(([k]) => k !== "step").map(([, t]) => t),
+    ...saved.values(),
+  ];
+  const values = [p.state.F, p.state.queue].filter((t): t is Tensor => t !== null);
+  return new NonFiniteGuard(guarded, [...p.online.parameters(), ...p.method.parameters(p.state)], values);
+}
+
+/**
+ * What the trainer needs from data-parallel training across processes (`dataParallel` of src/dist
+ * implements it over a process group); absent on one process.
+ */
+export interface DataParallel {
+  /**
+   * Every rank's x [N, ...] → [W·N, ...] in rank order; its backward all-reduces the incoming gradient
+   * and keeps this rank's slice (for methods with `globalBatch`).
+   */
+  gatherWithGrad(x: Tensor): Tensor;
+  /** Replaces every parameter gradient by its mean over the ranks (after backward, before the step). */
+  averageGradients(): void;
+}
 
 /** The parts a trainer ties together; the caller owns them. */
 export interface TrainerParts {
@@ -36,6 +64,14 @@ export interface TrainerParts {
   bf16?: boolean;
   /** Convert image batches to channels_last before the forwards. @default false */
   channelsLast?: boolean;
+  /**
+   * Skip, on the device, any step whose gradients, statistics or method state are not finite: the
+   * weights, BN statistics, optimizer and method state keep their values (see `NonFiniteGuard`).
+   * For runs without per-step value checks (CUDA); costs one copy of the state per step. @default false
+   */
+  guardNonFinite?: boolean;
+  /** Data parallelism across processes: gradients averaged, global-batch methods fed gathered features. */
+  parallel?: DataParallel;
 }
 
 /** Options of `Trainer.step`. */
@@ -68,6 +104,7 @@ export interface StepResult {
  */
 export class Trainer {
   readonly #p: TrainerParts;
+  readonly #guard: NonFiniteGuard | null;
 
   /**
    * A trainer over parts the caller keeps owning (and disposes).
@@ -76,6 +113,17 @@ export class Trainer {
    */
   constructor(parts: TrainerParts) {
     this.#p = parts;
+    this.#guard = parts.guardNonFinite ? guardOf(parts) : null;
+  }
+
+  /** Non-finite steps skipped so far (zeros without `guardNonFinite`); reads the device: call it at logging steps. */
+  nonFinite(): NonFiniteCounts {
+    return this.#guard?.counts() ?? { skipped: 0, consecutive: 0 };
+  }
+
+  /** Frees the non-finite guard's copies (the parts stay the caller's). */
+  dispose(): void {
+    this.#guard?.dispose();
   }
 
   /** The parts this trainer steps. */
@@ -102,11 +150,12 @@ export class Trainer {
       throw new TypeError(`Cannot train on ${views.length} view(s): the trainer needs at least 2 (global) views`);
     }
     const { target, method, state, optimizer } = this.#p;
+    this.#guard?.begin();
     const { stats, loss } = scope(() => {
       const xs = views.map((x) => this.#p.channelsLast ? x.contiguous("channels_last") : x);
       // Cleared first: a learnable predictor receives its gradient inside method.gradient().
       optimizer.zeroGrad();
-      const f = this.#forward(xs);
+      const f = this.#global(this.#forward(xs));
       if (xs.length > 2) {
         const { grads, stats } = multiViewGradient(method, state, f, { cutmix: options.cutmix });
         backward(method.wrt === "u" ? f.u : f.z, grads); // [N, D] per view
@@ -120,10 +169,23 @@ export class Trainer {
       backward(gradientInputs(method, features), [g1, g2]); // flows through normalize into the encoder
       return { stats, loss };
     });
+    this.#p.parallel?.averageGradients(); // the same mean gradient on every rank
     optimizer.step(lr);
     const momentum = target.update(step); // EMA is a separate, named step (STYLE 9)
+    this.#guard?.end([...Object.values(stats), ...(loss ? [loss] : [])]); // no host sync
     const owned = [...Object.values(stats), ...(loss ? [loss] : [])].map((t) => keep(t));
     return { stats, loss, lr, momentum, dispose: () => owned.forEach((t) => t.dispose()) };
+  }
+
+  /**
+   * With data parallelism and a `globalBatch` method: every rank's features gathered (the online ones
+   * with gradient), so the method sees the global batch and the backward reaches this rank's samples.
+   */
+  #global(f: { u: Tensor[]; z: Tensor[]; v: Tensor[]; zt: Tensor[] }): typeof f {
+    const parallel = this.#p.parallel;
+    if (!parallel || !this.#p.method.globalBatch) return f;
+    const all = (ts: Tensor[]) => ts.map((t) => parallel.gatherWithGrad(t)); // [W·N, D] each
+    return { u: all(f.u), z: all(f.z), v: all(f.v), zt: all(f.zt) };
   }
 
   /**

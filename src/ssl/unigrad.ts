@@ -12,9 +12,10 @@
  * @module
  */
 import { checkRange } from "./_checks.ts";
-import { unifiedForm } from "./_correlation.ts";
-import { type CommonOptions, defineMethod, UV } from "./_define.ts";
-import type { Method } from "./method.ts";
+import { defineMethod } from "./_define.ts";
+import { stepCorrelation, unifiedGradient, unifiedLoss } from "./_views.ts";
+import { localComm } from "./comm.ts";
+import type { CommonOptions, Method } from "./method.ts";
 
 /** Options of `unigrad`. */
 export interface UnigradOptions extends CommonOptions {
@@ -53,19 +54,20 @@ export interface UnigradOptions extends CommonOptions {
  * ```
  */
 export function unigrad(options: UnigradOptions = {}): Method {
-  const { lambda = 100, rho = 0.99, target = "momentum", checkValues = true } = options;
+  const { lambda = 100, rho = 0.99, target = "momentum", comm = localComm, checkValues } = options;
   checkRange("unigrad", "lambda", lambda, 0);
   checkRange("unigrad", "rho", rho, 0, 1, true);
   return defineMethod({
     name: "unigrad",
     form: "unified",
     target,
-    wrt: "u",
-    needs: UV,
-    normalized: UV,
-    minBatch: 1,
-    state: { correlation: true },
     checkValues,
-    ...unifiedForm(lambda, rho, { target, comm: options.comm }),
+    state: { correlation: true },
+    gradient(f, s, advance) {
+      const F = stepCorrelation(f, s, rho, target, comm); // [D, D]
+      if (advance) s.F!.copy_(F);
+      return unifiedGradient(f, F, lambda);
+    },
+    loss: (f, s) => unifiedLoss(f, stepCorrelation(f, s, rho, target, comm), lambda),
   });
 }

@@ -17,10 +17,17 @@
  */
 import { eye, normalize, type Tensor } from "../torch/mod.ts";
 import { checkRange } from "./_checks.ts";
-import { batchCorrelation, correlationLoss, correlationView } from "./_correlation.ts";
-import { combineViews, type CommonOptions, defineMethod, negatives, UV, type ViewParts, Z } from "./_define.ts";
+import { defineMethod } from "./_define.ts";
+import {
+  batchCorrelation,
+  combineViews,
+  correlationLoss,
+  correlationView,
+  negatives,
+  type ViewParts,
+} from "./_views.ts";
 import { localComm } from "./comm.ts";
-import type { Features, Method } from "./method.ts";
+import type { CommonOptions, Features, Method } from "./method.ts";
 
 /** Options of `vicreg`. */
 export interface VicregOptions extends CommonOptions {
@@ -100,7 +107,7 @@ function originalView(x: Tensor, y: Tensor, c: Coefficients): ViewParts {
  */
 export function vicreg(options: VicregOptions = {}): Method {
   const { form = "original", sim = 25, std = 25, cov = 1, lambda = 100 } = options;
-  const { target = "stop-grad", comm = localComm, checkValues = true } = options;
+  const { target = "stop-grad", comm = localComm, checkValues } = options;
   if (form !== "original" && form !== "l2") {
     throw new RangeError(`Invalid vicreg form "${form}": expected one of original, l2`);
   }
@@ -116,12 +123,10 @@ export function vicreg(options: VicregOptions = {}): Method {
       name: "vicreg",
       form,
       target,
-      wrt: "z",
-      needs: Z,
-      normalized: [],
-      minBatch: 2,
-      state: {},
+      globalBatch: true, // variance and covariance over the (global) batch
       checkValues,
+      wrt: "z",
+      minBatch: 2,
       gradient: (f) => combineViews(originalView(f.z1!, f.zt2!.detach(), c), originalView(f.z2!, f.zt1!.detach(), c)),
       loss: original,
     });
@@ -131,11 +136,6 @@ export function vicreg(options: VicregOptions = {}): Method {
     name: "vicreg",
     form,
     target,
-    wrt: "u",
-    needs: UV,
-    normalized: UV,
-    minBatch: 1,
-    state: {},
     checkValues,
     gradient(f) {
       const [n1, n2] = negatives(f, target);

@@ -26,17 +26,44 @@ export function checkHandle(p: Deno.PointerValue, op: string): Deno.PointerObjec
   return p;
 }
 
-/** Shape or dim list as the int64 buffer the shim takes. */
+/**
+ * Dim list, padding or view shape (which may hold -1) as the int64 buffer the shim takes: safe
+ * integers only, so no value wraps around in the conversion to int64.
+ */
 export function dims(values: readonly number[]): BigInt64Array {
   const out = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!Number.isInteger(v)) {
+    if (!Number.isSafeInteger(v)) {
       throw new TypeError(`Expected an integer size or dim, got ${v} in [${values.join(", ")}]`);
     }
     out[i] = BigInt(v);
   }
   return out;
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A new tensor's shape as the int64 buffer the shim takes: non-negative safe integers whose
+ * product (the element count) fits in int64, so `zeros([2 ** 64])` throws instead of wrapping to [0].
+ *
+ * @throws {TypeError} For a size that is not an integer.
+ * @throws {RangeError} For a negative or unsafe size, or too many elements, naming the shape.
+ */
+export function shapeDims(shape: readonly number[]): BigInt64Array {
+  let count = 1n;
+  for (const v of shape) {
+    if (!Number.isInteger(v)) throw new TypeError(`Expected an integer size or dim, got ${v} in [${shape.join(", ")}]`);
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new RangeError(`Invalid shape [${shape.join(", ")}]: ${v} is not a non-negative integer below 2^53`);
+    }
+    count *= BigInt(v);
+  }
+  if (count > INT64_MAX) {
+    throw new RangeError(`Invalid shape [${shape.join(", ")}]: ${count} elements do not fit in int64`);
+  }
+  return dims(shape);
 }
 
 /** Handles of several tensors as the pointer array the shim takes (null entries stay NULL). */

@@ -2,15 +2,18 @@
  * Finds, opens and exposes the shim library. Internal: nothing here leaves src/torch.
  *
  * The shim is found, in order: `init({ shimPath })`, the `UNIGRAD_SHIM` environment variable (a path
- * to `libunigrad.so`), then `build/shim.json` of the checkout this file belongs to (written by
- * `deno task build`). A checkout's shim built from other sources than `ffi/` is refused as stale.
+ * to `libunigrad.so`), `build/shim.json` of the checkout this file belongs to (written by
+ * `deno task build`), then the per-user cache that `deno run -A jsr:@unigrad/unigrad/build` (the
+ * module's src/torch/build.ts) fills, `$XDG_CACHE_HOME/unigrad/<key>/shim.json`. A shim built from
+ * other sources than this module's `ffi/` is refused as stale.
  *
  * @module
  */
 import { SYMBOLS, type Symbols } from "./_symbols.ts";
-import { shimSourceHash } from "./_shim_key.ts";
+import { shimSourceHash, userCacheDir } from "./_shim_key.ts";
 
-const BUILD_HINT = "run `deno task build` in the unigrad checkout, or point UNIGRAD_SHIM (or " +
+const BUILD_HINT = "run `deno task build` in the unigrad checkout, or `deno run -A jsr:@unigrad/unigrad/build` " +
+  "once for the published module (or the module's src/torch/build.ts), or point UNIGRAD_SHIM (or " +
   "init({ shimPath })) at a built libunigrad.so";
 
 let library: Deno.DynamicLibrary<typeof SYMBOLS> | null = null;
@@ -27,22 +30,26 @@ function unavailable(): Symbols {
 /** The shim's symbols (a throwing stand-in until a library is opened). */
 export let sym: Symbols = unavailable();
 
-function fromCheckout(): string {
-  const manifestUrl = new URL("../../build/shim.json", import.meta.url);
-  if (manifestUrl.protocol !== "file:") {
-    throw new Error(
-      `The unigrad shim location is unknown for a module served from ${manifestUrl.origin}: ${BUILD_HINT}`,
-    );
-  }
-  let manifest: { path: string; sourceHash: string };
+/** The manifest at `path` ({ path, sourceHash }), or null when there is none. */
+function readManifest(path: string): { path: string; sourceHash: string } | null {
   try {
-    manifest = JSON.parse(Deno.readTextFileSync(manifestUrl));
+    return JSON.parse(Deno.readTextFileSync(path));
   } catch {
-    throw new Error(`The unigrad shim is not built (no ${manifestUrl.pathname}): ${BUILD_HINT}`);
+    return null;
   }
-  const ffiDir = new URL("../../ffi", import.meta.url).pathname;
-  const current = shimSourceHash(ffiDir);
-  if (current !== manifest.sourceHash) {
+}
+
+/** The built library a checkout's `build/shim.json` or the per-user cache records for this module's `ffi/`. */
+function findBuilt(): string {
+  const ffi = new URL("../../ffi/", import.meta.url);
+  const local = ffi.protocol === "file:";
+  const checkout = new URL("../../build/shim.json", import.meta.url).pathname;
+  const user = `${userCacheDir(ffi)}/shim.json`;
+  const manifest = (local ? readManifest(checkout) : null) ?? readManifest(user);
+  if (manifest === null) {
+    throw new Error(`The unigrad shim is not built (no ${local ? `${checkout} and no ` : ""}${user}): ${BUILD_HINT}`);
+  }
+  if (local && shimSourceHash(ffi.pathname.replace(/\/$/, "")) !== manifest.sourceHash) {
     throw new Error(`The unigrad shim at ${manifest.path} is stale (built from other ffi/ sources): ${BUILD_HINT}`);
   }
   return manifest.path;
@@ -50,7 +57,7 @@ function fromCheckout(): string {
 
 /** Opens the shim at `path` (or wherever it is found) and makes it the active library. */
 export function openShim(path?: string): void {
-  const file = path ?? Deno.env.get("UNIGRAD_SHIM") ?? fromCheckout();
+  const file = path ?? Deno.env.get("UNIGRAD_SHIM") ?? findBuilt();
   let opened: Deno.DynamicLibrary<typeof SYMBOLS>;
   try {
     opened = Deno.dlopen(file, SYMBOLS);

@@ -1,6 +1,6 @@
 /**
  * The one `Deno.dlopen` symbol table of the shim: the same names, in the same order, as the exported
- * functions of `ffi/ops.cpp` and `ffi/cuda.cpp`. `tests/torch/symbols_test.ts` compares it with the
+ * functions of `ffi/ops.cpp`, `ffi/cuda.cpp` and `ffi/dist.cpp`. `tests/torch/symbols_test.ts` compares it with the
  * symbols of the built library, so neither side can drift.
  *
  * Conventions: tensor and list handles are `pointer`; shapes, handle arrays and out-parameters are
@@ -234,6 +234,22 @@ export const SYMBOLS = {
   ts_cuda_memory_stats: { parameters: ["i32", "buffer"], result: "i32", optional: true },
   ts_cuda_reset_peak_memory_stats: { parameters: ["i32"], result: "i32", optional: true },
   ts_cuda_empty_cache: { parameters: [], result: "i32", optional: true },
+  // ---- ffi/dist.cpp
+  ts_dist_backends: { parameters: [], result: "i32", optional: true },
+  ts_dist_new_group: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "i32"],
+    result: "pointer",
+    optional: true,
+  },
+  ts_dist_free_group: { parameters: ["pointer"], result: "void", optional: true },
+  ts_dist_all_reduce_: { parameters: ["pointer", "pointer"], result: "i32", optional: true },
+  ts_dist_all_reduce_list_: { parameters: ["pointer", "pointer", "f64"], result: "i32", optional: true },
+  ts_dist_broadcast_list_: { parameters: ["pointer", "pointer", "i32"], result: "i32", optional: true },
+  ts_dist_barrier: { parameters: ["pointer"], result: "i32", optional: true },
+  ts_dist_all_gather: { parameters: ["pointer", "pointer"], result: "pointer", optional: true },
+  ts_dist_all_reduce_grad: { parameters: ["pointer", "pointer"], result: "pointer", optional: true },
+  ts_dist_all_gather_grad: { parameters: ["pointer", "pointer"], result: "pointer", optional: true },
+  ts_dist_probe_peers: { parameters: ["pointer", "i32", "buffer"], result: "i32", optional: true },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The opened library's symbols. */

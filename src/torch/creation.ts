@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkHandle, dims, HANDLE, sym } from "./_handle.ts";
+import { checkHandle, HANDLE, shapeDims, sym } from "./_handle.ts";
 import { checkDType, type DType, DTYPE_CODE, dtypeOfArray, type HostArray } from "./dtype.ts";
 import { type Device, deviceCode } from "./device.ts";
 import { Tensor } from "./tensor.ts";
@@ -118,7 +118,7 @@ export function tensor(data: TensorData, options: TensorOptions & { shape?: read
     shape = [...options.shape];
   }
   const target = options.dtype ?? (typed === undefined && natural === "float64" ? "float32" : natural);
-  const d = dims(shape);
+  const d = shapeDims(shape);
   const [code, dev] = codes({ ...options, dtype: natural });
   let t = new Tensor(checkHandle(sym.ts_from_blob(host, BigInt(host.byteLength), d, d.length, code, dev), "tensor"));
   if (target !== natural) {
@@ -134,7 +134,7 @@ export function tensor(data: TensorData, options: TensorOptions & { shape?: read
 
 /** Uninitialised tensor of the given shape. */
 export function empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
-  const d = dims(shape);
+  const d = shapeDims(shape);
   return finish(new Tensor(checkHandle(sym.ts_empty(d, d.length, ...codes(options)), "empty")), options);
 }
 
@@ -151,7 +151,7 @@ export function empty(shape: readonly number[], options: TensorOptions = {}): Te
  * ```
  */
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
-  const d = dims(shape);
+  const d = shapeDims(shape);
   return finish(new Tensor(checkHandle(sym.ts_full(d, d.length, value, ...codes(options)), "full")), options);
 }
 
@@ -193,19 +193,19 @@ export function linspace(start: number, end: number, steps: number, options: Ten
 
 /** Standard normal samples (from the seeded global generator). */
 export function randn(shape: readonly number[], options: TensorOptions = {}): Tensor {
-  const d = dims(shape);
+  const d = shapeDims(shape);
   return finish(new Tensor(checkHandle(sym.ts_randn(d, d.length, ...codes(options)), "randn")), options);
 }
 
 /** Uniform samples in [0, 1). */
 export function rand(shape: readonly number[], options: TensorOptions = {}): Tensor {
-  const d = dims(shape);
+  const d = shapeDims(shape);
   return finish(new Tensor(checkHandle(sym.ts_rand(d, d.length, ...codes(options)), "rand")), options);
 }
 
 /** Integers uniform in [low, high); int64 by default. */
 export function randint(low: number, high: number, shape: readonly number[], options: TensorOptions = {}): Tensor {
-  const d = dims(shape);
+  const d = shapeDims(shape);
   const [code, dev] = codes(options, "int64");
   return new Tensor(checkHandle(sym.ts_randint(BigInt(low), BigInt(high), d, d.length, code, dev), "randint"));
 }

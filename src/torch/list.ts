@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { check, checkHandle, handles, sym } from "./_handle.ts";
+import { check, checkHandle, HANDLE, handles, sym } from "./_handle.ts";
 import { TorchError } from "./errors.ts";
 import { Tensor } from "./tensor.ts";
 
@@ -40,6 +40,11 @@ export class TensorList {
   get #handle(): Deno.PointerObject {
     if (this.#h === null) throw new TorchError("TensorList", "Cannot use a TensorList after dispose()");
     return this.#h;
+  }
+
+  /** The live native handle (internal to src/torch; throws after dispose). */
+  get [HANDLE](): Deno.PointerObject {
+    return this.#handle;
   }
 
   /** Number of tensors. */

@@ -65,6 +65,8 @@ function collect(value: unknown, into: Set<unknown>, depth = 0): void {
   }
 }
 
+const ASYNC_MESSAGE = "Cannot use an async function in scope(): tensors it makes after an await escape the scope";
+
 /**
  * Runs `fn` and frees every tensor it made, except those it returns (directly or inside arrays,
  * plain objects or Maps) and those passed to `keep()`. Returned tensors belong to the enclosing
@@ -72,7 +74,7 @@ function collect(value: unknown, into: Set<unknown>, depth = 0): void {
  *
  * @param fn A synchronous function (an async one would make tensors after the scope has closed).
  * @returns What `fn` returns.
- * @throws {TypeError} When `fn` returns a Promise.
+ * @throws {TypeError} When `fn` is an async function (it is then not run) or returns a Promise.
  *
  * @example Usage
  * ```ts
@@ -87,6 +89,8 @@ function collect(value: unknown, into: Set<unknown>, depth = 0): void {
  * ```
  */
 export function scope<T>(fn: () => T): T {
+  // Refuse an `async` function before running it: whatever it makes after an await would escape.
+  if (fn.constructor?.name === "AsyncFunction") throw new TypeError(ASYNC_MESSAGE);
   const mine: Freeable[] = [];
   stack.push(current);
   current = mine;
@@ -103,7 +107,7 @@ export function scope<T>(fn: () => T): T {
     for (const t of mine) if (!kept.has(t)) t.dispose();
     // The TypeError below reports the misuse; a later rejection must not kill the process.
     result.catch(() => {});
-    throw new TypeError("Cannot use an async function in scope(): tensors it makes after an await escape the scope");
+    throw new TypeError(ASYNC_MESSAGE);
   }
   // Fast path: a single returned object (a tensor) needs no set of escaping values.
   let escaping: Set<unknown> | null = null;

@@ -64,3 +64,16 @@ Deno.test("cifar10() and cifar100() refuse missing files, partial records and ba
     (e: Error) => e instanceof DataFileError && /test.bin: record 0 has label 25, not below 20/.test(e.message),
   );
 });
+
+Deno.test("cifar10() refuses a FIFO or a device as a batch file instead of hanging", async () => {
+  await using dir = await tempDir();
+  const fifo = `${dir.path}/test_batch.bin`;
+  assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+  await assert.rejects(
+    () => cifar10({ dir: dir.path, split: "test" }),
+    /test_batch.bin: it is a FIFO, not a regular file/,
+  );
+  await Deno.remove(fifo);
+  await Deno.symlink("/dev/zero", fifo);
+  await assert.rejects(() => cifar10({ dir: dir.path, split: "test" }), /test_batch.bin: it is a character device/);
+});

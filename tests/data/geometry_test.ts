@@ -59,6 +59,30 @@ Deno.test("sampleCrops() draws boxes inside the image within the scale and ratio
   });
 });
 
+Deno.test("sampleCrops() with per-sample sizes keeps each box inside its own image, fallback included", () => {
+  manualSeed(3);
+  scope(() => {
+    const sizes = tensor(new Int32Array([8, 32, 32, 8, 20, 20, 32, 32]), { shape: [4, 2] }).repeat([64, 1]); // [256, 2]
+    const { boxes } = sampleCrops(rand([1]), 256, sizes, { scale: [0.1, 1], ratio: [3 / 4, 4 / 3] });
+    const hw = sizes.toArray() as number[][];
+    const seen = new Set<string>();
+    (boxes.toArray() as number[][]).forEach(([x0, y0, w, h], i) => {
+      const [H, W] = hw[i];
+      assert.ok(x0 >= 0 && y0 >= 0 && x0 + w <= W && y0 + h <= H, `box ${[x0, y0, w, h]} in ${H}×${W}`);
+      seen.add(`${i % 4}:${w}x${h}`);
+    });
+    // 4:1 images rarely fit a crop of ratio ≤ 4/3 at large scales: the fallback is the centred 8·4/3 × 8 box.
+    assert.ok(seen.has("0:11x8"), [...seen].filter((k) => k.startsWith("0:")).join(" "));
+    const { boxes: same } = sampleCrops(
+      rand([1]),
+      3,
+      tensor(new Int32Array([20, 30, 20, 30, 20, 30]), { shape: [3, 2] }),
+    );
+    assert.ok((same.toArray() as number[][]).every(([x0, y0, w, h]) => x0 + w <= 30 && y0 + h <= 20));
+    assert.throws(() => sampleCrops(rand([1]), 3, tensor([[1, 2]])), /image sizes must be \[3, 2\]/);
+  });
+});
+
 Deno.test("sampleCrops() is reproducible under manualSeed", () => {
   const draw = () => {
     manualSeed(7);

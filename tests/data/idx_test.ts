@@ -58,9 +58,15 @@ Deno.test("readIdx() reads plain files and refuses wrong magic, truncation and e
     return true;
   });
   await Deno.writeFile(p("short"), idx([2, 3, 4], data).subarray(0, 30));
-  await assert.rejects(() => readIdx(p("short")), /short: truncated: 2 items of \[3, 4\]/);
+  await assert.rejects(
+    () => readIdx(p("short")),
+    /short: the header's dimensions \[2, 3, 4\] need 40 bytes but it has 30 bytes/,
+  );
   await Deno.writeFile(p("long"), idx([1, 3, 4], data));
-  await assert.rejects(() => readIdx(p("long")), /long: has 12 bytes after the 1 items of \[3, 4\]/);
+  await assert.rejects(
+    () => readIdx(p("long")),
+    /long: the header's dimensions \[1, 3, 4\] need 28 bytes but it has 40 bytes/,
+  );
   await Deno.writeFile(p("float"), Uint8Array.of(0, 0, 0x0d, 1, 0, 0, 0, 0));
   await assert.rejects(() => readIdx(p("float")), /not an IDX file of unsigned bytes/);
   await assert.rejects(() => readIdx(p("missing")), /missing: no such file/);
@@ -83,4 +89,58 @@ Deno.test("mnist() refuses label and image counts that differ, and a missing fol
   await Deno.writeFile(`${dir.path}/train-labels-idx1-ubyte`, idx([2], Uint8Array.of(1, 2)));
   await assert.rejects(() => mnist({ dir: dir.path }), /train-labels-idx1-ubyte: has 2 labels but .* has 3 images/);
   await assert.rejects(() => fashionMnist({ dir: `${dir.path}/none` }), DataFileError);
+});
+
+/** Gzips `parts` (and `zeros` zero bytes after them) into `path`, streaming. */
+async function writeGzip(path: string, parts: Uint8Array[], zeros = 0): Promise<void> {
+  const chunk = new Uint8Array(1 << 20);
+  const source = new ReadableStream<BufferSource>({
+    start(c) {
+      for (const p of parts) c.enqueue(p as Uint8Array<ArrayBuffer>);
+      for (let left = zeros; left > 0; left -= chunk.length) {
+        c.enqueue(chunk.subarray(0, Math.min(left, chunk.length)) as Uint8Array<ArrayBuffer>);
+      }
+      c.close();
+    },
+  });
+  using f = await Deno.open(path, { write: true, create: true, truncate: true });
+  await source.pipeThrough(new CompressionStream("gzip")).pipeTo(f.writable);
+}
+
+Deno.test("readIdx() refuses a gzip file with a valid prefix and 256 MiB of zeros without inflating them", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/bomb-images-idx3-ubyte.gz`;
+  await writeGzip(path, [idx([300, 28, 28], new Uint8Array(300 * 28 * 28))], 256 << 20);
+  const rss = Deno.memoryUsage().rss;
+  await assert.rejects(() => readIdx(path), (e: Error) => e instanceof DataFileError && e.message.includes(path));
+  assert.ok(Deno.memoryUsage().rss - rss < 128 << 20, "decompressed the trailing zeros into memory");
+});
+
+Deno.test("readIdx() checks the header against the file's real size even with a limit", async () => {
+  await using dir = await tempDir();
+  const p = (name: string) => `${dir.path}/${name}`;
+  const data = Uint8Array.from({ length: 10 * 4 * 4 }, (_, i) => i);
+  await Deno.writeFile(p("plain"), idx([10, 4, 4], data).subarray(0, 100));
+  await assert.rejects(() => readIdx(p("plain"), { limit: 2 }), /plain: the header's dimensions \[10, 4, 4\] need 176/);
+  await writeGzip(p("cut.gz"), [idx([10, 4, 4], data).subarray(0, 100)]);
+  await assert.rejects(() => readIdx(p("cut.gz"), { limit: 2 }), /cut.gz: .* gzip trailer records 100 bytes/);
+  await writeGzip(p("ok.gz"), [idx([10, 4, 4], data)]);
+  assert.deepEqual((await readIdx(p("ok.gz"), { limit: 2 })).dims, [2, 4, 4]);
+});
+
+Deno.test("readIdx() refuses zero and overflowing dimensions, naming the file", async () => {
+  await using dir = await tempDir();
+  const p = `${dir.path}/zero`;
+  await Deno.writeFile(p, idx([5, 0, 28], new Uint8Array(0)));
+  await assert.rejects(() => readIdx(p), /zero: has dimensions \[5, 0, 28\] in its header: a zero or overflowing size/);
+  await Deno.writeFile(p, idx([0xffffffff, 0xffffffff, 0xffffffff], new Uint8Array(0)));
+  await assert.rejects(() => readIdx(p, { limit: 1 }), /zero: has dimensions .* overflowing/);
+});
+
+Deno.test("readIdx() refuses a FIFO and a device without opening them", async () => {
+  await using dir = await tempDir();
+  const fifo = `${dir.path}/fifo`;
+  assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+  await assert.rejects(() => readIdx(fifo), /fifo: it is a FIFO, not a regular file/);
+  await assert.rejects(() => readIdx("/dev/zero"), /\/dev\/zero: it is a character device, not a regular file/);
 });

@@ -16,9 +16,9 @@ Deno.test("recipe() builds every named recipe with outputs of the right shape", 
       assert.deepEqual(views.map((v) => v.shape), [[6, 3, 24, 24], [6, 3, 24, 24]], name);
       assert.ok(views.every((v) => v.dtype === "float32"));
     }
-    const gray = recipe("fashion_mnist").apply(rand([6, 1, 28, 28]));
+    const gray = recipe("fashion-mnist").apply(rand([6, 1, 28, 28]));
     assert.deepEqual(gray.map((v) => v.shape), [[6, 1, 28, 28], [6, 1, 28, 28]]);
-    assert.deepEqual(Object.keys(RECIPES), ["mocov2", "byol", "fashion_mnist"]);
+    assert.deepEqual(Object.keys(RECIPES), ["mocov2", "byol", "fashion-mnist"]);
   });
   assert.equal(liveTensors(), before);
 });
@@ -26,7 +26,7 @@ Deno.test("recipe() builds every named recipe with outputs of the right shape", 
 Deno.test("recipe() rejects an unknown name, listing the known ones", () => {
   assert.throws(
     () => recipe("simclrr" as "byol"),
-    /Unknown recipe "simclrr": expected one of mocov2, byol, fashion_mnist/,
+    /Unknown recipe "simclrr": expected one of mocov2, byol, fashion-mnist/,
   );
 });
 

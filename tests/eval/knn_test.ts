@@ -4,13 +4,15 @@ import {
   liveTensors,
   manualSeed,
   Module,
+  normalize,
   randint,
   randn,
   scope,
   type Tensor,
   tensor,
+  zeros,
 } from "../../mod.ts";
-import { extractFeatures, knnAccuracy } from "../../src/eval/knn.ts";
+import { extractFeatures, extractLabelledFeatures, knnAccuracy, knnScores } from "../../src/eval/knn.ts";
 import { fashionMnist, hasFashionMnist } from "./_fashion_mnist.ts";
 
 /** Three training rows around q = [1, 0]: one of class 0 at sim 1, two of class 1 at sim 0.6. */
@@ -51,6 +53,82 @@ Deno.test("knnAccuracy() is 100 % on well-separated clusters, whatever the chunk
     assert.equal(knnAccuracy(train, test, { k: 5, chunkSize: 7 }), 1);
     assert.equal(knnAccuracy(train, test, { k: 1, center: true, chunkSize: 1 }), 1);
   });
+  assert.equal(liveTensors(), before);
+});
+
+/** Top-1 and top-5 of the kNN vote computed in one shot, without chunks: the reference. */
+function knnReference(
+  train: { features: Tensor; labels: Tensor },
+  test: typeof train,
+  k: number,
+  t: number,
+  c: number,
+) {
+  return scope(() => {
+    const sim = normalize(test.features, 1).mm(normalize(train.features, 1).t()); // [M, N]
+    const { values, indices } = sim.topk(k, 1);
+    const voters = train.labels.indexSelect(0, indices.flatten()).view([-1, k]);
+    const votes = zeros([test.features.size(0), c]).scatterAdd(1, voters, values.div(t).exp()); // [M, C]
+    const right = votes.topk(5, 1).indices.eq(test.labels.view([-1, 1])).to("float32"); // [M, 5]
+    const m = test.features.size(0);
+    return { top1: right.narrow(1, 0, 1).sum().item() / m, top5: right.sum().item() / m };
+  });
+}
+
+Deno.test("knnScores() streamed in bank and test chunks equals the one-shot top-1 and top-5", () => {
+  const before = liveTensors();
+  manualSeed(4);
+  scope(() => {
+    const centres = randn([12, 8]); // [C, D]: overlapping classes, so top-1 < top-5 < 1
+    const make = (n: number) => {
+      const labels = randint(0, 12, [n]);
+      return { features: centres.indexSelect(0, labels).add(randn([n, 8]).mul(0.9)), labels };
+    };
+    const train = make(300);
+    const test = make(120);
+    const ref = knnReference(train, test, 20, 0.1, 12);
+    assert.ok(ref.top1 < ref.top5 && ref.top5 < 1, JSON.stringify(ref));
+    const whole = knnScores(train, test, { k: 20, numClasses: 12 });
+    const streamed = knnScores(train, test, { k: 20, numClasses: 12, bankChunkSize: 17, chunkSize: 9 });
+    const tiny = knnScores(train, test, { k: 20, numClasses: 12, bankChunkSize: 3, chunkSize: 1 }); // chunks smaller than k
+    assert.deepEqual(whole, ref);
+    assert.deepEqual(streamed, ref);
+    assert.deepEqual(tiny, ref);
+    assert.equal(knnAccuracy(train, test, { k: 20, bankChunkSize: 17 }), ref.top1);
+  });
+  assert.equal(liveTensors(), before);
+});
+
+Deno.test("extractLabelledFeatures() gathers a stream of batches on the host, as extractFeatures does in one go", async () => {
+  const before = liveTensors();
+  manualSeed(5);
+  const images = scope(() => randint(0, 256, [10, 1, 2, 2]).to("uint8"));
+  const labels = randint(0, 3, [10]);
+  const net = (x: Tensor) => x.flatten(1).mul(2);
+  async function* batches(size: number) {
+    for (let s = 0; s < 10; s += size) {
+      const n = Math.min(size, 10 - s);
+      const b = { images: images.narrow(0, s, n), labels: labels.narrow(0, s, n) };
+      yield { ...b, dispose: () => (b.images.dispose(), b.labels.dispose()) };
+    }
+  }
+  const got = await extractLabelledFeatures(net, batches(4));
+  const want = extractFeatures(net, images, 3);
+  assert.deepEqual(got.features.toArray(), want.toArray());
+  want.dispose();
+  assert.deepEqual(got.labels.toArray(), labels.toArray());
+  assert.equal(got.features.device, "cpu");
+  got.features.dispose();
+  got.labels.dispose();
+  async function* empty() {}
+  async function* unlabelled() {
+    const x = images.narrow(0, 0, 2);
+    yield { images: x, labels: null, dispose: () => x.dispose() };
+  }
+  await assert.rejects(() => extractLabelledFeatures(net, unlabelled()), /a batch has no labels/);
+  await assert.rejects(() => extractLabelledFeatures(net, empty()), /no batches/);
+  images.dispose();
+  labels.dispose();
   assert.equal(liveTensors(), before);
 });
 

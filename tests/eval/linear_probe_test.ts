@@ -46,6 +46,29 @@ Deno.test("linearProbe() is deterministic per seed and leaves the global generat
   assert.equal(liveTensors(), before);
 });
 
+Deno.test("linearProbe() streamed in small chunks equals the one-pass result, with top-5", () => {
+  const before = liveTensors();
+  manualSeed(9);
+  scope(() => {
+    const centres = randn([16, 6]).mul(0.6); // [C, D]: overlapping classes
+    const make = (n: number) => {
+      const labels = randint(0, 16, [n]);
+      return { features: centres.indexSelect(0, labels).add(randn([n, 6])).add(3), labels };
+    };
+    const train = make(200);
+    const test = make(80);
+    const o = { epochs: 4, batchSize: 16, numClasses: 16 };
+    const whole = linearProbe(train, test, o);
+    const streamed = linearProbe(train, test, { ...o, chunkSize: 7, device: "cpu" });
+    assert.equal(streamed.trainAccuracy, whole.trainAccuracy);
+    assert.equal(streamed.testAccuracy, whole.testAccuracy);
+    assert.equal(streamed.testTop5, whole.testTop5);
+    assert.ok(Math.abs(streamed.loss - whole.loss) < 1e-5, `${streamed.loss} vs ${whole.loss}`);
+    assert.ok(whole.testAccuracy < whole.testTop5 && whole.testTop5 < 1, JSON.stringify(whole));
+  });
+  assert.equal(liveTensors(), before);
+});
+
 Deno.test("linearProbe() rejects bad inputs", () => {
   const before = liveTensors();
   scope(() => {

@@ -5,6 +5,7 @@ import {
   latestCheckpoint,
   listCheckpoints,
   loadCheckpoint,
+  loadLatestIntactCheckpoint,
   restoreRngState,
   rngStateToBase64,
   saveCheckpoint,
@@ -159,5 +160,94 @@ Deno.test("rngStateToBase64() / restoreRngState() replay the random stream", () 
   });
   restoreRngState(saved);
   assert.deepEqual(scope(() => randn([4]).toArray()), a);
+  assert.equal(liveTensors(), before);
+});
+
+/** Rewrites a checkpoint's state.json through `edit`. */
+async function editRecord(path: string, edit: (record: Record<string, unknown>) => void): Promise<void> {
+  const record = JSON.parse(await Deno.readTextFile(`${path}/state.json`));
+  edit(record);
+  await Deno.writeTextFile(`${path}/state.json`, JSON.stringify(record));
+}
+
+Deno.test("loadCheckpoint() reads only a regular tensors file inside the checkpoint, of the recorded size", async () => {
+  const dir = await Deno.makeTempDir();
+  using w = randn([4]);
+  const save = (step: number) => saveCheckpoint(dir, { tensors: new Map([["w", w]]), state: {} }, { step, keep: 20 });
+  const refuse = (path: string, what: RegExp) =>
+    assert.rejects(() => loadCheckpoint(path), (e: Error) => {
+      assert.ok(e.message.startsWith(`Cannot load checkpoint "${path}": `), e.message);
+      assert.match(e.message, what);
+      return true;
+    });
+  for (const [i, name] of ["../../../../etc/hostname", "/etc/hostname", "..", "a/b", ""].entries()) {
+    const p = await save(i);
+    await editRecord(p, (r) => (r.tensors as Record<string, unknown>).file = name);
+    await refuse(p, /not a plain file name inside the checkpoint/);
+  }
+  const zero = await save(10);
+  await Deno.remove(`${zero}/tensors.safetensors`);
+  await Deno.symlink("/dev/zero", `${zero}/tensors.safetensors`);
+  await refuse(zero, /it is a character device, not a regular file/);
+  const fifo = await save(11);
+  await Deno.remove(`${fifo}/tensors.safetensors`);
+  assert.equal((await new Deno.Command("mkfifo", { args: [`${fifo}/tensors.safetensors`] }).output()).code, 0);
+  await refuse(fifo, /it is a FIFO, not a regular file/);
+  const stateFifo = await save(12);
+  await Deno.remove(`${stateFifo}/state.json`);
+  assert.equal((await new Deno.Command("mkfifo", { args: [`${stateFifo}/state.json`] }).output()).code, 0);
+  await refuse(stateFifo, /state.json: it is a FIFO/);
+  const huge = await save(13);
+  await editRecord(huge, (r) => (r.tensors as Record<string, unknown>).bytes = 2 ** 40);
+  await refuse(huge, /tensors.safetensors has \d+ bytes but state.json records 1099511627776/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("loadCheckpoint() validates the record's numbers and state, naming the checkpoint", async () => {
+  const dir = await Deno.makeTempDir();
+  using w = randn([4]);
+  const save = (step: number) =>
+    saveCheckpoint(dir, { tensors: new Map([["w", w]]), state: { epoch: 1 } }, { step, keep: 20 });
+  const refuse = (path: string, what: RegExp) =>
+    assert.rejects(() => loadCheckpoint(path), (e: Error) => e.message.includes(path) && what.test(e.message));
+  const cases: [(r: Record<string, unknown>) => void, RegExp][] = [
+    [(r) => r.step = 2.5, /step 2.5, not a non-negative integer/],
+    [(r) => r.step = 1e300, /step 1e\+300, not a non-negative integer/],
+    [(r) => r.step = -1, /step -1/],
+    [(r) => r.step = 99, /step 99 but the directory is named after step/],
+    [(r) => r.state = null, /has null "state", not an object/],
+    [(r) => delete r.state, /has no "state", not an object/],
+    [(r) => r.state = [1], /"state", not an object/],
+  ];
+  for (const [i, [edit, what]] of cases.entries()) {
+    const p = await save(i);
+    await editRecord(p, edit);
+    await refuse(p, what);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("loadLatestIntactCheckpoint() falls back to the newest intact checkpoint and says why", async () => {
+  const before = liveTensors();
+  const dir = await Deno.makeTempDir();
+  {
+    using w = randn([4]);
+    const save = (step: number) => saveCheckpoint(dir, { tensors: new Map([["w", w]]), state: { step } }, { step });
+    await save(100);
+    const middle = await save(200);
+    const newest = await save(300);
+    const b = await Deno.readFile(`${newest}/tensors.safetensors`);
+    b[b.length - 1] ^= 1;
+    await Deno.writeFile(`${newest}/tensors.safetensors`, b);
+    await Deno.remove(`${middle}/state.json`);
+    const { checkpoint, refused } = await loadLatestIntactCheckpoint(dir);
+    assert.equal(checkpoint!.step, 100);
+    assert.deepEqual(refused.map((r) => r.path), [newest, middle]);
+    assert.match(refused[0].reason, /does not match its SHA-256/);
+    assert.match(refused[1].reason, /state.json is missing/);
+    disposeAll(checkpoint!.tensors);
+    assert.deepEqual(await loadLatestIntactCheckpoint(`${dir}/none`), { checkpoint: null, refused: [] });
+  }
+  await Deno.remove(dir, { recursive: true });
   assert.equal(liveTensors(), before);
 });

@@ -42,3 +42,14 @@ Deno.test("readMetricsLog() skips a cut-off last line and rejects a malformed on
   assert.throws(() => readMetricsLog(path), new RegExp(`Cannot read metrics log "${path}": line 2 is not JSON`));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("readMetricsLog() refuses a FIFO or a device instead of blocking or growing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.equal((await new Deno.Command("mkfifo", { args: [`${dir}/m.jsonl`] }).output()).code, 0);
+    assert.throws(() => readMetricsLog(`${dir}/m.jsonl`), /m.jsonl": it is not a regular file/);
+    assert.throws(() => readMetricsLog("/dev/zero"), /not a regular file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -166,3 +166,28 @@ Deno.test("serializeSafetensors() refuses the reserved name __metadata__", () =>
   });
   assert.equal(liveTensors(), before);
 });
+
+Deno.test("loadSafetensors() refuses devices and FIFOs, and a header longer than the file, before reading", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      () => loadSafetensors("/dev/zero"),
+      /\/dev\/zero: it is a character device, not a regular file/,
+    );
+    const fifo = `${dir}/fifo.safetensors`;
+    assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    await assert.rejects(() => loadSafetensors(fifo), /it is a FIFO, not a regular file/);
+    const path = `${dir}/long.safetensors`;
+    const head = new Uint8Array(16);
+    new DataView(head.buffer).setBigUint64(0, 1000n, true);
+    await Deno.writeFile(path, head);
+    await assert.rejects(
+      () => loadSafetensors(path),
+      {
+        message: `Cannot read safetensors file "${path}": header length 1000 exceeds the 8 bytes after it (truncated?)`,
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

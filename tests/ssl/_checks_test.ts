@@ -77,7 +77,7 @@ Deno.test("gradient() detects NaN and Inf in any feature it reads, with the meth
     throwsWith(
       () => bt.loss!({ ...f, zt2: poison(f.zt2, Infinity) }, t),
       RangeError,
-      "Cannot compute barlow_twins loss: zt2 contains 1 NaN or Inf value",
+      "Cannot compute barlow-twins loss: zt2 contains 1 NaN or Inf value",
     );
   });
   // Nothing propagated: F was not touched.
@@ -113,7 +113,7 @@ Deno.test("gradient() reports a missing raw feature for the batch-standardised f
     throwsWith(
       () => m.gradient({ u1, u2, v1, v2 }, s),
       TypeError,
-      "Cannot compute barlow_twins gradient: feature z1 is missing (this form reads z1, z2, zt1, zt2)",
+      "Cannot compute barlow-twins gradient: feature z1 is missing (this form reads z1, z2, zt1, zt2)",
     );
   });
   disposeState(s);

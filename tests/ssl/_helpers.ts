@@ -1,8 +1,8 @@
 /** Shared test helpers for tests/ssl: seeded features, golden values, error measures. */
 import assert from "node:assert/strict";
-import { autograd, type DType, normalize, randn, type Tensor, tensor } from "../../mod.ts";
+import { autograd, type DType, liveTensors, normalize, randn, scope, type Tensor, tensor } from "../../mod.ts";
 import type { Features, Method } from "../../src/ssl/method.ts";
-import type { MethodState } from "../../src/ssl/state.ts";
+import { disposeState, type MethodState } from "../../src/ssl/state.ts";
 
 /** Random features: z online (requires grad), zt target, u = normalize(z), v = normalize(zt). */
 export function randomFeatures(N: number, D: number, dtype: DType = "float64"): Required<Features> {
@@ -30,6 +30,44 @@ export function autogradOf(method: Method, f: Features, state: MethodState): [Te
   const inputs = method.wrt === "u" ? [f.u1, f.u2] : [f.z1!, f.z2!];
   const [g1, g2] = autograd.grad([method.loss!(f, state)], inputs);
   return [g1!, g2!];
+}
+
+/** Options of `assertGradientMatchesAutograd`. */
+export interface AutogradCheck {
+  /** Batch size. @default 5 */
+  N?: number;
+  /** Feature width. @default 6 */
+  D?: number;
+  /** Steps (the state advances between them). @default 2 */
+  steps?: number;
+  /** Relative tolerance. @default 1e-12 */
+  tol?: number;
+}
+
+/**
+ * The check every method test makes: on seeded float64 random features (seed first), `gradient()` equals
+ * the autograd gradient of `loss()` at every one of `steps` steps, and nothing leaks.
+ */
+export function assertGradientMatchesAutograd(method: Method, options: AutogradCheck = {}): void {
+  const { N = 5, D = 6, steps = 2, tol = 1e-12 } = options;
+  const label = `${method.name} (${method.form}, ${method.target})`;
+  const before = liveTensors();
+  const s = method.initState(D, { dtype: "float64" });
+  try {
+    for (let step = 0; step < steps; step++) {
+      scope(() => {
+        const f = randomFeatures(N, D);
+        const [a1, a2] = autogradOf(method, f, s);
+        const { g1, g2 } = method.gradient(f, s);
+        assertClose(g1, a1, tol, `${label} g1 at step ${step}`);
+        assertClose(g2, a2, tol, `${label} g2 at step ${step}`);
+      });
+    }
+    method.parameters(s).forEach((p) => p.setGrad(null));
+  } finally {
+    disposeState(s);
+  }
+  assert.equal(liveTensors(), before, `${label} leaked tensors`);
 }
 
 /** The golden file written by tests/ssl/golden/make_golden.py. */

@@ -57,7 +57,7 @@ Deno.test("methods are distributed-ready: rank 0's gradient, averaged over 2 wor
   const factories: [string, (comm: Communicator) => Method][] = [
     ["unigrad", (comm) => unigrad({ lambda: 5, comm })],
     ["moco", (comm) => moco({ comm })],
-    ["barlow_twins l2", (comm) => barlowTwins({ form: "l2", lambda: 4, comm })],
+    ["barlow-twins l2", (comm) => barlowTwins({ form: "l2", lambda: 4, comm })],
   ];
   for (const [name, make] of factories) {
     scope(() => {

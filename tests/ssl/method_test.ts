@@ -3,6 +3,8 @@ import { manualSeed, scope } from "../../mod.ts";
 import { barlowTwins } from "../../src/ssl/barlow_twins.ts";
 import { gradientInputs, readStats } from "../../src/ssl/method.ts";
 import { unigrad } from "../../src/ssl/unigrad.ts";
+import { moco } from "../../src/ssl/moco.ts";
+import { byol } from "../../src/ssl/byol.ts";
 import { disposeState } from "../../src/ssl/state.ts";
 import { randomFeatures } from "./_helpers.ts";
 
@@ -27,4 +29,18 @@ Deno.test("readStats() reads the decomposition: UniGrad's positive part has norm
     assert.ok(stats.negative > 0 && Math.abs(stats.similarity) <= 1);
   });
   disposeState(s);
+});
+
+Deno.test("Method.gradient() on a disposed state says so instead of failing inside the formula", () => {
+  manualSeed(102);
+  for (const m of [unigrad(), moco({ queueSize: 8 }), byol({ form: "original" })]) {
+    const s = m.initState(3, { dtype: "float64" });
+    disposeState(s);
+    scope(() => {
+      assert.throws(
+        () => m.gradient(randomFeatures(4, 3), s),
+        { name: "TypeError", message: new RegExp(`Cannot compute ${m.name} gradient: the method state has no \\w+`) },
+      );
+    });
+  }
 });

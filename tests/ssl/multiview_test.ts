@@ -297,7 +297,7 @@ Deno.test("multiViewGradient() keeps float32 and rejects what has no multi-view 
       /Cannot compute multi-view simclr \(original\) gradient: this form reads no target/,
     );
     assert.throws(call(unigrad({ target: "momentum-positive" }), {}), /target "momentum-positive"/);
-    assert.throws(call(barlowTwins(), { z: undefined }), /barlow_twins \(original\).*pass z \(every view\)/);
+    assert.throws(call(barlowTwins(), { z: undefined }), /barlow-twins \(original\).*pass z \(every view\)/);
     assert.throws(call(m, { u: x.u.slice(0, 1) }), TypeError);
     assert.throws(call(m, { v: [...x.v, x.v[0], x.v[1]] }), /v holds 4 views, expected 2 \(the global views\) or 3/);
     assert.throws(

@@ -37,7 +37,7 @@ const BATCH = 32;
 const LR = 0.05;
 
 const data = await fashionMnist({ limit: 256 });
-const views = recipe("fashion_mnist");
+const views = recipe("fashion-mnist");
 manualSeed(1);
 /** Two fixed views of the first 64 images [64, 1, 28, 28], on which every run is measured. */
 const fixed = scope(() => views.apply(data.images.narrow(0, 0, 64)));
@@ -156,14 +156,14 @@ const RUNS: [string, Record<string, unknown>, "loss" | "alignment"][] = [
   ["simclr", {}, "loss"],
   ["byol", { hiddenDim: 32 }, "loss"],
   ["simsiam", { hiddenDim: 32 }, "loss"],
-  ["barlow_twins", {}, "loss"],
+  ["barlow-twins", {}, "loss"],
   ["vicreg", {}, "loss"],
   ["byol", { form: "unified", lambda: LAMBDA }, "loss"],
   ["byol", { form: "directpred" }, "alignment"],
   ["simsiam", { form: "unified", lambda: LAMBDA }, "loss"],
   ["simsiam", { form: "directpred" }, "alignment"],
-  ["barlow_twins", { form: "a_identity" }, "loss"],
-  ["barlow_twins", { form: "l2" }, "loss"],
+  ["barlow-twins", { form: "a-identity" }, "loss"],
+  ["barlow-twins", { form: "l2" }, "loss"],
   ["vicreg", { form: "l2" }, "loss"],
   ["vicreg", { form: "l2", target: "momentum-positive" }, "loss"], // the momentum encoder in the positive only
   ["simclr", { form: "gradient" }, "loss"],
@@ -210,7 +210,7 @@ Deno.test("Trainer.step() throws a TypeError with fewer than two views", () => {
 
 Deno.test("Trainer.step() moves the weights by −lr·(autograd of the method's loss), for u- and z-space methods", () => {
   const live = liveTensors();
-  for (const options of [{ name: "unigrad", lambda: LAMBDA }, { name: "barlow_twins" }, { name: "simclr" }]) {
+  for (const options of [{ name: "unigrad", lambda: LAMBDA }, { name: "barlow-twins" }, { name: "simclr" }]) {
     const { name, ...rest } = options;
     manualSeed(2);
     const method = createMethod(name, { ...rest, target: "stop-grad" });
@@ -315,5 +315,49 @@ Deno.test("Trainer.step() trains on multi-crop local views and a CutMix view, ad
   assert.ok(moved > p.online.parameters().length / 2, `only ${moved} parameters moved`);
   before.forEach((t) => t.dispose());
   p.dispose();
+  assert.equal(liveTensors(), live);
+});
+
+/** Every tensor a step may change, copied: weights and buffers, target, optimizer and method state. */
+function everything(p: Parts): Map<string, Tensor> {
+  const all = new Map<string, Tensor>([
+    ...[...p.online.stateDict()].map(([k, t]): [string, Tensor] => [`online.${k}`, t]),
+    ...[...p.target.module.stateDict()].map(([k, t]): [string, Tensor] => [`target.${k}`, t]),
+    ...[...p.optimizer.stateDict()].filter(([k]) => k !== "step").map(([k, t]): [string, Tensor] => [`optim.${k}`, t]),
+    ...[...p.method.stateDict(p.state).tensors].map(([k, t]): [string, Tensor] => [`method.${k}`, t]),
+  ]);
+  return new Map([...all].map(([k, t]) => [k, noGrad(() => t.clone())]));
+}
+
+Deno.test("Trainer.step() with guardNonFinite keeps a non-finite step out of the weights and method state", () => {
+  const live = liveTensors();
+  for (const [name, options] of [["unigrad", { lambda: LAMBDA }], ["moco", { queueSize: 16 }], ["byol", {}]] as const) {
+    manualSeed(7);
+    const p = assemble(
+      createMethod(name, { ...options, checkValues: false, ...(name === "byol" && { form: "unified" }) }),
+    );
+    const trainer = new Trainer({ ...p.trainer.parts, guardNonFinite: true });
+    scope(() => trainer.step(randomViews(), 0, LR)).dispose();
+    const before = everything(p);
+    for (let step = 1; step <= 2; step++) {
+      scope(() => {
+        const [x1, x2] = randomViews();
+        trainer.step([x1.maskedFill(x1.gt(2), NaN), x2], step, LR).dispose(); // a few NaN pixels
+      });
+    }
+    assert.deepEqual(trainer.nonFinite(), { skipped: 2, consecutive: 2 });
+    const after = everything(p);
+    for (const [k, t] of before) {
+      assert.ok(scope(() => t.eq(after.get(k)!).all().item()), `${name}: ${k} changed on a non-finite step`);
+    }
+    scope(() => trainer.step(randomViews(), 3, LR)).dispose();
+    assert.deepEqual(trainer.nonFinite(), { skipped: 2, consecutive: 0 });
+    const moved = everything(p);
+    const first = [...before.keys()][0]; // an online weight
+    assert.ok(scope(() => !moved.get(first)!.eq(before.get(first)!).all().item()), `${name}: ${first} did not move`);
+    for (const m of [before, after, moved]) m.forEach((t) => t.dispose());
+    trainer.dispose();
+    p.dispose();
+  }
   assert.equal(liveTensors(), live);
 });

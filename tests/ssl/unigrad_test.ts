@@ -2,24 +2,18 @@ import assert from "node:assert/strict";
 import { backward, liveTensors, manualSeed, normalize, randn, scope, tensor } from "../../mod.ts";
 import { unigrad } from "../../src/ssl/unigrad.ts";
 import { disposeState } from "../../src/ssl/state.ts";
-import { assertClose, autogradOf, GOLDEN, goldenFeatures, randomFeatures } from "./_helpers.ts";
+import {
+  assertClose,
+  assertGradientMatchesAutograd,
+  autogradOf,
+  GOLDEN,
+  goldenFeatures,
+  randomFeatures,
+} from "./_helpers.ts";
 
 Deno.test("unigrad().gradient matches autograd of the UniGrad loss in float64", () => {
   manualSeed(1);
-  const before = liveTensors();
-  const m = unigrad({ lambda: 7 });
-  const s = m.initState(6, { dtype: "float64" });
-  for (let step = 0; step < 3; step++) {
-    scope(() => {
-      const f = randomFeatures(5, 6);
-      const [a1, a2] = autogradOf(m, f, s);
-      const { g1, g2 } = m.gradient(f, s);
-      assertClose(g1, a1, 1e-12, "g1");
-      assertClose(g2, a2, 1e-12, "g2");
-    });
-  }
-  disposeState(s);
-  assert.equal(liveTensors(), before);
+  assertGradientMatchesAutograd(unigrad({ lambda: 7 }), { steps: 3 });
 });
 
 Deno.test("unigrad().gradient matches the official loss_unigrad at the first and a later step", () => {

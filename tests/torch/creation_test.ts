@@ -102,7 +102,7 @@ Deno.test(
       assert.deepEqual(eye(2).toArray(), [[1, 0], [0, 1]]);
       assert.deepEqual(eye(2, 3, { dtype: "int32" }).toArray(), [[1, 0, 0], [0, 1, 0]]);
       assert.equal(ones([2], { requiresGrad: true }).requiresGrad, true);
-      assert.throws(() => zeros([-1]), TorchError);
+      assert.throws(() => zeros([-1]), RangeError);
       assert.throws(() => zeros([1.5]), { name: "TypeError", message: /integer/ });
       assert.throws(() => eye(-1), TorchError);
     })
@@ -171,4 +171,20 @@ Deno.test(
       assert.throws(() => randnLike(zeros([1], { dtype: "int64" })), TorchError);
     })
   ),
+);
+
+Deno.test(
+  "zeros() and friends refuse shapes that would wrap in int64 instead of making [0]",
+  noLeaks(() => {
+    assert.throws(() => zeros([2 ** 64]), { name: "RangeError", message: /Invalid shape \[18446744073709552000\]/ });
+    assert.throws(() => zeros([2 ** 64 + 8192, 1]), RangeError);
+    assert.throws(() => empty([2 ** 40, 2 ** 40]), /do not fit in int64/);
+    assert.throws(() => randn([-1, 2]), /-1 is not a non-negative integer/);
+    assert.throws(() => ones([1.5]), TypeError);
+    assert.throws(() => full([NaN], 0), TypeError);
+    using t = zeros([0, 3]);
+    assert.deepEqual(t.shape, [0, 3]);
+    using r = tensor([1, 2, 3, 4]);
+    assert.throws(() => r.reshape([2 ** 64, 1]), TypeError);
+  }),
 );

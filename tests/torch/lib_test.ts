@@ -60,18 +60,23 @@ Deno.test("a checkout without a build, or with a stale one, fails with a message
       await Deno.copyFile(new URL(`ffi/${e.name}`, root), `${tmp}/ffi/${e.name}`);
     }
     const mod = new URL(`file://${tmp}/src/torch/mod.ts`);
-    const unbuilt = await runScript(mod);
+    const noUserCache = { XDG_CACHE_HOME: `${tmp}/cache` };
+    const unbuilt = await runScript(mod, noUserCache);
     assert.equal(unbuilt.success, false);
-    assert.match(unbuilt.text, /The unigrad shim is not built \(no .*build\/shim\.json\)/);
+    assert.match(
+      unbuilt.text,
+      /The unigrad shim is not built \(no .*build\/shim\.json and no .*\/cache\/unigrad\/\w+\/shim\.json\)/,
+    );
+    assert.match(unbuilt.text, /deno run -A jsr:@unigrad\/unigrad\/build/);
     assert.match(unbuilt.text, /deno task build/);
     await Deno.mkdir(`${tmp}/build`);
     await Deno.writeTextFile(`${tmp}/build/shim.json`, JSON.stringify({ ...manifest, sourceHash: "0000" }));
-    const stale = await runScript(mod);
+    const stale = await runScript(mod, noUserCache);
     assert.equal(stale.success, false);
     assert.match(stale.text, /is stale \(built from other ffi\/ sources\)/);
     assert.match(stale.text, /deno task build/);
     await Deno.writeTextFile(`${tmp}/build/shim.json`, JSON.stringify(manifest));
-    const fresh = await runScript(mod);
+    const fresh = await runScript(mod, noUserCache);
     assert.equal(fresh.success, true, fresh.text);
   } finally {
     await Deno.remove(tmp, { recursive: true });

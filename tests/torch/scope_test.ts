@@ -205,3 +205,20 @@ Deno.test(
     assert.equal(liveLists(), lists);
   },
 );
+
+Deno.test(
+  "scope() refuses an async fn before running it, so nothing made after an await leaks",
+  noLeaks(async () => {
+    const before = liveTensors();
+    let ran = false;
+    assert.throws(() =>
+      scope(async () => {
+        ran = true;
+        await Promise.resolve();
+        return ones([1]).add(1);
+      }), { name: "TypeError", message: /async/ });
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(ran, false);
+    assert.equal(liveTensors(), before);
+  }),
+);

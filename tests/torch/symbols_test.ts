@@ -44,21 +44,23 @@ Deno.test("SYMBOLS lists exactly the ts_ symbols exported by the built library",
   const exported = new Set(
     Array.from(new TextDecoder().decode(out.stdout).matchAll(/ T (ts_\w+)$/gm), (m) => m[1]),
   );
-  const missing = NAMES.filter((n) => !exported.has(n) && !(OPTIONAL.has(n) && !manifest.cuda));
+  const built = (n: Name) => n.startsWith("ts_dist_") ? manifest.dist : manifest.cuda;
+  const missing = NAMES.filter((n) => !exported.has(n) && !(OPTIONAL.has(n) && !built(n)));
   const unlisted = [...exported].filter((n) => !(n in SYMBOLS));
   assert.deepEqual(missing, [], "in SYMBOLS but not exported by the library");
   assert.deepEqual(unlisted, [], "exported by the library but not in SYMBOLS");
 });
 
-Deno.test("SYMBOLS follows ffi/ops.cpp then ffi/cuda.cpp in order, parameter count and result type", () => {
-  const c = [...cFunctions("ops.cpp"), ...cFunctions("cuda.cpp")];
+Deno.test("SYMBOLS follows ffi/ops.cpp, ffi/cuda.cpp then ffi/dist.cpp in order, parameter count and result type", () => {
+  const c = [...cFunctions("ops.cpp"), ...cFunctions("cuda.cpp"), ...cFunctions("dist.cpp")];
   assert.deepEqual(NAMES, c.map((f) => f.name), "symbol order differs from the C files");
   for (const f of c) {
     const s = SYMBOLS[f.name as Name];
     assert.equal(s.parameters.length, f.params, `${f.name}: parameter count`);
     assert.equal(s.result, f.result, `${f.name}: result type`);
   }
-  for (const n of NAMES) assert.equal(OPTIONAL.has(n), cFunctions("cuda.cpp").some((f) => f.name === n), n);
+  const optional = [...cFunctions("cuda.cpp"), ...cFunctions("dist.cpp")];
+  for (const n of NAMES) assert.equal(OPTIONAL.has(n), optional.some((f) => f.name === n), n);
 });
 
 // ------------------------------------------------------------------ every shim function, good and bad
@@ -119,7 +121,64 @@ const LEAF_INPLACE = {
   ts_relu_: (t: T.Tensor) => t.relu_(),
 } as const;
 
+/** A one-rank Gloo group for the ts_dist_ cases (joined on first use). */
+let group1: T.C10dGroup | null = null;
+const freePort = () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+};
+const join1 = (rank = 0) => T.C10dGroup.join({ address: "127.0.0.1", port: freePort(), rank, worldSize: 1 });
+const group = () => group1 ??= join1();
+const noDist = { bad: () => join1(), native: false, why: "not built without c10d; TypeScript refuses the call" };
+const DIST_CASES: Partial<Record<Name, Case>> = manifest.dist
+  ? {
+    ts_dist_backends: { good: () => T.c10dBackends(), why: "reads compile-time flags" },
+    ts_dist_new_group: { good: () => join1().dispose(), bad: () => join1(1) },
+    ts_dist_free_group: { good: () => join1().dispose(), why: "void; NULL is ignored, and dispose() frees once" },
+    ts_dist_all_reduce_: {
+      good: () => group().allReduce_(o([2])),
+      bad: () => group().allReduce_(o([2], { dtype: "bool" })),
+    },
+    ts_dist_all_reduce_list_: {
+      good: () => group().allReduceList_(list(o([2])), 0.5),
+      bad: () => group().allReduceList_(list(huge())),
+    },
+    ts_dist_broadcast_list_: {
+      good: () => group().broadcastList_(list(o([2]))),
+      bad: () => group().broadcastList_(list(o([2])), 5),
+    },
+    ts_dist_barrier: { good: () => group().barrier(), why: "a barrier of one live rank cannot fail" },
+    ts_dist_all_gather: { good: () => group().allGather(o([2])), bad: () => group().allGather(huge()) },
+    ts_dist_all_reduce_grad: {
+      good: () => group().allReduceWithGrad(leaf()),
+      bad: () => group().allReduceWithGrad(huge()),
+    },
+    ts_dist_all_gather_grad: {
+      good: () => group().allGatherWithGrad(leaf()),
+      bad: () => group().allGatherWithGrad(huge()),
+    },
+    ts_dist_probe_peers: { good: () => group().probePeers(10), why: "the store of a live group answers" },
+  }
+  : Object.fromEntries(
+    [
+      "backends",
+      "new_group",
+      "free_group",
+      "all_reduce_",
+      "all_reduce_list_",
+      "broadcast_list_",
+      "barrier",
+      "all_gather",
+      "all_reduce_grad",
+      "all_gather_grad",
+      "probe_peers",
+    ].map((n) => [`ts_dist_${n}`, noDist]),
+  );
+
 const CASES: Partial<Record<Name, Case>> = {
+  ...DIST_CASES,
   ts_last_error: { good: () => lastError(), why: "reads a thread-local string" },
   ts_live_count: { good: () => T.liveTensors(), why: "reads a counter" },
   ts_list_live_count: { good: () => T.liveLists(), why: "reads a counter" },
@@ -164,13 +223,13 @@ const CASES: Partial<Record<Name, Case>> = {
     bad: () => check(sym.ts_copy_to_host(o([2])[HANDLE], new Float32Array(1), 4n), "data"),
   },
   ts_item: { good: () => o([1]).item(), bad: () => o([2]).item() },
-  ts_empty: { good: () => T.empty([2]), bad: () => T.empty([-1]) },
-  ts_full: { good: () => T.full([2], 1), bad: () => T.full([-1], 1) },
+  ts_empty: { good: () => T.empty([2]), bad: () => T.empty([2 ** 40, 2 ** 10]) },
+  ts_full: { good: () => T.full([2], 1), bad: () => T.full([2], 1000, { dtype: "uint8" }) },
   ts_eye: { good: () => T.eye(2), bad: () => T.eye(-1) },
   ts_arange: { good: () => T.arange(0, 2), bad: () => T.arange(0, 2, 0) },
   ts_linspace: { good: () => T.linspace(0, 1, 3), bad: () => T.linspace(0, 1, -1) },
-  ts_randn: { good: () => T.randn([2]), bad: () => T.randn([-1]) },
-  ts_rand: { good: () => T.rand([2]), bad: () => T.rand([-1]) },
+  ts_randn: { good: () => T.randn([2]), bad: () => T.randn([2], { dtype: "int64" }) },
+  ts_rand: { good: () => T.rand([2]), bad: () => T.rand([2], { dtype: "int64" }) },
   ts_randint: { good: () => T.randint(0, 2, [2]), bad: () => T.randint(2, 2, [2]) },
   ts_randperm: { good: () => T.randperm(3), bad: () => T.randperm(-1) },
   ts_full_like: { good: () => T.fullLike(o([2]), 3), bad: () => T.fullLike(o([1], { dtype: "uint8" }), 1000) },
@@ -412,7 +471,7 @@ Deno.test(
           assert.ok((log.get(name)?.ok ?? 0) > 0, `${name}: the good call did not reach it successfully`);
         } else {
           assert.ok(name === "ts_cuda_synchronize" || OPTIONAL.has(name), `${name}: needs a good call`);
-          assert.ok(!gpu, `${name}: needs a good call on a CUDA build`);
+          assert.ok(name.startsWith("ts_dist_") ? !manifest.dist : !gpu, `${name}: needs a good call on this build`);
         }
         if (c.bad) {
           log.clear();
@@ -427,6 +486,7 @@ Deno.test(
       }
     } finally {
       for (const [name, f] of originals) table[name] = f;
+      group1?.dispose();
     }
     T.scope(() => assert.deepEqual(T.ones([2]).add(1).toArray(), [2, 2])); // the process is fine
   }),

@@ -3,18 +3,17 @@ import { join } from "node:path";
 import {
   DEFAULT_CONFIG,
   derive,
-  methodOptions,
   readConfigFile,
-  scaledMethodOpts,
+  runMethodOptions,
   type TrainConfig,
   validateConfig,
-} from "../../src/ssl/config.ts";
+} from "../../src/run/config.ts";
 
-const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({ ...DEFAULT_CONFIG, methodOpts: {}, ...over });
+const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({ ...DEFAULT_CONFIG, methodOptions: {}, ...over });
 const source = (path: string) => Deno.readTextFileSync(new URL(path, import.meta.url));
 
 Deno.test("DEFAULT_CONFIG: every field carries one @default in TrainConfig's JSDoc, equal to its value", () => {
-  const text = source("../../src/ssl/config.ts");
+  const text = source("../../src/run/config.ts");
   const body = text.slice(text.indexOf("export interface TrainConfig {"), text.indexOf("export const DEFAULT_CONFIG"));
   const docs = new Map<string, string>();
   for (const m of body.matchAll(/\/\*\*((?:[^*]|\*(?!\/))*)\*\/\s*(\w+):/g)) docs.set(m[2], m[1]);
@@ -36,14 +35,17 @@ Deno.test("DEFAULT_CONFIG: every field carries one @default in TrainConfig's JSD
   }
 });
 
-Deno.test("every config field is read by the run (run.ts and its helpers, or derive/methodOptions)", () => {
+Deno.test("every config field is read by the run (train.ts and its helpers, or derive/runMethodOptions)", () => {
+  const configSource = source("../../src/run/config.ts");
+  const start = configSource.indexOf("function methodAndOptions(");
   const code = [
-    source("../../src/ssl/run.ts"),
-    source("../../src/ssl/_run_parts.ts"),
-    source("../../src/ssl/_run_state.ts"),
+    source("../../src/run/train.ts"),
+    source("../../src/run/_parts.ts"),
+    source("../../src/run/_state.ts"),
+    source("../../src/run/_dist.ts"),
     derive.toString(),
-    scaledMethodOpts.toString(),
-    methodOptions.toString(),
+    runMethodOptions.toString(),
+    configSource.slice(start, configSource.indexOf("\n}\n", start)),
   ].join("\n");
   for (const key of Object.keys(DEFAULT_CONFIG)) {
     assert.match(code, new RegExp(`\\b(c|config)\\.${key}\\b`), `no code path reads config.${key}`);
@@ -52,27 +54,35 @@ Deno.test("every config field is read by the run (run.ts and its helpers, or der
 
 Deno.test("validateConfig() accepts the defaults and rejects bad fields, listing the valid values", () => {
   assert.deepEqual(validateConfig(config()), config());
+  const old = validateConfig(config({ method: "barlow_twins", dataset: "fashion_mnist" as never }));
+  assert.deepEqual([old.method, old.dataset], ["barlow-twins", "fashion-mnist"]); // the older spellings
+  assert.equal(validateConfig(config({ method: "barlow_twins-a_identity" })).method, "barlow-twins-a-identity");
   const cases: [Partial<TrainConfig> & Record<string, unknown>, RegExp][] = [
     [{ epochs: 0 }, /Invalid epochs 0: expected an integer ≥ 1$/],
     [{ lr: -1 }, /Invalid lr -1: expected a number ≥ 0$/],
     [{ batchSize: 1 }, /Invalid batchSize 1: expected an integer ≥ 2$/],
     [{ threads: 1.5 }, /Invalid threads 1.5: expected an integer ≥ 0$/],
+    [{ seed: 1e300 }, /Invalid seed 1e\+300: expected an integer from 0 to 2\^53 − 1$/],
+    [{ seed: 2 ** 53 }, /Invalid seed 9007199254740992: expected an integer from 0 to 2\^53 − 1$/],
+    [{ epochs: 2 ** 60 }, /Invalid epochs .*: expected an integer from 1 to 2\^53 − 1$/],
+    [{ out: "" }, /Invalid out "": expected a folder path, or null$/],
+    [{ resume: " " }, /Invalid resume " ": expected a folder path, or null$/],
     [
       { method: "simclrr" },
-      /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow_twins, vicreg, byol-directpred, byol-unified, barlow_twins-a_identity, barlow_twins-l2, vicreg-l2$/,
+      /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow-twins, vicreg, byol-directpred, byol-unified, barlow-twins-a-identity, barlow-twins-l2, vicreg-l2$/,
     ],
     [{ arch: "resnet9" as never }, /Invalid arch "resnet9": expected one of resnet20, resnet18, resnet34, resnet50$/],
     [{ dataset: "imagenet" as never }, /Invalid dataset "imagenet": expected one of fashion-mnist, mnist, cifar10/],
     [{ target: "ema" as never }, /Invalid target "ema": expected one of stop-grad, momentum, momentum-positive$/],
-    [{ precision: "fp16" as never }, /Invalid precision "fp16": expected one of fp32, bf16$/],
+    [{ precision: "fp16" as never }, /Invalid precision "fp16": expected one of auto, fp32, bf16$/],
     [{ device: "gpu" }, /Invalid device "gpu": expected cpu, cuda or cuda:<index>$/],
     [{ epochs: "2" as never }, /Invalid epochs "2": expected a number$/],
     [{ out: 3 as never }, /Invalid out 3: expected a string or null$/],
-    [{ methodOpts: [] as never }, /Invalid methodOpts \[\]: expected an object$/],
-    [{ methodOpts: { lambda: [1] } as never }, /Invalid method option lambda \[1\]: expected a string, number/],
-    [{ epoch: 3 }, /Unknown config field\(s\) epoch: expected method, methodOpts, arch/],
-    [{ methodOpts: { lamda: 1 } }, /Unknown unigrad option "lamda": expected one of lambda, rho, target/],
-    [{ method: "vicreg", methodOpts: { form: "l3" } }, /Invalid vicreg form "l3": expected one of original, l2$/],
+    [{ methodOptions: [] as never }, /Invalid methodOptions \[\]: expected an object$/],
+    [{ methodOptions: { lambda: [1] } as never }, /Invalid method option lambda \[1\]: expected a string, number/],
+    [{ epoch: 3 }, /Unknown config field\(s\) epoch: expected method, methodOptions, arch/],
+    [{ methodOptions: { lamda: 1 } }, /Unknown unigrad option "lamda": expected one of lambda, rho, target/],
+    [{ method: "vicreg", methodOptions: { form: "l3" } }, /Invalid vicreg form "l3": expected one of original, l2$/],
     [{ method: "vicreg", target: "momentum-positive" }, /Cannot use target "momentum-positive" with vicreg form/],
   ];
   for (const [over, message] of cases) {
@@ -93,33 +103,46 @@ Deno.test("derive() gives steps per epoch (full batches), total steps, the linea
   assert.throws(() => derive(config({ batchSize: 256 }), 100), /100 training images give no full batch of 256/);
 });
 
-Deno.test("scaledMethodOpts() scales λ = 100·d/2048 for the unified forms only, unless λ is given", () => {
-  assert.deepEqual(scaledMethodOpts(config({ projDim: 128 })), { lambda: 6.25 });
-  assert.deepEqual(scaledMethodOpts(config({ projDim: 2048 })), { lambda: 100 });
-  assert.deepEqual(scaledMethodOpts(config({ methodOpts: { lambda: 3 } })), { lambda: 3 });
-  assert.deepEqual(scaledMethodOpts(config({ method: "byol", methodOpts: { form: "unified" } })), {
+Deno.test("runMethodOptions() scales λ = 100·d/2048 for the unified forms only, unless λ is given", () => {
+  assert.deepEqual(runMethodOptions(config({ projDim: 128 })), { lambda: 6.25 });
+  assert.deepEqual(runMethodOptions(config({ projDim: 2048 })), { lambda: 100 });
+  assert.deepEqual(runMethodOptions(config({ methodOptions: { lambda: 3 } })), { lambda: 3 });
+  assert.deepEqual(runMethodOptions(config({ method: "byol", methodOptions: { form: "unified" } })), {
     form: "unified",
     lambda: 6.25,
   });
-  assert.deepEqual(scaledMethodOpts(config({ method: "simsiam", methodOpts: { form: "directpred" } })), {
+  assert.deepEqual(runMethodOptions(config({ method: "simsiam", methodOptions: { form: "directpred" } })), {
     form: "directpred",
   });
-  assert.deepEqual(scaledMethodOpts(config({ method: "barlow_twins", methodOpts: { form: "l2" } })), { form: "l2" });
-  assert.deepEqual(methodOptions(config({ method: "moco", target: "stop-grad" })), { target: "stop-grad" });
+  assert.deepEqual(runMethodOptions(config({ method: "barlow-twins", methodOptions: { form: "l2" } })), { form: "l2" });
+  assert.deepEqual(runMethodOptions(config({ method: "moco", target: "stop-grad" })), { target: "stop-grad" });
+  assert.deepEqual(runMethodOptions(config({ method: "byol-unified" })), { form: "unified", lambda: 6.25 });
 });
 
 Deno.test("readConfigFile() reads a JSON object (a run's config.json too) and names the file on errors", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const good = join(dir, "good.json");
-    await Deno.writeTextFile(good, JSON.stringify({ epochs: 3, derived: { totalSteps: 1 }, methodOptions: {} }));
+    await Deno.writeTextFile(good, JSON.stringify({ epochs: 3, derived: { totalSteps: 1 }, runMethodOptions: {} }));
     assert.deepEqual(readConfigFile(good), { epochs: 3 });
+    // An older run's config.json: methodOpts was the config's, methodOptions the built ones.
+    await Deno.writeTextFile(
+      good,
+      JSON.stringify({ methodOpts: { rho: 0.9 }, methodOptions: { rho: 0.9, lambda: 6.25 } }),
+    );
+    assert.deepEqual(readConfigFile(good), { methodOptions: { rho: 0.9 } });
     const bad = join(dir, "bad.json");
     await Deno.writeTextFile(bad, "{ epochs: 3 ");
     assert.throws(() => readConfigFile(bad), new RegExp(`Cannot read config file "${bad}": not valid JSON`));
     await Deno.writeTextFile(bad, "[1, 2]");
     assert.throws(() => readConfigFile(bad), /expected a JSON object, got \[1,2\]/);
     assert.throws(() => readConfigFile(join(dir, "missing.json")), /Cannot read config file ".*missing\.json": /);
+    assert.throws(() => readConfigFile("/dev/zero"), /Cannot read config file "\/dev\/zero": it is a character device/);
+    const fifo = join(dir, "fifo.json");
+    assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    assert.throws(() => readConfigFile(fifo), /fifo.json": it is a FIFO, not a regular file/);
+    await Deno.writeTextFile(bad, " ".repeat(2 << 20));
+    assert.throws(() => readConfigFile(bad), /bad.json": its 2097152 bytes are larger than the 1048576 allowed/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

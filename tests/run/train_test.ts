@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DataFileError, liveTensors } from "../../mod.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../../src/ssl/config.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "../../src/run/config.ts";
 import { readMetricsLog, type TrainingRecord } from "../../src/io/metrics_log.ts";
-import { type RunResult, train } from "../../src/ssl/run.ts";
-import { stepSeed } from "../../src/ssl/_run_state.ts";
+import { type RunResult, train } from "../../src/run/train.ts";
+import { stepSeed } from "../../src/run/_state.ts";
+import { RunLock } from "../../src/run/lock.ts";
+import type { StopRequest } from "../../src/run/stop.ts";
 
 /** A run of 8 steps (128 images, batch 32, 2 epochs) of a 4/8/16-wide ResNet-20 with a 32→16 projector, one thread. */
 const TINY: TrainConfig = {
   ...DEFAULT_CONFIG,
-  methodOpts: {},
+  methodOptions: {},
   limitTrain: 128,
   limitTest: 64,
   batchSize: 32,
@@ -115,8 +117,8 @@ Deno.test("train() resumed from a mid-epoch checkpoint reproduces the uninterrup
 Deno.test("train() resumed reproduces MoCo (queue, momentum-positive) and BYOL (predictor) bit for bit", async () => {
   const live = liveTensors();
   const configs: Partial<TrainConfig>[] = [
-    { method: "moco", methodOpts: { queueSize: 48 }, target: "momentum-positive", evalEvery: 2 },
-    { method: "byol", methodOpts: { hiddenDim: 16 } },
+    { method: "moco", methodOptions: { queueSize: 48 }, target: "momentum-positive", evalEvery: 2 },
+    { method: "byol", methodOptions: { hiddenDim: 16 } },
   ];
   for (const config of configs) {
     const a = await run(config.method!, config);
@@ -136,14 +138,15 @@ Deno.test("train() resumed after the last step re-evaluates only, into a new run
   assert.equal(result.steps, 8);
   assert.equal(result.knnFinal, a.knnFinal);
   assert.ok(lines.some((l) => l.includes("resumed from") && l.includes("at step 8")));
-  // The metrics history came along; the config differs from the checkpoint's (probeEpochs does not count).
+  // The metrics history came along.
   assert.equal(readMetricsLog(join(out, "metrics.jsonl"))[0].knn, a.knnInit);
-  const warned = await (async () => {
-    const l: string[] = [];
-    await train({ ...TINY, out: join(root, "changed"), resume: a.out, lr: 0.2 }, (x) => l.push(x));
-    return l.find((x) => x.includes("warning"));
-  })();
-  assert.match(warned!, /differs from the checkpoint's in lr \(0\.1 → 0\.2\)/);
+  // Another config than the checkpoint's: refused, listing the differences, leaving no folder behind.
+  const changed = join(root, "changed");
+  await assert.rejects(
+    () => train({ ...TINY, out: changed, resume: a.out, lr: 0.2, seed: 3 }, () => {}),
+    /Cannot resume from checkpoint ".*ckpt-00000008": the config differs from the checkpoint's in lr \(0\.1 → 0\.2\), seed \(0 → 3\)/,
+  );
+  assert.equal(await Deno.stat(changed).then(() => true, () => false), false);
 });
 
 Deno.test("train() refuses a truncated or foreign checkpoint and a folder without one, naming the path", async () => {
@@ -194,4 +197,147 @@ Deno.test("stepSeed() gives distinct non-negative 63-bit seeds per (seed, step)"
   assert.equal(seeds.size, 300);
   for (const s of seeds) assert.ok(s >= 0n && s < 2n ** 63n);
   assert.equal(stepSeed(3, 7), stepSeed(3, 7));
+});
+
+/** A stop request that turns on at its `after`-th poll (the loop polls once per step, after the step). */
+function stopAfter(after: number): StopRequest & { polls: number } {
+  return {
+    polls: 0,
+    get requested() {
+      return ++this.polls >= after;
+    },
+    reason: "a test",
+    exitCode: 1,
+  };
+}
+
+Deno.test("train() with a stop request finishes the step, checkpoints, says how to resume; the resume reproduces the run", async () => {
+  const live = liveTensors();
+  const a = await referenceRun();
+  const out = join(root, "stopped");
+  const lines: string[] = [];
+  const result = await train({ ...TINY, out, probeEpochs: 2 }, (l) => lines.push(l), { stop: stopAfter(3) });
+  assert.equal(result.steps, 3);
+  assert.deepEqual(result.stopped, { reason: "a test", exitCode: 1, checkpoint: ckpt(out, 3) });
+  assert.ok(lines.includes(`  stopped by a test at step 3: checkpoint ${ckpt(out, 3)}; resume with --resume ${out}`));
+  assert.ok(!(await Deno.stat(join(out, "report.md")).then(() => true, () => false)), "evaluated a stopped run");
+  const resumed = await train({ ...TINY, out: null, resume: out, probeEpochs: 2 }, () => {});
+  assert.equal(resumed.stopped, null);
+  const final = (dir: string) => Deno.readFileSync(join(ckpt(dir, 8), "tensors.safetensors"));
+  assert.deepEqual(final(out), final(a.out));
+  assert.equal(resumed.knnFinal, a.knnFinal);
+  assert.equal(liveTensors(), live);
+});
+
+Deno.test("train() holds its folder: a locked folder and another run's checkpoints are refused; failed starts leave nothing", async () => {
+  const a = await referenceRun();
+  // Another process's lock (here: this process's, taken directly).
+  const locked = join(root, "locked");
+  await Deno.mkdir(locked);
+  const lock = await RunLock.acquire(locked);
+  await assert.rejects(() => train({ ...TINY, out: locked }, () => {}), new RegExp(`another run \\(pid ${Deno.pid},`));
+  lock.release();
+  // A folder with another run's checkpoints: refused, unless overwritten.
+  const taken = join(root, "taken");
+  await copyDir(ckpt(a.out, 8), ckpt(taken, 8));
+  await assert.rejects(
+    () => train({ ...TINY, out: taken }, () => {}),
+    new RegExp(
+      `Cannot start a new run in "${taken}": it holds another run's checkpoints \\(ckpt-00000008\\); resume it`,
+    ),
+  );
+  const over = await train({ ...TINY, out: taken, overwrite: true, epochs: 1, seed: 5 }, () => {});
+  assert.equal(over.steps, 4);
+  const names = [...Deno.readDirSync(join(taken, "checkpoints"))].map((e) => e.name).sort();
+  assert.deepEqual(names, ["ckpt-00000003", "ckpt-00000004"]); // the other run's ckpt-00000008 is gone
+  assert.ok(!Deno.readDirSync(taken).some((e) => e.name === "run.lock"), "the lock outlived the run");
+  // A start that fails (no data) removes the folder it created.
+  const failed = join(root, "failed-start");
+  await assert.rejects(() => train({ ...TINY, out: failed, dataDir: "/nonexistent" }, () => {}), DataFileError);
+  assert.equal(await Deno.stat(failed).then(() => true, () => false), false);
+});
+
+/** Copies the reference's checkpoints at `steps` into a new run folder (with its metrics log). */
+async function copyRun(a: RunResult, name: string, steps: number[]): Promise<string> {
+  const b = join(root, name);
+  for (const step of steps) await copyDir(ckpt(a.out, step), ckpt(b, step));
+  await Deno.copyFile(join(a.out, "metrics.jsonl"), join(b, "metrics.jsonl"));
+  return b;
+}
+
+/** Rewrites a checkpoint's state.json through `edit`, and its recorded size and SHA-256 after `tensors`. */
+async function editCheckpoint(
+  path: string,
+  edit: (record: { step: number; state: Record<string, unknown> }) => void,
+  tensors?: (bytes: Uint8Array) => void,
+): Promise<void> {
+  const record = JSON.parse(await Deno.readTextFile(join(path, "state.json")));
+  edit(record);
+  if (tensors) {
+    const bytes = await Deno.readFile(join(path, "tensors.safetensors"));
+    tensors(bytes);
+    await Deno.writeFile(join(path, "tensors.safetensors"), bytes);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    record.tensors.sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  await Deno.writeTextFile(join(path, "state.json"), JSON.stringify(record));
+}
+
+Deno.test("train() resumes from the newest intact checkpoint, saying why the newer one was refused", async () => {
+  const a = await referenceRun();
+  const b = await copyRun(a, "fallback", [6, 8]);
+  const bytes = await Deno.readFile(join(ckpt(b, 8), "tensors.safetensors"));
+  bytes[bytes.length - 1] ^= 1;
+  await Deno.writeFile(join(ckpt(b, 8), "tensors.safetensors"), bytes);
+  const lines: string[] = [];
+  const result = await train({ ...TINY, out: null, resume: b, probeEpochs: 2 }, (l) => lines.push(l));
+  assert.ok(lines.includes(`  resumed from ${ckpt(b, 6)} at step 6`), lines.join("\n"));
+  assert.ok(
+    lines.some((l) => l.startsWith(`  passed over ${ckpt(b, 8)}: `) && l.includes("does not match its SHA-256")),
+  );
+  assert.equal(result.knnFinal, a.knnFinal);
+});
+
+Deno.test("train() refuses a checkpoint whose dtypes, shapes or run-state numbers are wrong, before loading", async () => {
+  const live = liveTensors();
+  const a = await referenceRun();
+  const cases: [string, Parameters<typeof editCheckpoint>[1], Parameters<typeof editCheckpoint>[2], RegExp][] = [
+    ["relabel", () => {}, (bytes) => {
+      // the first conv weight's header entry F32 → I32: the same bytes read as integers
+      const text = new TextDecoder().decode(bytes.subarray(0, 8192));
+      const entry = /"(online\.[^"]*conv1\.weight)":\{"dtype":"F32"/.exec(text)!;
+      bytes.set(new TextEncoder().encode("I32"), entry.index + entry[0].length - 4);
+    }, /"online\.[^"]*conv1\.weight" has dtype int32 but expected float32/],
+    ["knn", (r) => r.state.knnInit = 7, undefined, /its state has knnInit 7, not an accuracy/],
+    ["step", (r) => r.state.step = 2.5, undefined, /its state has step 2.5, not the checkpoint's step 8/],
+    ["seconds", (r) => r.state.trainSeconds = -1, undefined, /trainSeconds -1, not a finite number/],
+    [
+      "queue",
+      (r) => (r.state.method as Record<string, unknown>).step = 1e300,
+      undefined,
+      /method.step 1e\+300, not a count/,
+    ],
+    ["null", (r) => r.state = null as never, undefined, /has null "state", not an object/],
+  ];
+  for (const [name, edit, tensors, message] of cases) {
+    const b = await copyRun(a, `bad-${name}`, [8]);
+    await editCheckpoint(ckpt(b, 8), edit, tensors);
+    await assert.rejects(() => train({ ...TINY, out: null, resume: ckpt(b, 8) }, () => {}), (e: Error) => {
+      assert.ok(e.message.includes(ckpt(b, 8)), e.message);
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+  assert.equal(liveTensors(), live);
+});
+
+Deno.test("train() without per-step checks skips non-finite steps on the device, and stops after a few in a row", async () => {
+  const live = liveTensors();
+  await assert.rejects(
+    () => run("guarded", { lr: 1e6, epochs: 10, evalEvery: 0, methodOptions: { checkValues: false } }),
+    (e: Error) =>
+      e instanceof RangeError &&
+      /^Training diverged at step \d+ .*: the last \d+ steps were not finite and were skipped/.test(e.message),
+  );
+  assert.equal(liveTensors(), live);
 });

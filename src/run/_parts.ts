@@ -1,5 +1,5 @@
 /**
- * The parts of a training run (internal to run.ts): the data, moved once to the training device; the
+ * The parts of a training run (internal to train.ts): the data, moved once to the training device; the
  * online encoder, the method and its state, the target branch, the optimizer and its schedule, the
  * trainer, the loader and the augmentation, all built from one config and freed together; and the two
  * evaluations of the online backbone (kNN, linear probe).
@@ -7,19 +7,27 @@
  * @module
  */
 import { cuda, type Device, scope, type Tensor } from "../torch/mod.ts";
-import { SGD } from "../optim/sgd.ts";
-import { warmupCosine } from "../optim/schedule.ts";
-import { cifar10, cifar100, fashionMnist, Loader, mnist, recipe, stl10, type TensorDataset } from "../data/mod.ts";
-import { IMAGENET_STATS, type Recipe, toFloatImages } from "../data/recipe.ts";
-import { normalizeImages } from "../data/color.ts";
-import { extractFeatures, knnAccuracy } from "../eval/knn.ts";
-import { linearProbe } from "../eval/linear_probe.ts";
-import { type Encoder, siameseEncoder } from "./encoder.ts";
-import { buildMethod, derive, type DerivedNumbers, methodOptions, type TrainConfig } from "./config.ts";
-import type { Method } from "./method.ts";
-import { disposeState, type MethodState } from "./state.ts";
-import { type TargetBranch, targetBranch } from "./target.ts";
-import { Trainer } from "./trainer.ts";
+import { type SGD, warmupCosine } from "../optim/mod.ts";
+import {
+  cifar10,
+  cifar100,
+  fashionMnist,
+  IMAGENET_STATS,
+  Loader,
+  mnist,
+  normalizeImages,
+  type Recipe,
+  recipe,
+  stl10,
+  type TensorDataset,
+  toFloatImages,
+} from "../data/mod.ts";
+import { extractFeatures, knnAccuracy, linearProbe } from "../eval/mod.ts";
+import { type ProcessGroup, processGroupComm } from "../dist/mod.ts";
+import type { Encoder, Method, MethodState, TargetBranch, Trainer } from "../ssl/mod.ts";
+import { buildMethod, derive, type DerivedNumbers, runMethodOptions, type TrainConfig } from "./config.ts";
+import { buildTrainer } from "./setup.ts";
+import type { Numerics } from "./numerics.ts";
 
 /** The labelled train and test sets, on the training device. */
 export interface RunData {
@@ -33,18 +41,22 @@ export interface RunData {
 export interface RunParts {
   data: RunData;
   derived: DerivedNumbers;
-  /** The options the method was built with (λ scaled, target). */
-  methodOpts: Record<string, string | number | boolean>;
+  /** The options the method was built with (λ scaled, target): `runMethodOptions(config)`. */
+  methodOptions: Record<string, string | number | boolean>;
   method: Method;
   online: Encoder;
   state: MethodState;
   target: TargetBranch;
   optimizer: SGD;
   trainer: Trainer;
+  /** The trainer's numerics and why they were chosen (the run header prints them). */
+  numerics: Numerics;
   loader: Loader;
   views: Recipe;
   /** The learning rate of step k: linear warm-up, then cosine to 0. */
   lrAt: (step: number) => number;
+  /** Processes sharing each step's batch (1 without data parallelism). */
+  worldSize: number;
   /** Frees every part (in reverse order of construction). */
   dispose(): void;
 }
@@ -85,14 +97,34 @@ function loadSplit(c: TrainConfig, split: "train" | "test"): Promise<TensorDatas
   }
 }
 
+/** The smallest image side a run accepts (the ResNets downsample by 4 before their stages). */
+const MIN_SIDE = 8;
+
+/** An error when the splits' images differ in shape or are too small to train on, else null. */
+function shapeProblem(c: TrainConfig, train: readonly number[], test: readonly number[]): Error | null {
+  const where = `${c.dataset}${c.dataDir ? ` in ${c.dataDir}` : ""}`;
+  if (train.join() !== test.join()) {
+    return new RangeError(
+      `Cannot train on ${where}: training images are [${train.join(", ")}] but test images are [${test.join(", ")}]`,
+    );
+  }
+  if (Math.min(train[1], train[2]) < MIN_SIDE) {
+    return new RangeError(
+      `Cannot train on ${where}: images of [${train.join(", ")}] are smaller than ${MIN_SIDE}×${MIN_SIDE}`,
+    );
+  }
+  return null;
+}
+
 /** Reads both splits and moves them to `device` once (on the CPU the tensors are only shared). */
 async function loadData(c: TrainConfig, device: Device): Promise<RunData> {
   const settled = await Promise.allSettled([loadSplit(c, "train"), loadSplit(c, "test")]);
   const loaded = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) {
+  const problem = failed?.reason ?? shapeProblem(c, loaded[0].imageShape, loaded[1].imageShape);
+  if (problem) {
     loaded.forEach((d) => d.dispose());
-    throw failed.reason;
+    throw problem;
   }
   const [train, test] = loaded.map((d) => {
     const moved = d.to(device);
@@ -102,62 +134,48 @@ async function loadData(c: TrainConfig, device: Device): Promise<RunData> {
   return { train, test };
 }
 
-function encoder(c: TrainConfig, data: RunData, device: Device): Encoder {
-  const [inChannels, imageSize] = data.train.imageShape;
-  return siameseEncoder({
-    arch: c.arch,
-    inChannels,
-    imageSize,
-    width: c.width,
-    projHidden: c.projHidden,
-    projDim: c.projDim,
-    projDepth: c.projDepth,
-  }).to(device);
-}
-
 function viewsFor(c: TrainConfig, size: number): Recipe {
   const gray = c.dataset === "fashion-mnist" || c.dataset === "mnist";
-  return gray ? recipe("fashion_mnist", { size }) : recipe("mocov2", { size });
+  return gray ? recipe("fashion-mnist", { size }) : recipe("mocov2", { size });
 }
 
 /**
  * Builds every part of a run from a validated config, seeding nothing (the caller seeds first): the
  * weights come from the global generator, in a fixed order (online, then the target copy, then the
- * method state).
+ * method state). With a process `group`, this rank loads every `worldSize`-th sample, batchSize /
+ * worldSize per step, and the method, the networks and the trainer are wired for data parallelism.
  */
-export async function buildParts(c: TrainConfig): Promise<RunParts> {
+export async function buildParts(c: TrainConfig, group: ProcessGroup | null = null): Promise<RunParts> {
   const device = c.device as Device;
   using stack = new DisposableStack();
   const data = await loadData(c, device);
   stack.defer(() => [data.train, data.test].forEach((d) => d.dispose()));
   const derived = derive(c, data.train.length);
-  const method = buildMethod(c);
-  const methodOpts = methodOptions(c);
-  const online = encoder(c, data, device);
-  stack.defer(() => online.dispose());
-  const copy = method.target === "stop-grad" ? undefined : encoder(c, data, device);
-  const target = targetBranch(method.target, online, { copy, totalSteps: derived.totalSteps });
-  stack.defer(() => target.dispose());
-  const state = method.initState(c.projDim, { device });
-  stack.defer(() => disposeState(state));
-  const optimizer = new SGD([
-    ...online.namedParameters(),
-    ...method.parameters(state).map((t, i): [string, Tensor] => [`method.${i}`, t]),
-  ], { lr: derived.effectiveLr, momentum: 0.9, weightDecay: c.wd, excludeBiasAndNorm: true });
-  stack.defer(() => optimizer.dispose());
-  const onCuda = device !== "cpu";
-  if (onCuda) cuda.setCudnnBenchmark(true);
-  // bf16 autocast and channels_last pay off on CUDA only; on the CPU the run stays fp32, contiguous.
-  const trainer = new Trainer({
-    online,
-    target,
+  const worldSize = group?.worldSize ?? 1;
+  const method = buildMethod(c, group ? processGroupComm(group) : undefined);
+  const methodOptions = runMethodOptions(c);
+  const [inChannels, imageSize] = data.train.imageShape;
+  const projector = { projHidden: c.projHidden, projDim: c.projDim, projDepth: c.projDepth };
+  const setup = buildTrainer({
+    encoder: { arch: c.arch, inChannels, imageSize, width: c.width, ...projector },
     method,
-    state,
-    optimizer,
-    bf16: onCuda && c.precision === "bf16",
-    channelsLast: onCuda,
+    device,
+    totalSteps: derived.totalSteps,
+    lr: derived.effectiveLr,
+    weightDecay: c.wd,
+    precision: c.precision,
+    guardNonFinite: methodOptions.checkValues === false, // no per-step checks: keep bad steps out on the device
+    dist: group ? { group, syncBn: c.syncBn } : undefined,
   });
-  const loader = new Loader(data.train, { batchSize: c.batchSize, seed: c.seed, device });
+  stack.defer(() => setup.dispose());
+  const { online, target, state, optimizer, trainer, numerics } = setup;
+  const loader = new Loader(data.train, {
+    batchSize: c.batchSize / worldSize, // the config's batch is the global one
+    seed: c.seed,
+    device,
+    rank: group?.rank ?? 0,
+    worldSize,
+  });
   stack.defer(() => loader.close());
   const lrAt = warmupCosine({
     baseLr: derived.effectiveLr,
@@ -167,7 +185,22 @@ export async function buildParts(c: TrainConfig): Promise<RunParts> {
   });
   const views = viewsFor(c, data.train.imageShape[1]);
   const owned = stack.move();
-  const parts = { data, derived, methodOpts, method, online, state, target, optimizer, trainer, loader, views, lrAt };
+  const parts = {
+    data,
+    derived,
+    methodOptions,
+    method,
+    online,
+    state,
+    target,
+    optimizer,
+    trainer,
+    numerics,
+    loader,
+    views,
+    lrAt,
+    worldSize,
+  };
   return { ...parts, dispose: () => owned.dispose() };
 }
 

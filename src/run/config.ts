@@ -8,26 +8,38 @@
  *
  * @module
  */
-import { type Method, TARGET_KINDS, type TargetKind } from "./method.ts";
-import { createMethod, METHODS, TABLE1 } from "./mod.ts";
+import {
+  type Arch,
+  ARCHS,
+  type Communicator,
+  createMethod,
+  findPreset,
+  type Method,
+  METHODS,
+  TABLE1,
+  TARGET_KINDS,
+  type TargetKind,
+} from "../ssl/mod.ts";
+import { readFileBounded, readFileBoundedSync } from "../torch/files.ts";
+import { join } from "node:path";
+import { listCheckpoints } from "../io/mod.ts";
 
-/** Backbones `--arch` accepts. */
-export const ARCHS = ["resnet20", "resnet18", "resnet34", "resnet50"] as const;
-/** A backbone name. */
-export type Arch = typeof ARCHS[number];
 /** Datasets `--dataset` accepts. */
 export const DATASETS = ["fashion-mnist", "mnist", "cifar10", "cifar100", "stl10"] as const;
 /** A dataset name. */
 export type DatasetName = typeof DATASETS[number];
-/** Numeric precisions `--precision` accepts. */
-export const PRECISIONS = ["fp32", "bf16"] as const;
+/**
+ * Numeric precisions `--precision` accepts: "auto" is the fastest the machine computes natively (bf16
+ * autocast on a CPU with bf16 instructions, float32 elsewhere; see `chooseNumerics`).
+ */
+export const PRECISIONS = ["auto", "fp32", "bf16"] as const;
 
 /** Everything a run needs. */
 export interface TrainConfig {
-  /** Method name (see `METHODS`). @default "unigrad" */
+  /** Method name (see `METHODS`) or Table 1 preset name (see `TABLE1`). @default "unigrad" */
   method: string;
-  /** Method options, e.g. `{ lambda: 6.25 }` or `{ form: "original" }`. @default {} */
-  methodOpts: Record<string, string | number | boolean>;
+  /** Method options, e.g. `{ lambda: 6.25 }` or `{ form: "original" }` (`methodOpts` in older config files). @default {} */
+  methodOptions: Record<string, string | number | boolean>;
   /** Backbone. @default "resnet20" */
   arch: Arch;
   /** Channels of the backbone's first stage, doubling at each stage; 0 keeps the architecture's (16 for resnet20, 64 for the others). @default 0 */
@@ -56,7 +68,7 @@ export interface TrainConfig {
   target: TargetKind | null;
   /** Device: "cpu", "cuda" or "cuda:k". @default "cpu" */
   device: string;
-  /** "bf16" runs the forwards under autocast on CUDA. @default "fp32" */
+  /** Encoder forwards in bf16 autocast or float32: "auto" picks bf16 where the CPU computes it natively (see `chooseNumerics`). @default "auto" */
   precision: typeof PRECISIONS[number];
   /** Seed of weights, data order and augmentation. @default 0 */
   seed: number;
@@ -64,6 +76,8 @@ export interface TrainConfig {
   out: string | null;
   /** Checkpoint (folder or run folder) to resume from. @default null */
   resume: string | null;
+  /** Start a new run in a folder that holds another run's checkpoints, deleting them (and its metrics). @default false */
+  overwrite: boolean;
   /** kNN evaluation every N epochs (and always at the start and the end); 0 only at start and end. @default 1 */
   evalEvery: number;
   /** Use only the first N training images (0 = all). @default 0 */
@@ -78,12 +92,19 @@ export interface TrainConfig {
   probeEpochs: number;
   /** CPU threads (0 = all cores). @default 0 */
   threads: number;
+  /**
+   * With several processes: batch norm over the global batch (SyncBN) in both encoders, as the official
+   * code; false keeps each rank's own batch statistics. @default true
+   */
+  syncBn: boolean;
+  /** With several processes: seconds any rendezvous or collective may wait for the other ranks. @default 60 */
+  distTimeout: number;
 }
 
 /** The defaults: the CPU default run. */
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   method: "unigrad",
-  methodOpts: {},
+  methodOptions: {},
   arch: "resnet20",
   width: 0,
   projHidden: 512,
@@ -98,10 +119,11 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   warmupEpochs: 0.2,
   target: null,
   device: "cpu",
-  precision: "fp32",
+  precision: "auto",
   seed: 0,
   out: null,
   resume: null,
+  overwrite: false,
   evalEvery: 1,
   limitTrain: 0,
   limitTest: 0,
@@ -109,7 +131,14 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   checkpointEvery: 200,
   probeEpochs: 20,
   threads: 0,
+  syncBn: true,
+  distTimeout: 60,
 });
+
+/** A name with underscores read as hyphens: the spelling the registry uses (`barlow_twins` → `barlow-twins`). */
+function hyphenated(name: string): string {
+  return name.replaceAll("_", "-");
+}
 
 function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
@@ -122,11 +151,15 @@ function atLeast(field: string, value: number, min: number, integer = true): voi
   if (typeof value !== "number" || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
     throw new RangeError(`Invalid ${field} ${value}: expected ${integer ? "an integer" : "a number"} ≥ ${min}`);
   }
+  if (integer && !Number.isSafeInteger(value)) {
+    // beyond 2^53 integers are not exact: --seed 1e300 would silently be another seed
+    throw new RangeError(`Invalid ${field} ${value}: expected an integer from ${min} to 2^53 − 1`);
+  }
 }
 
 /** The JSON type a field takes: "string|null" for the nullable strings (their default is null). */
 function expectedType(field: keyof TrainConfig): string {
-  if (field === "methodOpts") return "object";
+  if (field === "methodOptions") return "object";
   return DEFAULT_CONFIG[field] === null ? "string|null" : typeof DEFAULT_CONFIG[field];
 }
 
@@ -139,7 +172,7 @@ function checkTypes(config: TrainConfig): void {
       throw new TypeError(`Invalid ${field} ${JSON.stringify(value)}: expected ${wanted}`);
     }
   }
-  for (const [k, v] of Object.entries(config.methodOpts)) {
+  for (const [k, v] of Object.entries(config.methodOptions)) {
     if (!["string", "number", "boolean"].includes(typeof v)) {
       throw new TypeError(`Invalid method option ${k} ${JSON.stringify(v)}: expected a string, number or boolean`);
     }
@@ -148,7 +181,8 @@ function checkTypes(config: TrainConfig): void {
 
 /**
  * Checks every field of a config (types, ranges, names, and the method options against the method's
- * factory) and returns it.
+ * factory) and returns it, with the method and dataset names in their one spelling (`barlow_twins` →
+ * `barlow-twins`, `fashion_mnist` → `fashion-mnist`).
  *
  * @throws {RangeError} On a value out of range or an unknown name, listing the valid ones.
  * @throws {TypeError} On an unknown field, a value of the wrong type, or an unknown method option.
@@ -163,11 +197,17 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   const missing = Object.keys(DEFAULT_CONFIG).filter((k) => !(k in config));
   if (missing.length) throw new TypeError(`Config field(s) ${missing.join(", ")} missing`);
   checkTypes(config);
-  oneOf("method", config.method, [...Object.keys(METHODS), ...Object.keys(TABLE1).filter((k) => !(k in METHODS))]);
+  const names = [...Object.keys(METHODS), ...Object.keys(TABLE1).filter((k) => !(k in METHODS))];
+  const method = oneOf("method", hyphenated(config.method), names);
   oneOf("arch", config.arch, ARCHS);
-  oneOf("dataset", config.dataset, DATASETS);
+  const dataset = oneOf("dataset", hyphenated(config.dataset), DATASETS);
   if (config.target !== null) oneOf("target", config.target, TARGET_KINDS);
   oneOf("precision", config.precision, PRECISIONS);
+  for (const f of ["out", "resume", "dataDir"] as const) {
+    if (config[f] !== null && config[f]!.trim() === "") {
+      throw new RangeError(`Invalid ${f} ${JSON.stringify(config[f])}: expected a folder path, or null`);
+    }
+  }
   if (!/^(cpu|cuda(:\d+)?)$/.test(config.device)) {
     throw new RangeError(`Invalid device "${config.device}": expected cpu, cuda or cuda:<index>`);
   }
@@ -178,9 +218,12 @@ export function validateConfig(config: TrainConfig): TrainConfig {
     atLeast(f, config[f], 0);
   }
   for (const f of ["lr", "wd", "warmupEpochs"] as const) atLeast(f, config[f], 0, false);
+  atLeast("distTimeout", config.distTimeout, 0.001, false);
   atLeast("batchSize", config.batchSize, 2);
-  buildMethod(config); // checks the option names and values
-  return config;
+  const same = method === config.method && dataset === config.dataset;
+  const checked = same ? config : { ...config, method, dataset };
+  buildMethod(checked); // checks the option names and values
+  return checked;
 }
 
 /** Numbers derived from a config, printed at start. */
@@ -209,53 +252,83 @@ export function derive(config: TrainConfig, trainSize: number): DerivedNumbers {
   };
 }
 
-/**
- * λ = 100 belongs to a 2048-wide projector output (mean eigenvalue of λF = λ/d); a narrower output
- * needs λ scaled with d (DESIGN.md §1). Returns the method options with λ = 100·d/2048 when the
- * gradient is the unified form −v2 + λ·F·u1 (UniGrad, and BYOL or SimSiam with `form` "unified") and
- * λ was not given, else the options unchanged.
- */
-export function scaledMethodOpts(config: TrainConfig): Record<string, string | number | boolean> {
-  const o = config.methodOpts;
-  const unified = config.method === "unigrad" ||
-    ((config.method === "byol" || config.method === "simsiam") && o.form === "unified");
-  if (!unified || "lambda" in o) return o;
-  return { ...o, lambda: (100 * config.projDim) / 2048 };
+/** Method options as a config holds them. */
+type Options = Record<string, string | number | boolean>;
+
+/** The registry method and the options a config names: a method, or a Table 1 preset's with the config's on top. */
+function methodAndOptions(config: TrainConfig): { name: string; options: Options } {
+  const preset = Object.hasOwn(METHODS, hyphenated(config.method)) ? undefined : findPreset(config.method);
+  if (!preset) return { name: config.method, options: config.methodOptions };
+  return { name: preset.method, options: { ...preset.options, ...config.methodOptions } as Options };
 }
 
 /**
- * The options a run builds its method with: `scaledMethodOpts`, `target` when the config sets one, and
- * `checkValues: false` on CUDA unless set.
+ * The method options a run builds its method with: the config's (over a Table 1 preset's); λ = 100·d/2048
+ * when the method's gradient is the unified form −v2 + λ·F·u1 and λ is not given (λ = 100 belongs to a
+ * 2048-wide projector output, the mean eigenvalue of λF being λ/d: DESIGN.md §1); `target` when the
+ * config sets one; and `checkValues: false` on CUDA unless set.
+ *
+ * @param config A config.
+ * @returns The options, as they go into `createMethod` and the run's `config.json`.
+ * @throws {TypeError} On an unknown method or option.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_CONFIG, runMethodOptions } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(runMethodOptions({ ...DEFAULT_CONFIG, projDim: 128 }), { lambda: 6.25 });
+ * ```
  */
-export function methodOptions(config: TrainConfig): Record<string, string | number | boolean> {
-  const o = scaledMethodOpts(config);
+export function runMethodOptions(config: TrainConfig): Record<string, string | number | boolean> {
+  const { name, options } = methodAndOptions(config);
+  const out: Options = { ...options };
+  if (!("lambda" in options) && createMethod(name, options).form === "unified") {
+    out.lambda = (100 * config.projDim) / 2048;
+  }
   // The per-step NaN/normalisation checks read values back (a device sync): on CUDA they are off
   // unless asked for, and the run's guard checks the logged values every logEvery steps instead.
-  const out: Record<string, string | number | boolean> = { ...o };
-  if (config.device !== "cpu" && !("checkValues" in o)) out.checkValues = false;
+  if (config.device !== "cpu" && !("checkValues" in options)) out.checkValues = false;
   if (config.target !== null) out.target = config.target;
   return out;
 }
 
 /**
  * The method a config names: a registry method (`"unigrad"`), or a preset of the paper's Table 1 that is
- * not also a method name (`"byol-directpred"`, `"barlow_twins-l2"`, …; its options go under `methodOpts`).
+ * not also a method name (`"byol-directpred"`, `"barlow-twins-l2"`, …), built with `runMethodOptions`.
  *
+ * @param config A config.
+ * @param comm The communicator of a data-parallel run (gathers features, averages F). @default localComm
+ * @returns The method.
  * @throws {TypeError} On an unknown method or option.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildMethod, DEFAULT_CONFIG } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const m = buildMethod({ ...DEFAULT_CONFIG, method: "byol-directpred" });
+ * assert.deepEqual([m.name, m.form], ["byol", "directpred"]);
+ * ```
  */
-export function buildMethod(config: TrainConfig): Method {
-  const preset = Object.hasOwn(METHODS, config.method) ? null : TABLE1[config.method];
-  if (!preset) return createMethod(config.method, methodOptions(config));
-  const methodOpts = { ...preset.options, ...config.methodOpts } as TrainConfig["methodOpts"];
-  return createMethod(preset.method, methodOptions({ ...config, method: preset.method, methodOpts }));
+export function buildMethod(config: TrainConfig, comm?: Communicator): Method {
+  const options = runMethodOptions(config);
+  return createMethod(methodAndOptions(config).name, comm ? { ...options, comm } : options);
 }
 
-/** Keys a run's `config.json` holds besides the config (ignored when it is read back with `readConfigFile`). */
-const OUTPUT_ONLY = ["derived", "methodOptions"];
+/**
+ * Keys a run's `config.json` holds besides the config (ignored when it is read back with
+ * `readConfigFile`); older runs wrote the config's method options as `methodOpts` and the built ones
+ * as `methodOptions`.
+ */
+const OUTPUT_ONLY = ["derived", "runMethodOptions"];
+
+/** The largest config file read (a config is about 1 kB). */
+const MAX_CONFIG_BYTES = 1 << 20;
 
 /**
  * Reads a JSON config file: an object with any subset of the config's fields (a run's `config.json`
- * works too). Checking the values is left to `validateConfig`.
+ * works too), from a regular file of at most 1 MiB. Checking the values is left to `validateConfig`.
  *
  * @param path The JSON file.
  * @returns The fields it sets.
@@ -264,9 +337,9 @@ const OUTPUT_ONLY = ["derived", "methodOptions"];
 export function readConfigFile(path: string): Partial<TrainConfig> {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = new TextDecoder().decode(readFileBoundedSync(path, MAX_CONFIG_BYTES));
   } catch (e) {
-    throw new Error(`Cannot read config file "${path}": ${(e as Error).message}`);
+    throw new Error(`Cannot read config file "${path}": ${(e as Error).message.replace(`Cannot read ${path}: `, "")}`);
   }
   let value: unknown;
   try {
@@ -279,5 +352,36 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
   }
   const fields = { ...value } as Record<string, unknown>;
   for (const k of OUTPUT_ONLY) delete fields[k];
+  if ("methodOpts" in fields) { // an older file: methodOpts was the config's, methodOptions the built ones
+    fields.methodOptions = fields.methodOpts;
+    delete fields.methodOpts;
+  }
   return fields as Partial<TrainConfig>;
+}
+
+/**
+ * The config a resumed run was saved with, read cheaply (only `state.json` of the newest checkpoint
+ * whose record parses), for the command line to start from; null when none is found. `train()` still
+ * verifies the checkpoint it resumes from in full.
+ *
+ * @param resume A run folder, its checkpoints folder or one `ckpt-*` folder.
+ * @returns The saved config's fields, or null.
+ */
+export async function resumeConfig(resume: string): Promise<Partial<TrainConfig> | null> {
+  const candidates = [resume];
+  for (const dir of [join(resume, "checkpoints"), resume]) {
+    candidates.push(...(await listCheckpoints(dir)).reverse().map((c) => c.path));
+  }
+  for (const path of candidates) {
+    try {
+      const record = JSON.parse(new TextDecoder().decode(await readFileBounded(join(path, "state.json"), 16 << 20)));
+      const config = record?.state?.config;
+      if (typeof config === "object" && config !== null && !Array.isArray(config)) {
+        return config as Partial<TrainConfig>;
+      }
+    } catch {
+      // not a checkpoint, or a corrupt one: the next
+    }
+  }
+  return null;
 }

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { liveTensors, manualSeed, normalize, scope } from "../../mod.ts";
+import { manualSeed, normalize, scope } from "../../mod.ts";
 import { createMethod, createPreset, METHODS, TABLE1 } from "../../src/ssl/mod.ts";
 import type { Features, Method } from "../../src/ssl/method.ts";
 import { disposeState } from "../../src/ssl/state.ts";
-import { assertClose, autogradOf, randomFeatures } from "./_helpers.ts";
+import { assertClose, assertGradientMatchesAutograd, randomFeatures } from "./_helpers.ts";
 
 /** Every method in every form, small. */
 function everyForm(): Method[] {
@@ -16,20 +16,20 @@ function everyForm(): Method[] {
       createMethod("byol", { form, hiddenDim: 6, lambda: 3 }),
       createMethod("simsiam", { form, hiddenDim: 6, lambda: 3 }),
     ]),
-    ...(["original", "a_identity", "l2"] as const).map((form) => createMethod("barlow_twins", { form })),
+    ...(["original", "a-identity", "l2"] as const).map((form) => createMethod("barlow-twins", { form })),
     ...(["original", "l2"] as const).map((form) => createMethod("vicreg", { form, lambda: 3 })),
   ];
 }
 
 Deno.test("createMethod() builds every registered method and names the known ones on a typo", () => {
-  assert.deepEqual(Object.keys(METHODS), ["unigrad", "moco", "simclr", "byol", "simsiam", "barlow_twins", "vicreg"]);
+  assert.deepEqual(Object.keys(METHODS), ["unigrad", "moco", "simclr", "byol", "simsiam", "barlow-twins", "vicreg"]);
   for (const name of Object.keys(METHODS)) assert.equal(createMethod(name).name, name);
   assert.throws(
     () => createMethod("simclrr"),
     (e: Error) =>
       e instanceof TypeError &&
       e.message ===
-        'Unknown method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow_twins, vicreg',
+        'Unknown method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow-twins, vicreg',
   );
 });
 
@@ -41,29 +41,15 @@ Deno.test("createPreset() selects each of the paper's Table 1 rows (a)–(j) by 
     assert.equal(a.name, r.method);
     assert.deepEqual([a.name, a.form, a.target], [b.name, b.form, b.target]);
   }
-  assert.equal(createPreset("barlow_twins-l2", { target: "momentum" }).target, "momentum");
+  assert.equal(createPreset("barlow-twins-l2", { target: "momentum" }).target, "momentum");
+  assert.equal(createPreset("barlow_twins-a_identity").form, "a-identity"); // the older spelling
+  assert.equal(createMethod("barlow_twins").name, "barlow-twins");
   assert.throws(() => createPreset("k"), /Unknown Table 1 preset "k": expected one of moco, simclr, byol/);
 });
 
 Deno.test("every method with a loss: gradient() equals autograd of loss() to 1e-9 in float64, leaking nothing", () => {
   manualSeed(110);
-  const before = liveTensors();
-  for (const m of everyForm()) {
-    if (!m.loss) continue;
-    const s = m.initState(6, { dtype: "float64" });
-    for (let step = 0; step < 2; step++) {
-      scope(() => {
-        const f = randomFeatures(5, 6);
-        const [a1, a2] = autogradOf(m, f, s);
-        const { g1, g2 } = m.gradient(f, s);
-        assertClose(g1, a1, 1e-9, `${m.name} ${m.form} g1`);
-        assertClose(g2, a2, 1e-9, `${m.name} ${m.form} g2`);
-      });
-    }
-    m.parameters(s).forEach((p) => p.setGrad(null));
-    disposeState(s);
-  }
-  assert.equal(liveTensors(), before);
+  for (const m of everyForm()) if (m.loss) assertGradientMatchesAutograd(m, { tol: 1e-9 });
 });
 
 Deno.test("every method works in float32 and agrees with its float64 gradient", () => {
@@ -85,5 +71,22 @@ Deno.test("every method works in float32 and agrees with its float64 gradient", 
     });
     [s64, s32].forEach((s) => m.parameters(s).forEach((p) => p.setGrad(null)));
     [s64, s32].forEach(disposeState);
+  }
+});
+
+Deno.test("every registry method has its file with a formula header, an options type and an autograd test", () => {
+  const read = (path: string) => Deno.readTextFileSync(new URL(path, import.meta.url));
+  for (const [name, entry] of Object.entries(METHODS)) {
+    const file = name.replaceAll("-", "_");
+    const factory = entry.create.name; // e.g. "barlowTwins"
+    const source = read(`../../src/ssl/${file}.ts`);
+    const header = source.slice(0, source.indexOf("@module"));
+    assert.match(header, /^\/\*\*/, `${name}: src/ssl/${file}.ts starts with a JSDoc header`);
+    assert.match(header, /\bg1 = /, `${name}: the header of src/ssl/${file}.ts states its gradient g1 = …`);
+    const options = `${factory[0].toUpperCase()}${factory.slice(1)}Options`;
+    assert.match(source, new RegExp(`export interface ${options} extends CommonOptions \\{`), `${name}: ${options}`);
+    assert.match(source, new RegExp(`export function ${factory}\\(options: ${options} = \\{\\}\\): Method`), name);
+    const test = read(`./${file}_test.ts`);
+    assert.match(test, new RegExp(`assertGradientMatchesAutograd\\(\\s*${factory}\\(`), `${name}: autograd test`);
   }
 });

@@ -1,0 +1,287 @@
+// unigrad shim: c10d collectives (process groups over a TCPStore; Gloo on CPU, NCCL on CUDA).
+// Compiled only when libtorch ships the c10d headers; the TypeScript side binds these symbols as optional.
+//
+// - Gloo needs Debian's libgloo-dev and -DUSE_C10D_GLOO (the PyTorch wheel ships no gloo headers);
+//   NCCL needs a CUDA wheel, its nccl.h and -DUSE_C10D_NCCL. ts_dist_backends says which were compiled.
+// - In 1.13 the backends derive from c10d::ProcessGroup, in 2.x from c10d::Backend (ProcessGroup became a
+//   dispatching wrapper): we call the backend classes directly through their common base.
+// - Every collective waits with the group's timeout; a dead or missing peer becomes an error that names
+//   the operation and this rank. Gloo has no AVG reduce: callers divide (or pass a scale).
+// - Differentiable collectives (all-reduce, all-gather) are autograd nodes written here in C++, whose
+//   backward runs the matching collective: no JavaScript callbacks from libtorch.
+#include "shim.h"
+
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/utils.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <thread>
+
+#if defined(USE_C10D_GLOO) && __has_include(<gloo/algorithm.h>)
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#define TS_HAVE_GLOO 1
+#else
+#define TS_HAVE_GLOO 0
+#endif
+
+#if defined(USE_C10D_NCCL) && __has_include(<nccl.h>)
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#define TS_HAVE_NCCL 1
+#else
+#define TS_HAVE_NCCL 0
+#endif
+
+#if TORCH_VERSION_MAJOR >= 2
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+using TsBackend = c10d::Backend;
+#else
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+using TsBackend = c10d::ProcessGroup;
+#endif
+
+namespace {
+
+/// A process group's shared state: held by its handle and by autograd nodes that still need it.
+struct GroupState {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<TsBackend> backend;
+  std::chrono::milliseconds timeout;
+  int rank;
+  int world;
+};
+
+/// Waits for a collective; turns a timeout or a peer's failure into an error naming the op and the rank.
+void finish(const GroupState& g, const c10::intrusive_ptr<c10d::Work>& work, const char* op) {
+  try {
+    work->wait(g.timeout);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(std::string(op) + " on rank " + std::to_string(g.rank) + " of " +
+                             std::to_string(g.world) + " failed: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(op) + " on rank " + std::to_string(g.rank) + " of " +
+                             std::to_string(g.world) + " failed: " + e.what());
+  }
+}
+
+void all_reduce_sum(const GroupState& g, at::Tensor& t) {
+  std::vector<at::Tensor> ts{t};
+  finish(g, g.backend->allreduce(ts), "allreduce");
+}
+
+at::Tensor all_gather_cat(const GroupState& g, const at::Tensor& x) {
+  std::vector<at::Tensor> in{x.contiguous()};
+  std::vector<std::vector<at::Tensor>> out(1);
+  for (int r = 0; r < g.world; r++) out[0].push_back(at::empty_like(in[0]));
+  finish(g, g.backend->allgather(out, in), "allgather");
+  return at::cat(out[0], 0);
+}
+
+/// Runs `op` on one flat buffer per dtype holding every tensor of `ts`, then copies the results back.
+template <typename Op>
+void coalesced(std::vector<at::Tensor>& ts, Op op) {
+  std::map<int, std::vector<size_t>> by_dtype;
+  for (size_t i = 0; i < ts.size(); i++) {
+    TORCH_CHECK(ts[i].defined(), "collective over a tensor list: entry ", i, " is undefined");
+    by_dtype[static_cast<int>(ts[i].scalar_type())].push_back(i);
+  }
+  for (auto& [dtype, idx] : by_dtype) {
+    std::vector<at::Tensor> parts;
+    for (size_t i : idx) parts.push_back(ts[i].detach().reshape(-1));
+    at::Tensor flat = at::cat(parts, 0);
+    op(flat);
+    int64_t offset = 0;
+    for (size_t i : idx) {
+      int64_t n = ts[i].numel();
+      at::NoGradGuard no_grad;
+      ts[i].copy_(flat.narrow(0, offset, n).view(ts[i].sizes()));
+      offset += n;
+    }
+  }
+}
+
+/// Backward of the differentiable all-reduce: the loss is the sum over ranks, so dL/dx = Σ_ranks dL/dy.
+struct AllReduceBackward : public torch::autograd::Node {
+  std::shared_ptr<GroupState> g;
+  at::Tensor like;  // an empty tensor with the input's options and sizes, for a missing gradient
+  torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+    at::Tensor grad = grads[0].defined() ? grads[0].contiguous().clone() : at::zeros_like(like);
+    all_reduce_sum(*g, grad);
+    return {grad};
+  }
+  std::string name() const override { return "DistAllReduceBackward"; }
+};
+
+/// Backward of the differentiable all-gather: all-reduce the gradient of the gathered tensor, keep our slice.
+struct AllGatherBackward : public torch::autograd::Node {
+  std::shared_ptr<GroupState> g;
+  at::Tensor like;  // [world·N, ...] zeros template for a missing gradient
+  int64_t n;
+  torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+    at::Tensor grad = grads[0].defined() ? grads[0].contiguous().clone() : at::zeros_like(like);
+    all_reduce_sum(*g, grad);
+    return {grad.narrow(0, g->rank * n, n).clone()};
+  }
+  std::string name() const override { return "DistAllGatherBackward"; }
+};
+
+/// Attaches `node` as out's grad_fn when x takes part in autograd.
+template <typename NodeT>
+void connect(const at::Tensor& x, at::Tensor& out, std::shared_ptr<NodeT> node) {
+  if (!(x.requires_grad() && at::GradMode::is_enabled())) return;
+  node->set_next_edges(torch::autograd::collect_next_edges(x));
+  torch::autograd::set_history(out, node);
+}
+
+c10::intrusive_ptr<TsBackend> make_backend(const c10::intrusive_ptr<c10d::Store>& store, const std::string& addr,
+                                            int rank, int world, int backend, int device,
+                                            std::chrono::milliseconds timeout) {
+  if (backend == 0) {
+#if TS_HAVE_GLOO
+    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    // Bind where the rendezvous address resolves to this host; anywhere else, the default interface.
+    const bool loopback = addr == "127.0.0.1" || addr == "localhost" || addr == "::1";
+    options->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname(addr)
+                                        : c10d::ProcessGroupGloo::createDefaultDevice());
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
+#else
+    TORCH_CHECK(false, "this shim was built without Gloo (install libgloo-dev and rebuild)");
+#endif
+  }
+  if (backend == 1) {
+#if TS_HAVE_NCCL
+    (void)device;  // the tensors' device selects the GPU; the caller sets it before creating the group
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = timeout;
+    return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, options);
+#else
+    TORCH_CHECK(false, "this shim was built without NCCL (it needs a CUDA PyTorch wheel and nccl.h)");
+#endif
+  }
+  TORCH_CHECK(false, "unknown backend code ", backend, " (0 Gloo, 1 NCCL)");
+}
+
+}  // namespace
+
+/// Process-group handle.
+struct TsGroup {
+  std::shared_ptr<GroupState> s;
+};
+
+// ---------------------------------------------------------------- groups
+
+/// Bit mask of the compiled backends: 1 Gloo, 2 NCCL.
+TS_EXPORT int32_t ts_dist_backends() { return (TS_HAVE_GLOO ? 1 : 0) | (TS_HAVE_NCCL ? 2 : 0); }
+/// Joins a group: TCPStore at addr:port (rank 0 serves it) under prefix "unigrad", then the backend
+/// (0 Gloo, 1 NCCL) → new group handle; blocks until every rank has joined or timeout_ms passes.
+TS_EXPORT TsGroup* ts_dist_new_group(const char* addr, int32_t port, int32_t rank, int32_t world, int32_t backend,
+                                     int32_t device, int32_t timeout_ms) {
+  try {
+    TORCH_CHECK(world >= 1 && rank >= 0 && rank < world, "rank ", rank, " is outside a world of ", world);
+    TORCH_CHECK(port > 0 && port < 65536, "port ", port, " is outside 1..65535");
+    auto timeout = std::chrono::milliseconds(timeout_ms);
+    c10d::TCPStoreOptions opts;
+    opts.port = static_cast<std::uint16_t>(port);
+    opts.isServer = rank == 0;
+    opts.numWorkers = static_cast<std::size_t>(world);
+    opts.waitWorkers = true;
+    opts.timeout = timeout;
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(addr), opts);
+    auto store = c10::make_intrusive<c10d::PrefixStore>("unigrad", tcp);
+    auto s = std::make_shared<GroupState>();
+    s->store = store;
+    s->backend = make_backend(store, addr, rank, world, backend, device, timeout);
+    s->timeout = timeout;
+    s->rank = rank;
+    s->world = world;
+    return new TsGroup{s};
+  } catch (const c10::Error& e) {
+    ts_set_error(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    ts_set_error(e.what());
+  } catch (...) {
+    ts_set_error("unknown C++ exception");
+  }
+  return nullptr;
+}
+/// Leaves the group (autograd nodes still holding it keep it alive); NULL is ignored.
+TS_EXPORT void ts_dist_free_group(TsGroup* g) { delete g; }
+
+// ---------------------------------------------------------------- collectives (in place, status results)
+
+/// t = Σ_ranks t, in place; status.
+TS_EXPORT int32_t ts_dist_all_reduce_(TsGroup* g, TsTensor* t) { TS_STATUS(all_reduce_sum(*g->s, *t)) }
+/// Every entry of the list = scale·Σ_ranks entry, through one flat buffer per dtype; status.
+TS_EXPORT int32_t ts_dist_all_reduce_list_(TsGroup* g, TsList* l, double scale) {
+  TS_STATUS(coalesced(l->items, [&](at::Tensor& flat) {
+    all_reduce_sum(*g->s, flat);
+    if (scale != 1.0) flat.is_floating_point() ? flat.mul_(scale) : flat.copy_(flat.mul(scale));  // ints truncate
+  }))
+}
+/// Every entry of the list = root's entry, through one flat buffer per dtype; status.
+TS_EXPORT int32_t ts_dist_broadcast_list_(TsGroup* g, TsList* l, int32_t root) {
+  TS_STATUS(TORCH_CHECK(root >= 0 && root < g->s->world, "broadcast root ", root, " is outside a world of ",
+                        g->s->world);
+            coalesced(l->items, [&](at::Tensor& flat) {
+              std::vector<at::Tensor> ts{flat};
+              c10d::BroadcastOptions opts;
+              opts.rootRank = root;
+              finish(*g->s, g->s->backend->broadcast(ts, opts), "broadcast");
+            }))
+}
+/// Waits until every rank reaches the barrier; status.
+TS_EXPORT int32_t ts_dist_barrier(TsGroup* g) {
+  TS_STATUS(c10d::BarrierOptions opts; opts.timeout = g->s->timeout;
+            finish(*g->s, g->s->backend->barrier(opts), "barrier"))
+}
+
+// ---------------------------------------------------------------- collectives (new tensors)
+
+/// x [N, ...] → new [world·N, ...], every rank's x in rank order (equal N on every rank); no gradient.
+TS_EXPORT TsTensor* ts_dist_all_gather(TsGroup* g, TsTensor* x) { TS_NEW(all_gather_cat(*g->s, x->detach())) }
+/// x → new Σ_ranks x, differentiable: its backward all-reduces the incoming gradient.
+TS_EXPORT TsTensor* ts_dist_all_reduce_grad(TsGroup* g, TsTensor* x) {
+  TS_NEW([&] {
+    at::Tensor out = x->detach().contiguous().clone();
+    all_reduce_sum(*g->s, out);
+    auto node = std::shared_ptr<AllReduceBackward>(new AllReduceBackward(), torch::autograd::deleteNode);
+    node->g = g->s;
+    node->like = at::empty_like(out);
+    connect(*x, out, node);
+    return out;
+  }())
+}
+/// x [N, ...] → new [world·N, ...], differentiable: backward all-reduces the gradient and keeps this rank's
+/// slice, so the gradient is exact for a loss over the global batch.
+TS_EXPORT TsTensor* ts_dist_all_gather_grad(TsGroup* g, TsTensor* x) {
+  TS_NEW([&] {
+    at::Tensor out = all_gather_cat(*g->s, x->detach());
+    auto node = std::shared_ptr<AllGatherBackward>(new AllGatherBackward(), torch::autograd::deleteNode);
+    node->g = g->s;
+    node->like = at::empty_like(out);
+    node->n = x->size(0);
+    connect(*x, out, node);
+    return out;
+  }())
+}
+
+// ---------------------------------------------------------------- diagnosis
+
+/// After a failure: marks this rank alive in the store, waits up to wait_ms for the others, and writes
+/// alive[r] = 1 or 0 for every rank; fails when the store (served by rank 0) is unreachable. Status.
+TS_EXPORT int32_t ts_dist_probe_peers(TsGroup* g, int32_t wait_ms, int32_t* alive) {
+  TS_STATUS(auto& s = *g->s; s.store->set("alive/" + std::to_string(s.rank), std::vector<uint8_t>{1});
+            auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+            for (;;) {
+              int missing = 0;
+              for (int r = 0; r < s.world; r++) {
+                alive[r] = s.store->check({"alive/" + std::to_string(r)}) ? 1 : 0;
+                missing += 1 - alive[r];
+              }
+              if (missing == 0 || std::chrono::steady_clock::now() >= deadline) break;
+              std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            })
+}

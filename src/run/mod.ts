@@ -1,0 +1,25 @@
+/**
+ * The application layer (src/run): a run's configuration (one typed object with its defaults, read
+ * from flags and JSON files, validated), the set-up of the networks, method, optimizer and trainer, and
+ * `train(config)`, the whole run with its logging, evaluation, checkpoints and resume. `train.ts` is its
+ * command line.
+ *
+ * @module
+ */
+export {
+  buildMethod,
+  type DatasetName,
+  DATASETS,
+  DEFAULT_CONFIG,
+  PRECISIONS,
+  readConfigFile,
+  resumeConfig,
+  runMethodOptions,
+  type TrainConfig,
+  validateConfig,
+} from "./config.ts";
+export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
+export { chooseNumerics, type Numerics, type Precision } from "./numerics.ts";
+export { type RunResult, type StoppedRun, train, type TrainOptions } from "./train.ts";
+export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./stop.ts";
+export { LOCK_FILE, type LockOwner, RunLock } from "./lock.ts";

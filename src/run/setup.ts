@@ -1,0 +1,157 @@
+/**
+ * `buildTrainer`: the encoder + target branch + method state + optimizer + trainer set-up of a
+ * training run, built in one place for `train()` and the training-step benchmark
+ * (scripts/bench/train_step.ts), so that the benchmark times the step a run takes.
+ *
+ * @module
+ */
+import { cpuCapabilities, cuda, type Device, type Tensor } from "../torch/mod.ts";
+import { BatchNorm, type Module } from "../nn/mod.ts";
+import { SGD } from "../optim/mod.ts";
+import { broadcastTensors, dataParallel, type ProcessGroup, syncBatchNorm } from "../dist/mod.ts";
+import {
+  disposeState,
+  type Encoder,
+  type Method,
+  type MethodState,
+  siameseEncoder,
+  type SiameseEncoderOptions,
+  type TargetBranch,
+  targetBranch,
+  Trainer,
+} from "../ssl/mod.ts";
+import { chooseNumerics, type Numerics, type Precision } from "./numerics.ts";
+
+/** Options of `buildTrainer`. */
+export interface BuildTrainerOptions {
+  /** The encoder both branches run (the momentum encoder is a second one, its weights copied). */
+  encoder: SiameseEncoderOptions;
+  /** The method; its target kind decides whether a momentum encoder is built. */
+  method: Method;
+  /** Device of the networks and the state. @default "cpu" */
+  device?: Device;
+  /** Steps of the whole run (the EMA coefficient's cosine schedule). */
+  totalSteps: number;
+  /** Learning rate the optimizer starts with (the trainer sets each step's). */
+  lr: number;
+  /** Weight decay (BN and biases excluded). @default 5e-4 */
+  weightDecay?: number;
+  /** Encoder forwards in bf16 autocast or float32; "auto" as `chooseNumerics` decides for this machine. @default "auto" */
+  precision?: Precision;
+  /** Feed the encoders channels_last batches. @default as `chooseNumerics` decides (true) */
+  channelsLast?: boolean;
+  /**
+   * Skip non-finite steps on the device (see `TrainerParts.guardNonFinite`): for methods built without
+   * per-step value checks (`checkValues: false`, the CUDA default). @default false
+   */
+  guardNonFinite?: boolean;
+  /**
+   * Data parallelism over a process group: rank 0's initial weights, buffers and method state are
+   * broadcast, gradients are averaged after backward, and with `syncBn` both encoders' batch norms use
+   * the global batch. @default none (one process)
+   */
+  dist?: { group: ProcessGroup; syncBn: boolean };
+}
+
+/** Every module of a tree, the root first. */
+function modules(m: Module): Module[] {
+  return [m, ...m.namedChildren().flatMap(([, c]) => modules(c))];
+}
+
+/** The parts `buildTrainer` makes, freed together by `dispose()`. */
+export interface TrainerSetup {
+  /** The online encoder. */
+  online: Encoder;
+  /** The target branch (stop-gradient, or a momentum encoder). */
+  target: TargetBranch;
+  /** The method's state (F, queue, predictor). */
+  state: MethodState;
+  /** SGD (momentum 0.9) over the online encoder's and the method's parameters. */
+  optimizer: SGD;
+  /** The trainer stepping them. */
+  trainer: Trainer;
+  /** The numerics the trainer runs with, and why. */
+  numerics: Numerics;
+  /** Frees every part (in reverse order of construction). */
+  dispose(): void;
+}
+
+/**
+ * Builds the networks, the method state, SGD and the `Trainer` of a run. The weights come from the
+ * global generator in a fixed order (online encoder, momentum copy, method state), so a seeded caller
+ * gets the same weights every time. The numerics come from `chooseNumerics` (bf16 autocast where the
+ * CPU computes bf16 natively, or when asked for; channels_last); on CUDA cuDNN autotuning is on.
+ *
+ * @param options The encoder, method, device, schedule length and optimizer settings.
+ * @returns The parts; free them with `dispose()`.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildTrainer, manualSeed, rand, scope, unigrad } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const encoder = { arch: "resnet20" as const, inChannels: 1, imageSize: 8, width: 4, projHidden: 8, projDim: 8, projDepth: 2 };
+ * const setup = buildTrainer({ encoder, method: unigrad({ lambda: 1 }), totalSteps: 1, lr: 0.1 });
+ * const x = rand([4, 1, 8, 8]);
+ * const result = scope(() => setup.trainer.step([x, x], 0, 0.1));
+ * assert.equal(result.lr, 0.1);
+ * result.dispose();
+ * x.dispose();
+ * setup.dispose();
+ * ```
+ */
+export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
+  const { method, totalSteps, lr, weightDecay = 5e-4, precision = "auto" } = options;
+  const device = options.device ?? "cpu";
+  using stack = new DisposableStack();
+  const encoder = () => siameseEncoder(options.encoder).to(device);
+  const online = stack.adopt(encoder(), (e) => e.dispose());
+  const copy = method.target === "stop-grad" ? undefined : encoder();
+  const target = stack.adopt(targetBranch(method.target, online, { copy, totalSteps }), (t) => t.dispose());
+  const state = stack.adopt(method.initState(options.encoder.projDim, { device }), disposeState);
+  const optimizer = stack.adopt(
+    new SGD([
+      ...online.namedParameters(),
+      ...method.parameters(state).map((t, i): [string, Tensor] => [`method.${i}`, t]),
+    ], { lr, momentum: 0.9, weightDecay, excludeBiasAndNorm: true }),
+    (o) => o.dispose(),
+  );
+  const trained = [...online.parameters(), ...method.parameters(state)];
+  let parallel = undefined;
+  if (options.dist) {
+    const { group, syncBn } = options.dist;
+    const nets = [online, ...(target.kind === "stop-grad" ? [] : [target.module])];
+    if (syncBn) {
+      for (const bn of nets.flatMap(modules)) {
+        if (bn instanceof BatchNorm) bn.setTrainingNorm((x, o) => syncBatchNorm(group, x, o));
+      }
+    }
+    const saved = method.stateDict(state).tensors;
+    const everything = [...nets.flatMap((n) => [...n.parameters(), ...n.buffers()]), ...trained, ...saved.values()];
+    broadcastTensors(group, [...new Set(everything)]); // rank 0's weights, buffers and method state
+    parallel = dataParallel(group, trained);
+  }
+  const onCuda = device !== "cpu";
+  if (onCuda) cuda.setCudnnBenchmark(true);
+  const chosen = chooseNumerics(device, precision, cpuCapabilities());
+  const numerics = options.channelsLast === undefined || options.channelsLast === chosen.channelsLast
+    ? chosen
+    : { ...chosen, channelsLast: options.channelsLast, reason: chosen.reason.replace("channels_last", "NCHW") };
+  const trainer = stack.adopt(
+    new Trainer({
+      online,
+      target,
+      method,
+      state,
+      optimizer,
+      bf16: numerics.bf16,
+      channelsLast: numerics.channelsLast,
+      guardNonFinite: options.guardNonFinite ?? false,
+      parallel,
+    }),
+    (t) => t.dispose(),
+  );
+  const owned = stack.move();
+  return { online, target, state, optimizer, trainer, numerics, dispose: () => owned.dispose() };
+}

@@ -1,0 +1,496 @@
+/**
+ * `train(config)`: a whole run, read top to bottom — the parts (data on the device, networks, method,
+ * target branch, optimizer); kNN at initialisation, or the state of a checkpoint; the loop around
+ * `Trainer.step`, with metrics lines, epoch-end kNN and checkpoints; then the final kNN, the linear
+ * probe, the plot and the report. `train.ts` is its command line.
+ *
+ * Reproducibility: the weights come from `seed`; step k's augmentation from a seed derived from
+ * (seed, k); the data order from the loader's (seed, epoch) permutation. A checkpoint holds everything
+ * else that changes (weights, EMA target, optimizer momentum, method state, loader position), so a run
+ * resumed from it takes the same steps as the uninterrupted one.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { cuda, getNumThreads, manualSeed, scope, setNumThreads, torchVersion } from "../torch/mod.ts";
+import type { Batch } from "../data/mod.ts";
+import {
+  MetricsLog,
+  plotPanels,
+  Progress,
+  type ProgressValues,
+  readMetricsLog,
+  trainingPanels,
+  type TrainingRecord,
+  writeReport,
+} from "../io/mod.ts";
+import { readStats, type StepResult } from "../ssl/mod.ts";
+import { writeFileAtomic } from "../torch/files.ts";
+import { type TrainConfig, validateConfig } from "./config.ts";
+import { buildParts, checkDevice, evaluate, type RunParts } from "./_parts.ts";
+import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
+import {
+  configChanges,
+  openResume,
+  parseRunState,
+  restoreRun,
+  resumeMetrics,
+  type ResumePoint,
+  type RunCounters,
+  runFolderOf,
+  saveRun,
+  stepSeed,
+} from "./_state.ts";
+import { claimFolder } from "./_folder.ts";
+import { stopOnSignals, type StopRequest } from "./stop.ts";
+
+/** Non-finite steps in a row after which a guarded run (no per-step checks) stops. */
+const MAX_NON_FINITE_IN_A_ROW = 5;
+
+/** Options of `train` besides the config. */
+export interface TrainOptions {
+  /**
+   * Polled once per step: once it is set, the run finishes the step, writes a checkpoint, says how to
+   * resume and returns with `stopped` set. @default the first SIGINT or SIGTERM (`stopOnSignals`)
+   */
+  stop?: StopRequest;
+}
+
+/** How a run that was asked to stop ended. */
+export interface StoppedRun {
+  /** Why ("SIGTERM", "SIGINT", or the request's reason). */
+  reason: string;
+  /** The exit code the command line ends with: 130 (SIGINT), 143 (SIGTERM), 1 otherwise. */
+  exitCode: number;
+  /** The checkpoint written at the stop. */
+  checkpoint: string;
+}
+
+/** What a finished run measured. */
+export interface RunResult {
+  /** The run folder. */
+  out: string;
+  /** kNN top-1 at initialisation (null when a resumed checkpoint did not record it). */
+  knnInit: number | null;
+  /** kNN top-1 after training. */
+  knnFinal: number;
+  /** Linear-probe test accuracy (null when skipped). */
+  linearProbe: number | null;
+  /** Mean training throughput over the whole run, image pairs per second. */
+  pairsPerSecond: number;
+  /** Training wall time in seconds, across resumes (evaluation and checkpoints excluded). */
+  trainSeconds: number;
+  /** Steps taken (in total, across resumes). */
+  steps: number;
+  /** Steps skipped on the device because they were not finite (runs without per-step checks). */
+  skippedSteps: number;
+  /** Set when a stop request (a signal) ended the run early; the final evaluation then did not run. */
+  stopped: StoppedRun | null;
+}
+
+/** A run in progress. */
+interface Run extends RunCounters {
+  c: TrainConfig;
+  parts: RunParts;
+  out: string;
+  log: (line: string) => void;
+  /** The metrics log (rank 0 only). */
+  metrics: MetricsLog | null;
+  progress: Progress;
+  /** The progress display is a bar redrawn in place (messages then start on a new line). */
+  tty: boolean;
+  /** The latest kNN accuracy measured in this process. */
+  knnFinal: number | null;
+  /** Linear-probe accuracy of the final evaluation (null when skipped; undefined until it ran). */
+  probe?: number | null;
+  /** The latest loss and lr, for the progress display. */
+  shown: ProgressValues;
+  /** Polled once per step, through `stopNow` (all ranks agree on it in a data-parallel run). */
+  stop: StopRequest;
+  /** Set once the loop agreed to stop after the current step. */
+  stopping: boolean;
+  /** This rank's part of a data-parallel run, or null for a single process. */
+  dist: RunDist | null;
+  /** Whether this process writes the run folder (rank 0, or the only process). */
+  lead: boolean;
+  /** The step and path of the newest checkpoint this process wrote. */
+  saved: { step: number; path: string } | null;
+  /** Non-finite steps skipped so far (read at logging steps). */
+  skipped: number;
+}
+
+/**
+ * Trains an encoder as `config` says and writes the run folder: `config.json`, `metrics.jsonl`,
+ * `checkpoints/`, `plot.svg` and `report.md`. With `config.resume`, every part is restored from the
+ * newest intact checkpoint first (its config must match this one) and the run continues where it
+ * stopped (into the checkpoint's run folder unless `config.out` is set).
+ *
+ * The run folder is locked while the run lasts (`run.lock`); a folder holding another run's
+ * checkpoints is refused unless resumed or `config.overwrite` is set. A stop request (by default the
+ * first SIGINT or SIGTERM) ends the run after the current step with a checkpoint.
+ *
+ * @param config A complete config (see `DEFAULT_CONFIG`); it is validated first.
+ * @param log Where messages go (default `console.log`); with another function, progress lines go there too.
+ * @param options The stop request to poll (default: signals).
+ * @returns The measured figures, or (with `stopped` set) those of a run stopped early.
+ * @throws {RangeError} On a bad config value, an unusable device or a diverged run (naming the step).
+ * @throws {Error} On missing data files, a folder another run holds, or a checkpoint that cannot be
+ * resumed (naming the file).
+ * @throws {DistributedError} In a data-parallel run, when a rank died or stopped answering (naming it).
+ */
+export async function train(
+  config: TrainConfig,
+  log: (line: string) => void = console.log,
+  options: TrainOptions = {},
+): Promise<RunResult> {
+  using stack = new DisposableStack();
+  const { config: c, dist } = joinRun(validateConfig(config));
+  if (dist) stack.defer(() => dist.dispose());
+  const lead = dist === null || dist.group.rank === 0;
+  if (!lead) log = () => {}; // rank 0 speaks for the job
+  checkDevice(c.device);
+  setNumThreads(c.threads > 0 ? c.threads : navigator.hardwareConcurrency);
+  const from = c.resume === null ? null : await openResume(c.resume);
+  if (from !== null) stack.defer(() => from.checkpoint.tensors.forEach((t) => t.dispose()));
+  const source = from === null ? null : runFolderOf(from.checkpoint.path);
+  if (from !== null) checkSameRun(c, from);
+  const out = c.out ?? source ?? `runs/${c.method}-${c.dataset}`;
+  // Rank 0 owns the run folder; the other ranks write nothing.
+  const folder = lead ? await claimFolder(out, { resumedFrom: source, overwrite: c.overwrite }) : null;
+  if (folder) stack.defer(() => folder.release());
+  const stop = options.stop ?? stack.use(stopOnSignals((signal) => log(`\n  ${signal}: ${STOPPING}`)));
+
+  let parts: RunParts;
+  let counters: RunCounters;
+  try {
+    // ---- the parts; the weights are drawn from the seed (a resume overwrites them; ranks get rank 0's)
+    manualSeed(c.seed);
+    parts = stack.adopt(await buildParts(c, dist?.group ?? null), (p) => p.dispose());
+    describe(c, parts, log);
+    if (lead) {
+      await writeFileAtomic(
+        join(out, "config.json"),
+        JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions }, null, 2) + "\n",
+      );
+    }
+    // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
+    counters = from === null ? await start(parts, out, log, lead) : await resume(parts, from, out, log, lead);
+  } catch (e) {
+    await folder?.abandon(); // a failed start leaves no folder it created
+    throw e;
+  }
+  folder?.started();
+  const metrics = lead ? stack.use(new MetricsLog(join(out, "metrics.jsonl"))) : null;
+  const tty = log === console.log && Deno.stdout.isTerminal();
+  const progress = new Progress({
+    total: parts.derived.totalSteps,
+    initial: counters.step,
+    label: c.method,
+    pairsPerStep: c.batchSize,
+    ...(log === console.log ? { tty } : { tty: false, write: (text: string) => log(text.trimEnd()) }),
+  });
+  const run: Run = {
+    ...counters,
+    c,
+    parts,
+    out,
+    log,
+    metrics,
+    progress,
+    tty,
+    knnFinal: null,
+    shown: {},
+    stop,
+    stopping: false,
+    saved: null,
+    skipped: 0,
+    dist,
+    lead,
+  };
+
+  await trainLoop(run);
+  progress.done();
+  if (run.stopping) return await stopped(run);
+  return await finish(run);
+}
+
+const STOPPING = "stopping after this step with a checkpoint (a second signal ends the run at once)";
+
+/** Refuses a resume whose config would not continue the checkpoint's run, listing the differences. */
+function checkSameRun(c: TrainConfig, from: ResumePoint): void {
+  const changes = configChanges(from.checkpoint.state.config, c);
+  if (changes.length > 0) {
+    throw new Error(
+      `Cannot resume from checkpoint "${from.checkpoint.path}": the config differs from the checkpoint's in ` +
+        `${changes.join(", ")} (resume with the interrupted run's settings, or start a new run with another --out)`,
+    );
+  }
+}
+
+/** A run stopped by a request: its checkpoint (written at the stop) and one line saying how to resume. */
+async function stopped(run: Run): Promise<RunResult> {
+  const checkpoint = (run.saved?.step === run.step ? run.saved.path : await save(run)) ??
+    join(run.out, "checkpoints"); // another rank's process: rank 0 wrote it
+  const reason = run.stop.reason ?? (run.dist ? "another rank's stop request" : "a stop request");
+  run.log(`  stopped by ${reason} at step ${run.step}: checkpoint ${checkpoint}; resume with --resume ${run.out}`);
+  const { knnInit, trainSeconds, step: steps, out, skipped: skippedSteps } = run;
+  const pairsPerSecond = trainSeconds > 0 ? (steps * run.c.batchSize) / trainSeconds : 0;
+  return {
+    out,
+    knnInit,
+    knnFinal: run.knnFinal ?? Number.NaN,
+    linearProbe: null,
+    pairsPerSecond,
+    trainSeconds,
+    steps,
+    skippedSteps,
+    stopped: { reason, exitCode: run.stop.exitCode || (run.dist ? 143 : 1), checkpoint },
+  };
+}
+
+/** Prints what runs, the numbers derived from the config, and the config. */
+function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void): void {
+  const { method, derived } = parts;
+  log(`unigrad ${c.method} (${method.form}, target ${method.target}) on ${c.dataset}, ${c.arch}, device ${c.device}`);
+  log(
+    `  pairs/step ${c.batchSize}, steps/epoch ${derived.stepsPerEpoch}, total steps ${derived.totalSteps}, ` +
+      `effective lr ${derived.effectiveLr}, warm-up steps ${derived.warmupSteps}, threads ${getNumThreads()}, ` +
+      `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.methodOptions)}`,
+  );
+  if (parts.worldSize > 1) {
+    log(`  data parallel: ${parts.worldSize} processes × ${c.batchSize / parts.worldSize} pairs, SyncBN ${c.syncBn}`);
+  }
+  log(`  config ${JSON.stringify(c)}`);
+  log(`  numerics: ${parts.numerics.reason}`);
+}
+
+/** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
+async function start(parts: RunParts, out: string, log: (line: string) => void, lead: boolean): Promise<RunCounters> {
+  const knnInit = evaluate(parts).knn;
+  log(`  kNN at initialisation: ${percent(knnInit)}`);
+  if (lead) {
+    await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
+  }
+  return { step: 0, knnInit, trainSeconds: 0 };
+}
+
+/** A resumed run: the parts restored, and the interrupted run's metrics log up to the checkpoint. */
+async function resume(
+  parts: RunParts,
+  from: ResumePoint,
+  out: string,
+  log: (line: string) => void,
+  lead: boolean,
+): Promise<RunCounters> {
+  const { checkpoint, refused } = from;
+  for (const r of refused) log(`  passed over ${r.path}: ${r.reason}`);
+  const saved = parseRunState(checkpoint, parts.derived.totalSteps);
+  restoreRun(parts, checkpoint, saved);
+  checkpoint.tensors.forEach((t) => t.dispose()); // restored: free the CPU copies now
+  const folder = runFolderOf(checkpoint.path);
+  if (lead) {
+    await resumeMetrics(
+      folder === null ? null : join(folder, "metrics.jsonl"),
+      join(out, "metrics.jsonl"),
+      saved.counters.step,
+    );
+  }
+  log(`  resumed from ${checkpoint.path} at step ${saved.counters.step}`);
+  return saved.counters;
+}
+
+/** Steps and seconds over a stretch of the loop (a log interval, an epoch). */
+class Meter {
+  steps = 0;
+  seconds = 0;
+  /** Counts one step of `seconds`. */
+  add(seconds: number): void {
+    this.steps += 1;
+    this.seconds += seconds;
+  }
+  /** Pairs per second over the stretch. */
+  rate(pairsPerStep: number): number {
+    return this.seconds > 0 ? (this.steps * pairsPerStep) / this.seconds : 0;
+  }
+}
+
+/**
+ * The loop: one `Trainer.step` per batch until the last step; a metrics line every `logEvery` steps;
+ * kNN (every `evalEvery` epochs and at the end), a metrics line and a checkpoint at each epoch end; a
+ * checkpoint every `checkpointEvery` steps in between. Evaluation and checkpoints are not training time.
+ */
+async function trainLoop(run: Run): Promise<void> {
+  const { stepsPerEpoch, totalSteps } = run.parts.derived;
+  let [sinceLog, sinceEpoch] = [new Meter(), new Meter()];
+  let mark = performance.now(); // training time runs from here: the batch, its views and the step
+  while (run.step < totalSteps && !run.stopping) {
+    for await (const batch of run.parts.loader) { // the rest of the loader's current epoch
+      const logNow = (run.step + 1) % run.c.logEvery === 0;
+      const result = trainStep(run, batch, logNow);
+      run.step++;
+      const seconds = (performance.now() - mark) / 1000;
+      run.trainSeconds += seconds;
+      sinceLog.add(seconds);
+      sinceEpoch.add(seconds);
+      try {
+        if (logNow) logStep(run, result, sinceLog.rate(run.c.batchSize)); // reads values back: a device sync
+      } finally {
+        result.dispose();
+      }
+      if (logNow) sinceLog = new Meter();
+      run.progress.update(run.step, run.shown);
+      // Polled once per step; in a data-parallel run one tiny all-reduce makes every rank agree.
+      run.stopping = run.dist ? stopAgreed(run.dist, run.stop) : run.stop.requested;
+      if (run.stopping) return; // the caller checkpoints and ends the run
+      if (run.step % stepsPerEpoch === 0) {
+        await endEpoch(run, sinceEpoch.rate(run.c.batchSize));
+        sinceEpoch = new Meter();
+      } else if (run.step % run.c.checkpointEvery === 0) await save(run);
+      mark = performance.now(); // evaluation and checkpoints are not training time
+    }
+  }
+}
+
+/** One optimisation step on `batch` (freed here), its augmentation seeded from (seed, step). */
+function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
+  const { parts, c, step } = run;
+  // CPU and CUDA generators: the same views after a resume; every rank its own views.
+  manualSeed(stepSeed(c.seed, step, run.dist?.group.rank ?? 0));
+  try {
+    return scope(() => parts.trainer.step(parts.views.apply(batch.images), step, parts.lrAt(step), { withLoss }));
+  } catch (e) {
+    const failure = explainFailure(run.dist, e as Error);
+    if (failure !== e) throw failure; // a rank died or stopped answering
+    // The methods check their features at every step: NaN/Inf, or rows that overflowed to zero.
+    const message = (e as Error).message;
+    if (/NaN|Inf|l2-normalised|converge/.test(message)) throw diverged(run, step + 1, message);
+    throw new Error(`Training failed at step ${step + 1}: ${message}`, { cause: e });
+  } finally {
+    batch.dispose();
+  }
+}
+
+function diverged(run: Run, step: number, what: string): RangeError {
+  const epoch = (step / run.parts.derived.stepsPerEpoch).toFixed(2);
+  return new RangeError(`Training diverged at step ${step} (epoch ${epoch}, lr ${run.parts.lrAt(step - 1)}): ${what}`);
+}
+
+/** A metrics line: the loss (when the method has one) and the gradient decomposition. */
+function logStep(run: Run, result: StepResult, pairsPerSecond: number): void {
+  const s = readStats(result.stats);
+  const loss = result.loss?.item();
+  const { skipped, consecutive } = run.parts.trainer.nonFinite(); // zeros unless the trainer guards
+  if (skipped > run.skipped) say(run, `skipped ${skipped - run.skipped} non-finite step(s) (${skipped} in all)`);
+  run.skipped = skipped;
+  if (consecutive >= MAX_NON_FINITE_IN_A_ROW) {
+    throw diverged(run, run.step, `the last ${consecutive} steps were not finite and were skipped`);
+  }
+  const finite = [s.positive, s.negative, s.similarity, loss ?? 0].every(Number.isFinite);
+  if (!finite && consecutive > 0) return; // this step was skipped: its values never entered the state
+  if (!finite) throw diverged(run, run.step, `loss ${loss}, positive ${s.positive}, negative ${s.negative}`);
+  run.metrics?.write({
+    step: run.step,
+    epoch: run.step / run.parts.derived.stepsPerEpoch,
+    ...(loss === undefined ? {} : { loss }),
+    lr: result.lr,
+    positive: s.positive,
+    negative: s.negative,
+    balance: s.negative / s.positive,
+    lambda: s.lambda,
+    similarity: s.similarity,
+    momentum: result.momentum,
+    pairsPerSecond,
+    ...(run.skipped > 0 ? { skippedSteps: run.skipped } : {}),
+  });
+  run.shown = { loss, lr: result.lr };
+}
+
+/** Epoch end: kNN when due, the epoch's metrics line, a checkpoint. */
+async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
+  const { c, parts } = run;
+  const epoch = run.step / parts.derived.stepsPerEpoch;
+  const record: TrainingRecord = { step: run.step, epoch, trainSeconds: run.trainSeconds, pairsPerSecond };
+  const last = run.step >= parts.derived.totalSteps;
+  if (last) await save(run); // before the final evaluation: a signal during it loses no step
+  if (last || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
+    if (c.device !== "cpu") cuda.synchronize(); // the steps' time is training time
+    // The last evaluation also trains the linear probe on the same extracted features.
+    const { knn, probe } = evaluate(parts, last ? c.probeEpochs : 0);
+    record.knn = run.knnFinal = knn;
+    if (last) run.probe = probe;
+    say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)}`);
+  }
+  run.metrics?.write(record);
+  if (!last) await save(run);
+}
+
+/** Writes a checkpoint of the current step (rank 0 only); returns its path, or null on other ranks. */
+async function save(run: Run): Promise<string | null> {
+  if (!run.lead) return null;
+  const counters = { step: run.step, knnInit: run.knnInit, trainSeconds: run.trainSeconds };
+  const path = await saveRun(run.parts, run.out, counters, run.c);
+  run.saved = { step: run.step, path };
+  return path;
+}
+
+/** A message between progress redraws. */
+function say(run: Run, line: string): void {
+  run.log(`${run.tty ? "\n" : ""}  ${line}`);
+}
+
+function percent(x: number): string {
+  return `${(x * 100).toFixed(2)} %`;
+}
+
+/** The final kNN (when this process has not measured it), the linear probe, the plot and the report. */
+async function finish(run: Run): Promise<RunResult> {
+  const { c, parts, out } = run;
+  if (run.knnFinal === null || run.probe === undefined) {
+    ({ knn: run.knnFinal, probe: run.probe } = evaluate(parts, c.probeEpochs));
+  }
+  const knnFinal = run.knnFinal;
+  const probe = run.probe;
+  const pairsPerSecond = run.trainSeconds > 0 ? (run.step * c.batchSize) / run.trainSeconds : 0;
+  const { knnInit, trainSeconds, step: steps, skipped: skippedSteps } = run;
+  const result: RunResult = {
+    out,
+    knnInit,
+    knnFinal,
+    linearProbe: probe,
+    pairsPerSecond,
+    trainSeconds,
+    steps,
+    skippedSteps,
+    stopped: null,
+  };
+  if (!run.lead) return result; // rank 0 writes the log, the plot and the report
+  if (probe !== null) {
+    run.metrics?.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
+    run.log(`  linear probe: ${percent(probe)}`);
+  }
+  const records = readMetricsLog(join(out, "metrics.jsonl"));
+  await Deno.writeTextFile(
+    join(out, "plot.svg"),
+    plotPanels(trainingPanels(records), { title: `${c.method} on ${c.dataset}` }),
+  );
+  await writeReport(join(out, "report.md"), {
+    title: `unigrad: ${c.method} on ${c.dataset}`,
+    rows: [{
+      method: `${c.method} (${parts.method.form}, ${parts.method.target})`,
+      epochs: c.epochs,
+      knnInit: run.knnInit ?? undefined,
+      knnFinal,
+      linearProbe: probe ?? undefined,
+      pairsPerSecond,
+      wallSeconds: run.trainSeconds,
+    }],
+    config: { ...c, methodOptions: parts.methodOptions },
+    plot: "plot.svg",
+    notes: [
+      `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps` +
+      (parts.worldSize > 1 ? `, data parallel over ${parts.worldSize} processes (SyncBN ${c.syncBn})` : ""),
+    ],
+  });
+  run.log(`  report: ${join(out, "report.md")}`);
+  return result;
+}

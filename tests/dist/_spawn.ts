@@ -1,0 +1,62 @@
+/** Spawns the ranks of a distributed test as real Deno processes on a free loopback port. */
+
+const WORKER = new URL("./_worker.ts", import.meta.url).pathname;
+
+/** A free TCP port on 127.0.0.1 (bound, then released). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** One running rank. */
+export interface Rank {
+  child: Deno.ChildProcess;
+  /** Resolves with every JSON line the rank printed and its exit code. */
+  done: Promise<{ lines: Record<string, unknown>[]; code: number }>;
+  /** Resolves at the rank's first printed line. */
+  firstLine: Promise<Record<string, unknown>>;
+}
+
+/** Starts `world` ranks of the worker running `scenario`. */
+export function spawnRanks(scenario: string, world: number, timeoutMs = 5000): Rank[] {
+  const port = freePort();
+  return Array.from({ length: world }, (_, rank) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", WORKER, scenario, String(port), String(rank), String(world), String(timeoutMs)],
+      env: { UNIGRAD_NUM_THREADS: "1", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    let first: (v: Record<string, unknown>) => void = () => {};
+    const firstLine = new Promise<Record<string, unknown>>((resolve) => first = resolve);
+    const done = (async () => {
+      const lines: Record<string, unknown>[] = [];
+      let buffer = "";
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        buffer += chunk;
+        let nl;
+        while ((nl = buffer.indexOf("\n")) >= 0) {
+          const line = JSON.parse(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+          if (lines.length === 0) first(line);
+          lines.push(line);
+        }
+      }
+      const { code } = await child.status;
+      return { lines, code };
+    })();
+    return { child, done, firstLine };
+  });
+}
+
+/** Runs a scenario to the end on every rank; throws with a rank's error when one fails. */
+export async function runRanks(scenario: string, world = 2): Promise<Record<string, unknown>[]> {
+  const results = await Promise.all(spawnRanks(scenario, world).map((r) => r.done));
+  return results.map(({ lines, code }, rank) => {
+    const last = lines.at(-1) ?? {};
+    if (code !== 0) throw new Error(`rank ${rank} exited with ${code}: ${JSON.stringify(last)}`);
+    return last;
+  });
+}
