@@ -14,19 +14,29 @@
  *     deno run -A train.ts --out runs/mine            # stopped, then:
  *     deno run -A train.ts --resume runs/mine         # its settings come from the checkpoint; continues in runs/mine
  *
- * Flags override `--config file.json`, which overrides the defaults (`DEFAULT_CONFIG`).
+ *   The paper's ImageNet run (ResNet-50, 100 epochs) on a GPU node, and its Table 3 variants:
+ *     deno run -A train.ts --recipe unigrad-imagenet-100ep --data-dir /data/imagenet --device cuda
+ *     deno run -A train.ts --recipe unigrad-cutmix --data-dir /data/imagenet --device cuda
+ *
+ * Flags override `--config file.json`, which overrides `--recipe NAME`, which overrides the defaults
+ * (`DEFAULT_CONFIG`).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { ARCHS, METHODS, TABLE1, TARGET_KINDS } from "./src/ssl/mod.ts";
 import {
+  AUGMENTS,
   DATASETS,
   DEFAULT_CONFIG,
+  IMAGE_STORAGES,
+  OPTIMIZERS,
   PRECISIONS,
   readConfigFile,
+  recipeConfig,
   resumeConfig,
   train,
+  TRAIN_RECIPES,
   type TrainConfig,
   validateConfig,
 } from "./src/run/mod.ts";
@@ -40,12 +50,29 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "proj-hidden": ["projHidden", "projector hidden width"],
   "proj-dim": ["projDim", "projector output width d"],
   "proj-depth": ["projDepth", "projector Linear layers"],
+  "zero-init-residual": ["zeroInitResidual", "start the last BN γ of every residual block at 0"],
   "dataset": ["dataset", DATASETS.join(", ")],
   "data-dir": ["dataDir", "folder of the dataset files (null: the dataset's usual folder)"],
+  "eval-data-dir": ["evalDataDir", "image-folder: labelled train/ + val/ to evaluate a flat unlabelled --data-dir on"],
+  "image-size": ["imageSize", "image-folder: side of the global views and of the evaluation centre crop"],
+  "image-canvas": ["imageCanvas", "image-folder: side each whole image is letterboxed into (0: image-size·8/7)"],
+  "image-storage": [
+    "imageStorage",
+    `image-folder: ${IMAGE_STORAGES.join(" or ")} (cache: JPEGs bounded to the canvas, built once)`,
+  ],
+  "decode-workers": ["decodeWorkers", "image-folder: decoding threads (0: one per core)"],
+  "augment": ["augment", `views: ${AUGMENTS.join(", ")} (null: fashion-mnist for (Fashion-)MNIST, else mocov2)`],
+  "multi-crop": ["multiCrop", "global and local views, COUNTxSIZE[:LO-HI], e.g. 2x224,6x96 (null: two views)"],
+  "cutmix": ["cutmix", "α of an extra CutMix view (Beta(α, α) boxes; 0: none)"],
   "epochs": ["epochs", "training epochs"],
   "batch-size": ["batchSize", "image pairs per step"],
   "lr": ["lr", "base learning rate for batch 256 (scaled linearly with the batch)"],
-  "wd": ["wd", "weight decay (BN and biases excluded)"],
+  "wd": ["wd", "weight decay"],
+  "wd-exclude-norm-bias": ["wdExcludeNormBias", "no weight decay (nor LARS adaptation) on BN parameters and biases"],
+  "optimizer": ["optimizer", OPTIMIZERS.join(" or ")],
+  "momentum": ["momentum", "momentum of SGD / LARS"],
+  "lars-trust": ["larsTrust", "LARS trust coefficient η"],
+  "lr-min": ["lrMin", "floor of the cosine decay, for batch 256 like --lr (official: 1e-3·lr)"],
   "warmup-epochs": ["warmupEpochs", "linear warm-up epochs before the cosine decay"],
   "target": ["target", `target branch: ${TARGET_KINDS.join(", ")} (null: the method's own)`],
   "device": ["device", "cpu, cuda or cuda:<index>"],
@@ -63,6 +90,7 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "threads": ["threads", "CPU threads (0: all cores)"],
   "sync-bn": ["syncBn", "with several processes: batch norm over the global batch (true, false)"],
   "dist-timeout": ["distTimeout", "with several processes: seconds to wait for the other ranks"],
+  "recipe": ["recipe", "a named recipe setting every option at once (see below); other flags override it"],
 };
 
 const OTHER_FLAGS = ["method-option", "config", "nproc", "help"];
@@ -88,6 +116,9 @@ ${
                           each); --batch-size stays the global batch. Under torchrun or srun, leave it out:
                           every process joins the job from RANK/WORLD_SIZE/... or SLURM_* by itself
   --help                  this text
+
+Recipes (--recipe NAME; then --config, then flags override; config.json records the resolved values):
+${Object.entries(TRAIN_RECIPES).map(([name, r]) => `  ${name.padEnd(24)} ${r.description}`).join("\n")}
 
 Methods: ${Object.keys(METHODS).join(", ")}
 Table 1 presets (as --method): ${Object.keys(TABLE1).filter((k) => !(k in METHODS)).join(", ")}
@@ -158,7 +189,8 @@ function applyFlags(config: TrainConfig, values: Record<string, unknown>): void 
 
 /**
  * Turns command-line arguments into a validated config: the defaults, then `base` (a resumed run's
- * config, see `resumeConfig`), then `--config file.json`, then the flags. Returns null for `--help`.
+ * config, see `resumeConfig`), then a recipe named by `--recipe` or the file, then `--config
+ * file.json`, then the flags. Returns null for `--help`.
  *
  * @throws {TypeError} On an unknown flag (listing the valid ones), a malformed `--method-option` or an
  * unknown method option.
@@ -170,7 +202,10 @@ export function parseConfig(args: string[], base: Partial<TrainConfig> = {}): Tr
   if (values.help) return null;
   const { out: _out, resume: _resume, overwrite: _overwrite, ...kept } = base; // where to, not how
   const config: TrainConfig = { ...DEFAULT_CONFIG, ...kept, methodOptions: { ...kept.methodOptions } };
-  if (values.config) Object.assign(config, readConfigFile(values.config as string));
+  const file = values.config ? readConfigFile(values.config as string) : {};
+  const named = (values.recipe as string | undefined) ?? file.recipe ?? null;
+  if (named !== null && named !== "null") Object.assign(config, recipeConfig(named)); // the file and flags override it
+  Object.assign(config, file);
   config.methodOptions = { ...config.methodOptions };
   applyFlags(config, values);
   const given = [

@@ -4,8 +4,8 @@
  *
  * Packages: libtorch-dev (CPU libtorch 1.13), libopenblas0-pthread (fast BLAS for it),
  * dataset-fashion-mnist (the default data), libgloo-dev (the Gloo headers the c10d part of the shim
- * compiles against: distributed training on CPU), python3-torch (only with `--bench`: the PyTorch side of
- * the benchmarks).
+ * compiles against: distributed training on CPU), python3-torch, python3-torchvision and python3-pil
+ * (only with `--bench`: the PyTorch side of the benchmarks).
  *
  * Usage: `deno run -A scripts/setup.ts [--bench]`
  *
@@ -23,7 +23,11 @@ const NEEDS: Need[] = [
   { pkg: "dataset-fashion-mnist", present: "/usr/share/datasets/fashion-mnist" },
   { pkg: "libgloo-dev", present: "/usr/include/gloo/algorithm.h" },
 ];
-const BENCH_NEEDS: Need[] = [{ pkg: "python3-torch", present: "/usr/lib/python3/dist-packages/torch" }];
+const BENCH_NEEDS: Need[] = [
+  { pkg: "python3-torch", present: "/usr/lib/python3/dist-packages/torch" },
+  { pkg: "python3-torchvision", present: "/usr/lib/python3/dist-packages/torchvision" }, // bench:decode
+  { pkg: "python3-pil", present: "/usr/lib/python3/dist-packages/PIL" }, // bench:decode
+];
 
 function aptInstall(pkgs: string[]): void {
   if (pkgs.length === 0) return;

@@ -1,6 +1,7 @@
 """PyTorch reference for scripts/bench/decode.ts: a torchvision ImageFolder read by a DataLoader with
 PIL (Debian's python3-pil, libjpeg-turbo), WORKERS worker processes, batches of BATCH, for EPOCHS
-passes after one warm-up batch. Prints one JSON line: images per second.
+passes after one warm-up batch. Prints one JSON line: images per second, and images per CPU second
+(this process and its workers), which does not depend on what else the machine runs.
 
   /usr/bin/python3 decode_torch.py DIR WORKERS BATCH EPOCHS TRANSFORM SIDE
 
@@ -15,6 +16,7 @@ TRANSFORM:
 """
 import json
 import random
+import resource
 import sys
 import time
 
@@ -94,15 +96,25 @@ def main():
     loader = {"loader": draft_loader(side)} if name == "letterbox" else {}
     ds = ImageFolder(root, transform=transform(name, side), **loader)
     batches = DataLoader(ds, batch_size=batch, shuffle=True, num_workers=workers, drop_last=True,
-                        persistent_workers=workers > 0, prefetch_factor=2 if workers > 0 else None)
-    next(iter(batches))  # warm-up: workers started
+                         prefetch_factor=2 if workers > 0 else None)
+    warm = iter(batches)
+    next(warm)  # warm-up: imports and caches
+    del warm  # its workers exit: their CPU time is not counted below
     n = 0
+    cpu0 = cpu_seconds()
     t0 = time.perf_counter()
     for _ in range(epochs):
-        for images, _labels in batches:
+        for images, _labels in batches:  # each epoch's workers exit at its end, so their CPU time is counted
             n += images.shape[0]
     dt = time.perf_counter() - t0
-    print(json.dumps({"images": n, "seconds": dt, "imagesPerSecond": n / dt}))
+    cpu = cpu_seconds() - cpu0
+    print(json.dumps({"images": n, "seconds": dt, "imagesPerSecond": n / dt, "imagesPerCpuSecond": n / cpu}))
+
+
+def cpu_seconds():
+    """User + system CPU seconds of this process and of its finished children (the workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import * as T from "../../mod.ts";
+import { bucketize, tensorBytes } from "../../src/dist/grad_sync.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -60,16 +61,16 @@ function child(kind: string): void {
   const out: Record<string, unknown> = { rank: group.rank };
   if (kind === "grads") {
     out.broadcastMs = timed(1, () => T.broadcastTensors(group, state));
-    out.broadcastBytes = state.reduce((s, t) => s + T.tensorBytes(t), 0);
+    out.broadcastBytes = state.reduce((s, t) => s + tensorBytes(t), 0);
     T.noGrad(() => params.forEach((p) => T.scope(() => p.setGrad(T.randnLike(p)))));
     const averager = new T.GradientAverager(group, params);
     out.gradMs = timed(steps, () => averager.average());
     out.gradBytes = averager.lastBytes;
-    out.buckets = T.bucketize(params, 1 << 20, 25 << 20).map((b) => b.reduce((s, t) => s + t.numel, 0));
+    out.buckets = bucketize(params, 1 << 20, 25 << 20).map((b) => b.reduce((s, t) => s + t.numel, 0));
     const F = T.randn([128, 128]);
     const comm = T.processGroupComm(group);
     out.fMs = timed(steps, () => comm.allReduceMean(F).dispose());
-    out.fBytes = T.tensorBytes(F);
+    out.fBytes = tensorBytes(F);
   } else {
     const x = T.rand([batch, 1, 28, 28]);
     const all = (m: T.Module): T.Module[] => [m, ...m.namedChildren().flatMap(([, c]) => all(c))];

@@ -4,7 +4,10 @@
  *
  * - "letterbox": the whole image resized (aspect ratio kept) so that its longer side is `side`, at
  *   the top-left of a `side`×`side` canvas; the row and column just past the image repeat its edge
- *   (bilinear sampling at the border reads them), the rest is 0. The reply gives each image's
+ *   (bilinear sampling at the border reads them), the rest is 0.
+ *
+ * Pixels come out interleaved ([B, side, side, C], as libvips writes them): the loader views them
+ * as [B, C, side, side] (channels-last strides) on the device, so no thread transposes them. The reply gives each image's
  *   [height, width] inside the canvas, so crops can be drawn from the whole image later.
  * - "centre": the centred square of `crop` times the shorter side, resized to `side`×`side`
  *   (torchvision's Resize(side / crop) + CenterCrop(side), the evaluation transform).
@@ -32,7 +35,7 @@ export interface DecodeRequest {
   param: number;
 }
 
-/** The answer: pixels [B, C, side, side] and sizes [B, 2] (or JPEG bytes and lengths), or an error naming the file. */
+/** The answer: pixels [B, side, side, C] (interleaved) and sizes [B, 2] (or JPEG bytes and lengths), or an error naming the file. */
 export type DecodeReply =
   | { id: number; bytes: ArrayBuffer; sizes: Int32Array }
   | { id: number; path: string; error: string };
@@ -66,19 +69,19 @@ function colour(img: Sharp, channels: 1 | 3): Sharp {
   return channels === 1 ? img.toColourspace("b-w") : img.removeAlpha().toColourspace("srgb");
 }
 
-/** HWC pixels of an h×w image → CHW at the top-left of a side×side canvas, plus one edge row and column. */
+/**
+ * Interleaved (HWC) pixels of an h×w image → the top-left of a side×side HWC canvas, one row copy
+ * at a time, plus one edge column and one edge row (bilinear sampling at the border reads them).
+ */
 function place(src: Uint8Array, h: number, w: number, c: number, side: number, dst: Uint8Array): void {
-  const plane = side * side;
-  for (let k = 0; k < c; k++) {
-    const base = k * plane;
-    for (let y = 0; y < h; y++) {
-      const row = base + y * side;
-      let s = y * w * c + k;
-      for (let x = 0; x < w; x++, s += c) dst[row + x] = src[s];
-      if (w < side) dst[row + w] = dst[row + w - 1];
-    }
-    if (h < side) dst.copyWithin(base + h * side, base + (h - 1) * side, base + h * side);
+  const row = w * c;
+  const stride = side * c;
+  for (let y = 0; y < h; y++) {
+    const at = y * stride;
+    dst.set(src.subarray(y * row, (y + 1) * row), at);
+    if (w < side) dst.copyWithin(at + row, at + row - c, at + row); // the pixel past the right edge
   }
+  if (h < side) dst.copyWithin(h * stride, (h - 1) * stride, h * stride); // the row past the bottom edge
 }
 
 async function decodeOne(req: DecodeRequest, item: DecodeItem, dst: Uint8Array, size: Int32Array): Promise<void> {

@@ -121,7 +121,8 @@ export class ByteStream {
    * so trailing garbage of any size is found without holding it in memory.
    */
   async atEnd(): Promise<boolean> {
-    return this.#buffered === 0 && !(await this.#pull());
+    while (this.#buffered === 0) if (!(await this.#pull())) return true; // (skipping empty chunks)
+    return false;
   }
 
   /** Releases the file. */

@@ -49,6 +49,15 @@ function blurMatrix(k: Tensor, n: number, r: number): Tensor {
  * @param x Float images [N, C, H, W].
  * @param options Probability, sigma range, kernel size.
  * @returns [N, C, H, W].
+ *
+ * @example Usage
+ * ```ts
+ * import { gaussianBlur, ones, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => gaussianBlur(ones([2, 3, 16, 16]), { p: 1 }).sub(1).abs().max().item());
+ * assert.ok(y < 1e-5); // a flat image stays flat
+ * ```
  */
 export function gaussianBlur(x: Tensor, options: BlurOptions = {}): Tensor {
   const [N, C, H, W] = checkImages(x, "gaussianBlur");

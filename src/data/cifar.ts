@@ -89,6 +89,22 @@ function dataset(pixels: Uint8Array, labels: Uint8Array, classes: readonly strin
  * @param options Folder, split and limit.
  * @returns uint8 images [N, 3, 32, 32] and int64 labels, on the CPU.
  * @throws {DataFileError} For a missing file, a size that is not a whole number of records, or a label ≥ 10.
+ *
+ * @example Usage
+ * ```ts
+ * import { cifar10 } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const record = new Uint8Array(1 + 3072);
+ * record[0] = 7; // the label byte, then 3072 pixel bytes
+ * await Deno.writeFile(`${dir}/test_batch.bin`, record);
+ * const test = await cifar10({ dir, split: "test" });
+ * assert.deepEqual(test.images.shape, [1, 3, 32, 32]);
+ * assert.deepEqual(test.labels!.toArray(), [7]);
+ * test.dispose();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function cifar10(options: CifarOptions): Promise<TensorDataset> {
   const files = (options.split ?? "train") === "train"
@@ -105,6 +121,22 @@ export async function cifar10(options: CifarOptions): Promise<TensorDataset> {
  * @param options Folder, split, limit, and which label to keep. @default label "fine"
  * @returns uint8 images [N, 3, 32, 32] and int64 labels, on the CPU (class names are the indices).
  * @throws {DataFileError} For a missing file, a size that is not a whole number of records, or a label out of range.
+ *
+ * @example Usage
+ * ```ts
+ * import { cifar100 } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const record = new Uint8Array(2 + 3072);
+ * [record[0], record[1]] = [3, 42]; // coarse label, fine label, then the pixels
+ * await Deno.writeFile(`${dir}/test.bin`, record);
+ * const fine = await cifar100({ dir, split: "test" });
+ * const coarse = await cifar100({ dir, split: "test", label: "coarse" });
+ * assert.deepEqual([fine.labels!.toArray(), coarse.labels!.toArray()], [[42], [3]]);
+ * [fine, coarse].forEach((d) => d.dispose());
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function cifar100(options: CifarOptions & { label?: "fine" | "coarse" }): Promise<TensorDataset> {
   const fine = (options.label ?? "fine") === "fine";

@@ -24,6 +24,14 @@ const LUMA = [0.2989, 0.587, 0.114] as const;
  *
  * @param x Float images [N, 3, H, W] or [N, 1, H, W].
  * @returns [N, 1, H, W].
+ *
+ * @example Usage
+ * ```ts
+ * import { grayscale, rand, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => grayscale(rand([2, 3, 4, 4])).shape), [2, 1, 4, 4]);
+ * ```
  */
 export function grayscale(x: Tensor): Tensor {
   const [, C] = checkImages(x, "grayscale");
@@ -36,19 +44,52 @@ function blend(x: Tensor, degenerate: Tensor, f: Tensor): Tensor {
   return scope(() => x.sub(degenerate).mul(perSample(f)).add(degenerate).clamp_(0, 1));
 }
 
-/** Multiplies each sample by its factor f [N] (0 black, 1 unchanged), clamped to [0, 1]. */
+/**
+ * Multiplies each sample by its factor f [N] (0 black, 1 unchanged), clamped to [0, 1].
+ *
+ * @example Usage
+ * ```ts
+ * import { adjustBrightness, ones, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => adjustBrightness(ones([2, 1, 1, 1]).mul(0.5), tensor([0, 2])).flatten().toArray());
+ * assert.deepEqual(y, [0, 1]); // black, and 0.5·2 clamped to 1
+ * ```
+ */
 export function adjustBrightness(x: Tensor, f: Tensor): Tensor {
   checkImages(x, "adjustBrightness");
   return scope(() => x.mul(perSample(f)).clamp_(0, 1));
 }
 
-/** Blends each sample with its mean gray level by its factor f [N] (0 flat gray, 1 unchanged). */
+/**
+ * Blends each sample with its mean gray level by its factor f [N] (0 flat gray, 1 unchanged).
+ *
+ * @example Usage
+ * ```ts
+ * import { adjustContrast, rand, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const flat = scope(() => adjustContrast(rand([1, 3, 4, 4]), tensor([0])).std().item());
+ * assert.ok(flat < 1e-6); // factor 0: one gray level
+ * ```
+ */
 export function adjustContrast(x: Tensor, f: Tensor): Tensor {
   checkImages(x, "adjustContrast");
   return scope(() => blend(x, grayscale(x).mean([1, 2, 3], true), f)); // mean [N, 1, 1, 1]
 }
 
-/** Blends each sample with its grayscale by its factor f [N] (0 gray, 1 unchanged); 1-channel input is unchanged. */
+/**
+ * Blends each sample with its grayscale by its factor f [N] (0 gray, 1 unchanged); 1-channel input is unchanged.
+ *
+ * @example Usage
+ * ```ts
+ * import { adjustSaturation, rand, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const spread = scope(() => adjustSaturation(rand([1, 3, 4, 4]), tensor([0])).std(1).max().item());
+ * assert.ok(spread < 1e-6); // factor 0: the channels are equal
+ * ```
+ */
 export function adjustSaturation(x: Tensor, f: Tensor): Tensor {
   const [, C] = checkImages(x, "adjustSaturation");
   if (C === 1) return x.share();
@@ -58,6 +99,17 @@ export function adjustSaturation(x: Tensor, f: Tensor): Tensor {
 /**
  * Rotates each sample's hue by its factor f [N] in [−0.5, 0.5] turns (through HSV, as torchvision);
  * 1-channel input is unchanged.
+ *
+ * @example Usage
+ * ```ts
+ * import { adjustHue, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const red = tensor([1, 0, 0]).reshape([1, 3, 1, 1]);
+ * const y = scope(() => adjustHue(red, tensor([1 / 3])).flatten().toArray() as number[]);
+ * assert.ok(Math.abs(y[1] - 1) < 1e-5 && y[0] < 1e-5); // a third of a turn: red → green
+ * red.dispose();
+ * ```
  */
 export function adjustHue(x: Tensor, f: Tensor): Tensor {
   const [, C] = checkImages(x, "adjustHue");
@@ -103,6 +155,19 @@ type Op = (x: Tensor, f: Tensor) => Tensor;
  * @param x Float images [N, C, H, W] in [0, 1].
  * @param options Magnitudes, probability and order groups.
  * @returns [N, C, H, W] in [0, 1].
+ *
+ * @example Usage
+ * ```ts
+ * import { colorJitter, manualSeed, rand, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const [lo, hi] = scope(() => {
+ *   const y = colorJitter(rand([4, 3, 8, 8]), { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, p: 0.8 });
+ *   return [y.min().item(), y.max().item()];
+ * });
+ * assert.ok(lo >= 0 && hi <= 1);
+ * ```
  */
 export function colorJitter(x: Tensor, options: JitterOptions = {}): Tensor {
   const [N] = checkImages(x, "colorJitter");
@@ -145,6 +210,16 @@ export function colorJitter(x: Tensor, options: JitterOptions = {}): Tensor {
  * @param x Float images [N, C, H, W].
  * @param p Probability per sample. @default 0.2
  * @returns [N, C, H, W]; 1-channel input is unchanged.
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, rand, randomGrayscale, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const spread = scope(() => randomGrayscale(rand([2, 3, 4, 4]), 1).std(1).max().item());
+ * assert.ok(spread < 1e-6); // p = 1: every sample gray, still 3 channels
+ * ```
  */
 export function randomGrayscale(x: Tensor, p = 0.2): Tensor {
   const [N, C] = checkImages(x, "randomGrayscale");
@@ -160,6 +235,15 @@ export function randomGrayscale(x: Tensor, p = 0.2): Tensor {
  * @param p Probability per sample.
  * @param threshold @default 0.5
  * @returns [N, C, H, W].
+ *
+ * @example Usage
+ * ```ts
+ * import { ones, randomSolarize, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => randomSolarize(ones([1, 1, 2, 2]).mul(0.8), 1).max().item());
+ * assert.ok(Math.abs(y - 0.2) < 1e-6); // above the threshold: 1 − x
+ * ```
  */
 export function randomSolarize(x: Tensor, p: number, threshold = 0.5): Tensor {
   const [N] = checkImages(x, "randomSolarize");
@@ -175,6 +259,15 @@ export function randomSolarize(x: Tensor, p: number, threshold = 0.5): Tensor {
  * @param mean One value per channel.
  * @param std One value per channel, each > 0.
  * @returns [N, C, H, W].
+ *
+ * @example Usage
+ * ```ts
+ * import { normalizeImages, ones, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => normalizeImages(ones([1, 1, 2, 2]), [0.5], [0.25]).max().item());
+ * assert.equal(y, 2); // (1 − 0.5) / 0.25
+ * ```
  */
 export function normalizeImages(x: Tensor, mean: readonly number[], std: readonly number[]): Tensor {
   const [, C] = checkImages(x, "normalizeImages");

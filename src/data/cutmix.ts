@@ -9,12 +9,14 @@
  * @module
  */
 import { arange, randperm, scope, type Tensor, where } from "../torch/mod.ts";
-import { checkImages, checkProbability, coin, perSample, uniform } from "./_util.ts";
+import { betaSymmetric, checkImages, checkProbability, coin, perSample, uniform } from "./_util.ts";
 
 /** Options of `cutmix`. */
 export interface CutMixOptions {
   /** Probability that a sample is mixed. @default 1 */
   p?: number;
+  /** α of the Beta(α, α) distribution of the box's complement λ (1: uniform, CutMix's default). @default 1 */
+  alpha?: number;
 }
 
 /** A CutMix batch: the mixed images, each sample's partner, and the fraction of its own pixels. */
@@ -29,9 +31,9 @@ export interface CutMixResult {
 
 /**
  * Pastes into each sample a box from a partner (a random permutation of the batch). The box's area
- * fraction is 1 − λ with λ ~ U(0, 1) (Beta(1, 1), CutMix's default); its centre is uniform and it
- * is clipped at the borders, so the returned λ is the exact fraction kept. Every draw is made on the
- * batch's device.
+ * fraction is 1 − λ with λ ~ Beta(α, α) (α = 1, CutMix's default, is uniform); its centre is uniform
+ * and it is clipped at the borders, so the returned λ is the exact fraction kept. Every draw is made
+ * on the batch's device.
  *
  * @param x Float images [N, C, H, W].
  * @param options Mixing probability.
@@ -53,12 +55,13 @@ export interface CutMixResult {
  */
 export function cutmix(x: Tensor, options: CutMixOptions = {}): CutMixResult {
   const [N, , H, W] = checkImages(x, "cutmix");
-  const { p = 1 } = options;
+  const { p = 1, alpha = 1 } = options;
   checkProbability(p, "CutMix probability");
+  if (!(alpha > 0 && Number.isFinite(alpha))) throw new RangeError(`CutMix alpha must be positive, got ${alpha}`);
   return scope(() => {
     const dev = { device: x.device };
     const on = coin(x, N, p); // [N]
-    const cut = uniform(x, N, 0, 1).sqrt(); // [N]: side fraction √(1 − λ), 1 − λ ~ U(0, 1)
+    const cut = betaSymmetric(x, N, alpha).sqrt(); // [N]: side fraction √(1 − λ), 1 − λ ~ Beta(α, α) as λ is
     const box = (size: number) => {
       const centre = uniform(x, N, 0, size).floor();
       const half = cut.mul(size).floor().div(2).floor();

@@ -40,8 +40,10 @@ export class DataFileError extends Error {
 
 /** Images (and labels) copied to the host, as a streaming dataset returns them. */
 export interface HostBatch {
-  /** uint8 pixels [B, C, H, W], row-major. */
+  /** uint8 pixels [B, C, H, W], row-major; [B, H, W, C] when `channelsLast`. */
   images: Uint8Array;
+  /** The pixels are interleaved, [B, H, W, C] (as image decoders write them). @default false */
+  channelsLast?: boolean;
   /** Class indices [B], or null for unlabeled data. */
   labels: Int32Array | null;
   /**

@@ -72,6 +72,19 @@ function fallbackOf(H: Tensor, W: Tensor, ratio: readonly [number, number]): [Te
  * @param imageSize The input [H, W], or per-sample sizes [N, 2] (any numeric dtype, on `like`'s device).
  * @param options Scale, ratio and flip probability (the output size is not used here).
  * @returns Boxes [N, 4] and flips [N].
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, sampleCrops, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const shapes = scope(() => {
+ *   const { boxes, flips } = sampleCrops(zeros([1]), 8, [32, 32], { scale: [0.2, 1] });
+ *   return [boxes.shape, flips.shape];
+ * });
+ * assert.deepEqual(shapes, [[8, 4], [8]]);
+ * ```
  */
 export function sampleCrops(
   like: Tensor,
@@ -145,6 +158,19 @@ function room(full: Operand, box: Tensor): Tensor {
  * @param params Boxes [N, 4] (x0, y0, width, height in pixels) and flips [N].
  * @param size Output side or [h, w].
  * @returns [N, C, h, w].
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, rand, resizedCrop, sampleCrops, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const shape = scope(() => {
+ *   const x = rand([4, 3, 32, 32]);
+ *   return resizedCrop(x, sampleCrops(x, 4, [32, 32]), 16).shape;
+ * });
+ * assert.deepEqual(shape, [4, 3, 16, 16]);
+ * ```
  */
 export function resizedCrop(x: Tensor, params: CropParams, size: number | readonly [number, number]): Tensor {
   const [N, C, H, W] = checkImages(x, "crop");
@@ -170,6 +196,15 @@ export function resizedCrop(x: Tensor, params: CropParams, size: number | readon
  * @param x Float images [N, C, H, W].
  * @param options Output size, scale, ratio, flip probability.
  * @returns [N, C, h, w].
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, rand, randomResizedCrop, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * assert.deepEqual(scope(() => randomResizedCrop(rand([4, 3, 32, 32]), { size: [24, 16] }).shape), [4, 3, 24, 16]);
+ * ```
  */
 export function randomResizedCrop(x: Tensor, options: CropOptions): Tensor {
   const [N, , H, W] = checkImages(x, "randomResizedCrop");

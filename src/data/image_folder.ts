@@ -19,7 +19,7 @@
  */
 import { scope, tensor } from "../torch/mod.ts";
 import { DataFileError, type HostBatch, type StreamingDataset, TensorDataset } from "./dataset.ts";
-import { scanFolder } from "./_folder_scan.ts";
+import { type FolderListing, scanFolder } from "./_folder_scan.ts";
 import { DecodePool } from "./_decode_pool.ts";
 import type { DecodeItem } from "./_decode_worker.ts";
 import { writeAtomic } from "./shard.ts";
@@ -42,6 +42,8 @@ export interface ImageFolderOptions {
   quality?: number;
   /** Decoding worker threads. @default the number of CPU cores */
   workers?: number;
+  /** Use only this many images, evenly spread over the sorted list (every class keeps its share); 0: all. @default 0 */
+  limit?: number;
 }
 
 interface CacheIndex {
@@ -85,7 +87,10 @@ export class ImageFolderDataset implements StreamingDataset {
     this.#pool = pool;
   }
 
-  /** Decodes the images at `indices` (any order, repeats allowed); `sizes` holds each image's [height, width]. */
+  /**
+   * Decodes the images at `indices` (any order, repeats allowed): interleaved pixels [B, side, side,
+   * C] (`channelsLast`), and each image's [height, width] in `sizes`.
+   */
   async read(indices: readonly number[]): Promise<HostBatch> {
     const items = indices.map((k) => {
       if (!(Number.isInteger(k) && k >= 0 && k < this.length)) {
@@ -105,15 +110,16 @@ export class ImageFolderDataset implements StreamingDataset {
       }
     }
     const labels = this.labels ? Int32Array.from(indices, (k) => this.labels![k]) : null;
-    return { images, labels, sizes };
+    return { images, labels, sizes, channelsLast: true };
   }
 
   /** Decodes every image into a `TensorDataset` on the CPU (small folders only). */
   async load(): Promise<TensorDataset> {
     const { images, labels } = await this.read(Array.from({ length: this.length }, (_, i) => i));
+    const [c, h, w] = this.imageShape;
     return scope(() =>
       new TensorDataset(
-        tensor(images, { shape: [this.length, ...this.imageShape] }),
+        tensor(images, { shape: [this.length, h, w, c] }).permute([0, 3, 1, 2]).contiguous(), // [N, C, H, W]
         labels ? tensor(labels, { dtype: "int64" }) : null,
         this.classes,
       )
@@ -181,11 +187,25 @@ async function cacheItems(
   return itemsOf(index);
 }
 
+/** `limit` of the listed images, evenly spread: indices ⌊i·N/limit⌋. */
+function spread(listing: FolderListing, limit: number): FolderListing {
+  const n = listing.files.length;
+  const pick = Array.from({ length: limit }, (_, i) => Math.floor((i * n) / limit));
+  return {
+    files: pick.map((k) => listing.files[k]),
+    labels: listing.labels ? Int32Array.from(pick, (k) => listing.labels![k]) : null,
+    classes: listing.classes,
+  };
+}
+
 function checkOptions(o: Required<Omit<ImageFolderOptions, "cacheDir">>): void {
   for (const [name, v] of Object.entries({ side: o.side, workers: o.workers })) {
     if (!Number.isInteger(v) || v < 1) {
       throw new RangeError(`Image folder ${name} must be a positive integer, got ${v}`);
     }
+  }
+  if (!Number.isInteger(o.limit) || o.limit < 0) {
+    throw new RangeError(`Image folder limit must be an integer >= 0, got ${o.limit}`);
   }
   if (o.channels !== 1 && o.channels !== 3) {
     throw new RangeError(`Image folder channels must be 1 or 3, got ${o.channels}`);
@@ -239,13 +259,15 @@ export async function imageFolder(root: string, options: ImageFolderOptions = {}
     storage: "stream" as const,
     quality: 90,
     workers: navigator.hardwareConcurrency ?? 2,
+    limit: 0,
     ...options,
   };
   checkOptions(o);
   root = root.replace(/\/+$/, "") || "/";
   const cacheDir = o.cacheDir ?? `${root}/.unigrad-cache`;
   const inside = cacheDir.startsWith(`${root}/`) ? cacheDir.slice(root.length + 1).split("/")[0] : null;
-  const { files, labels, classes } = await scanFolder(root, inside);
+  const listing = await scanFolder(root, inside);
+  const { files, labels, classes } = o.limit > 0 && o.limit < listing.files.length ? spread(listing, o.limit) : listing;
   const pool = new DecodePool(o.workers);
   try {
     let items: DecodeItem[] = files.map((path) => ({ path }));

@@ -82,6 +82,16 @@ function splitmix32(state: number): () => number {
  * @param seed A non-negative integer (up to 2^53).
  * @param epoch A non-negative integer.
  * @returns The permutation.
+ *
+ * @example Usage
+ * ```ts
+ * import { permutation } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const p = permutation(5, 0, 1);
+ * assert.deepEqual([...p].sort(), [0, 1, 2, 3, 4]);
+ * assert.deepEqual(permutation(5, 0, 1), p); // the same (seed, epoch), the same order
+ * ```
  */
 export function permutation(n: number, seed: number, epoch: number): Int32Array {
   const hi = Math.floor(seed / 2 ** 32);
@@ -268,7 +278,9 @@ export class Loader {
         if (k + this.#o.prefetch < reads.length) queue.push(reads[k + this.#o.prefetch]());
         const batch = scope(() => {
           const dev = { device: this.#o.device };
-          const images = tensor(host.images, { shape: [e - s, c, h, w] }).to(dev);
+          const images = host.channelsLast
+            ? tensor(host.images, { shape: [e - s, h, w, c] }).permute([0, 3, 1, 2]).to(dev) // [B, C, H, W], channels-last strides
+            : tensor(host.images, { shape: [e - s, c, h, w] }).to(dev);
           const labels = host.labels ? tensor(host.labels, { dtype: "int64" }).to(dev) : null;
           const sizes = host.sizes ? tensor(host.sizes, { shape: [e - s, 2] }).to(dev) : null; // [B, 2]
           return this.#finish(images, labels, sizes);

@@ -41,6 +41,7 @@ export {
   multiCrop,
   type MultiCropOptions,
   type Normalization,
+  parseMultiCrop,
   Recipe,
   toFloatImages,
   type ViewOptions,

@@ -48,6 +48,16 @@ export interface ViewOptions extends CropOptions {
  *
  * @param x Images [N, C, H, W].
  * @returns Float images [N, C, H, W].
+ *
+ * @example Usage
+ * ```ts
+ * import { scope, tensor, toFloatImages } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const x = tensor(new Uint8Array([0, 255]), { shape: [1, 1, 1, 2] });
+ * assert.deepEqual(scope(() => toFloatImages(x).flatten().toArray()), [0, 1]);
+ * x.dispose();
+ * ```
  */
 export function toFloatImages(x: Tensor): Tensor {
   if (x.dtype !== "uint8") return x.share();
@@ -75,6 +85,18 @@ function colour(x: Tensor, view: ViewOptions): Tensor {
  * @param sizes Each image's [height, width] at the top-left of its canvas ([N, 2], an image folder's
  *   `Batch.sizes`), so crops come from the image only; null when every image fills the batch's [H, W].
  * @returns Float32 [N, C, h, w].
+ *
+ * @example Usage
+ * ```ts
+ * import { augment, manualSeed, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const batch = zeros([4, 1, 28, 28], { dtype: "uint8" });
+ * const shape = scope(() => augment(batch, { size: 24, scale: [0.5, 1], normalize: null }).shape);
+ * assert.deepEqual(shape, [4, 1, 24, 24]);
+ * batch.dispose();
+ * ```
  */
 export function augment(batch: Tensor, view: ViewOptions, sizes: Tensor | null = null): Tensor {
   return scope(() => {
@@ -170,6 +192,19 @@ export interface MultiCropOptions {
  * @param base The colour pipeline (and flip/ratio) shared by every view.
  * @param options Counts, sizes and scales.
  * @returns A recipe of global + local views.
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, multiCrop, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const views = multiCrop({ flip: 0.5 }, { global: { count: 2, size: 32 }, local: { count: 2, size: 16 } });
+ * const batch = zeros([2, 3, 48, 48], { dtype: "uint8" });
+ * const shapes = scope(() => views.apply(batch).map((v) => v.shape[2]));
+ * assert.deepEqual(shapes, [32, 32, 16, 16]);
+ * batch.dispose();
+ * ```
  */
 export function multiCrop(base: Omit<ViewOptions, "size" | "scale">, options: MultiCropOptions = {}): Recipe {
   const g = options.global ?? { count: 2, size: 224, scale: [0.14, 1] };
@@ -182,4 +217,52 @@ export function multiCrop(base: Omit<ViewOptions, "size" | "scale">, options: Mu
   const make = (o: typeof g, scale: readonly [number, number]) =>
     Array.from({ length: o.count }, () => ({ ...base, size: o.size, scale: o.scale ?? scale }));
   return new Recipe([...make(g, [0.14, 1]), ...make(l, [0.05, 0.14])]);
+}
+
+/**
+ * Reads a multi-crop specification: comma-separated `COUNTxSIZE[:LO-HI]` groups, the first the
+ * global views, the second (optional) the local ones, each with an optional crop-scale range
+ * (defaults: global [0.14, 1], local [0.05, 0.14], SwAV's).
+ *
+ * @param spec E.g. "2x224,6x96" or "2x160:0.14-1,4x96:0.05-0.14".
+ * @returns The `multiCrop` options.
+ * @throws {RangeError} Naming the malformed group.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseMultiCrop } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseMultiCrop("2x224,6x96:0.05-0.2"), {
+ *   global: { count: 2, size: 224, scale: [0.14, 1] },
+ *   local: { count: 6, size: 96, scale: [0.05, 0.2] },
+ * });
+ * ```
+ */
+export function parseMultiCrop(spec: string): Required<MultiCropOptions> {
+  const groups = spec.split(",").map((g) => g.trim());
+  if (groups.length < 1 || groups.length > 2 || groups.some((g) => g === "")) {
+    throw new RangeError(
+      `Invalid multi-crop "${spec}": expected COUNTxSIZE[:LO-HI] for the global views, then optionally for the local ones, e.g. 2x224,6x96`,
+    );
+  }
+  const defaults: [number, number][] = [[0.14, 1], [0.05, 0.14]];
+  const read = (g: string, k: number) => {
+    const m = /^(\d+)x(\d+)(?::([\d.]+)-([\d.]+))?$/.exec(g);
+    const scale: [number, number] = m?.[3] === undefined ? defaults[k] : [Number(m[3]), Number(m[4])];
+    if (!m || Number(m[2]) < 1 || !(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1)) {
+      throw new RangeError(
+        `Invalid multi-crop group "${g}" in "${spec}": expected COUNTxSIZE[:LO-HI] with 0 < LO <= HI <= 1`,
+      );
+    }
+    return { count: Number(m[1]), size: Number(m[2]), scale };
+  };
+  const global = read(groups[0], 0);
+  if (global.count !== 2) {
+    throw new RangeError(`Invalid multi-crop "${spec}": there must be 2 global views, got ${global.count}`);
+  }
+  return {
+    global,
+    local: groups.length > 1 ? read(groups[1], 1) : { count: 0, size: global.size, scale: defaults[1] },
+  };
 }

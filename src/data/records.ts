@@ -36,6 +36,20 @@ export interface RecordDatasetOptions {
 /**
  * Fixed-size records read by index in a worker thread. Open with `RecordDataset.open`, which checks
  * every file's size; `close()` stops the worker.
+ *
+ * @example Usage
+ * ```ts
+ * import { RecordDataset } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeFile(path, Uint8Array.from({ length: 3 * 4 }, (_, i) => i)); // three 1×2×2 images
+ * const data = await RecordDataset.open({ files: [{ path, offset: 0, count: 3 }], imageShape: [1, 2, 2] });
+ * const batch = await data.read([2]);
+ * assert.deepEqual([...batch.images], [8, 9, 10, 11]);
+ * data.close();
+ * await Deno.remove(path);
+ * ```
  */
 export class RecordDataset implements StreamingDataset {
   /** Number of samples. */

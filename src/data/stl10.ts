@@ -57,6 +57,21 @@ async function readLabels(path: string, images: number, imagePath: string): Prom
  * @param options Folder, split and limit.
  * @returns The dataset, on the CPU.
  * @throws {DataFileError} For missing files, sizes that are not whole images, label counts that differ, or labels outside 1–10.
+ *
+ * @example Usage
+ * ```ts
+ * import { stl10 } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/test_X.bin`, new Uint8Array(2 * 27648)); // two 96×96 RGB images
+ * await Deno.writeFile(`${dir}/test_y.bin`, new Uint8Array([1, 10])); // labels 1–10 on disk
+ * const test = await stl10({ dir, split: "test" });
+ * assert.deepEqual(test.images.shape, [2, 3, 96, 96]);
+ * assert.deepEqual(test.labels!.toArray(), [0, 9]);
+ * test.dispose();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function stl10(options: Stl10Options): Promise<TensorDataset> {
   checkLimit(options.limit);
@@ -91,6 +106,21 @@ export async function stl10(options: Stl10Options): Promise<TensorDataset> {
  * @param options Folder and split.
  * @returns A streaming dataset; `close()` it when done.
  * @throws {DataFileError} For missing files or sizes that do not match.
+ *
+ * @example Usage
+ * ```ts
+ * import { stl10Stream } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/unlabeled_X.bin`, new Uint8Array(3 * 27648));
+ * const data = await stl10Stream({ dir, split: "unlabeled" }); // read by index in a worker
+ * assert.equal(data.length, 3);
+ * const batch = await data.read([2, 0]);
+ * assert.equal(batch.images.length, 2 * 27648);
+ * data.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function stl10Stream(options: Omit<Stl10Options, "limit">): Promise<RecordDataset> {
   const split = options.split ?? "unlabeled";

@@ -125,6 +125,20 @@ export class GradientAverager {
  * @param group The process group.
  * @param tensors Parameters and buffers, in the same order on every rank.
  * @param root The rank whose values win. @default 0
+ *
+ * @example Usage
+ * ```ts
+ * import { broadcastTensors, ProcessGroup, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = (listener.addr as Deno.NetAddr).port;
+ * listener.close();
+ * using group = ProcessGroup.join({ address: "127.0.0.1", port, rank: 0, worldSize: 1 });
+ * using w = zeros([2]);
+ * broadcastTensors(group, [w]); // with one rank, rank 0's values stay
+ * assert.deepEqual(w.toArray(), [0, 0]);
+ * ```
  */
 export function broadcastTensors(group: ProcessGroup, tensors: readonly Tensor[], root = 0): void {
   noGrad(() => group.broadcast_(tensors, root));

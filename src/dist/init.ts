@@ -28,7 +28,17 @@ export interface Distributed {
   device: "cpu" | `cuda:${number}`;
 }
 
-/** NCCL when CUDA is available and compiled in, else Gloo. */
+/**
+ * NCCL when CUDA is available and compiled in, else Gloo.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultBackend } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(["gloo", "nccl"].includes(defaultBackend())); // "gloo" on a CPU-only machine
+ * ```
+ */
 export function defaultBackend(): C10dBackend {
   return cuda.isAvailable() && c10dBackends().includes("nccl") ? "nccl" : "gloo";
 }

@@ -9,13 +9,7 @@ export { expandNodeList } from "./slurm.ts";
 export { DistributedError, ProcessGroup, type ProcessGroupOptions } from "./process_group.ts";
 export { defaultBackend, type Distributed, initDistributed, type InitDistributedOptions } from "./init.ts";
 export { type GroupCommunicator, processGroupComm } from "./communicator.ts";
-export {
-  broadcastTensors,
-  bucketize,
-  GradientAverager,
-  type GradientAveragerOptions,
-  tensorBytes,
-} from "./grad_sync.ts";
+export { broadcastTensors, GradientAverager, type GradientAveragerOptions } from "./grad_sync.ts";
 export { syncBatchNorm } from "./sync_batch_norm.ts";
 export { launchLocal, type LaunchLocalOptions } from "./launcher.ts";
 export { agreeToStop } from "./stop.ts";

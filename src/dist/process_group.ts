@@ -25,7 +25,22 @@ export interface ProcessGroupOptions {
   timeoutMs?: number;
 }
 
-/** A collective failed: a peer died or did not answer within the timeout. */
+/**
+ * A collective failed: a peer died or did not answer within the timeout.
+ *
+ * @example Usage
+ * ```ts
+ * import { DistributedError } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * try {
+ *   throw new DistributedError(0, [1], "all-reduce timed out: rank 1 did not answer");
+ * } catch (e) {
+ *   assert.ok(e instanceof DistributedError); // what a training loop catches to stop cleanly
+ *   assert.deepEqual(e.deadRanks, [1]);
+ * }
+ * ```
+ */
 export class DistributedError extends Error {
   /** This process's rank. */
   readonly rank: number;

@@ -59,8 +59,7 @@ export interface KnnResult {
  *
  * @example Usage
  * ```ts
- * import { tensor } from "@unigrad/unigrad";
- * import { knnScores } from "./knn.ts";
+ * import { knnScores, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using trainX = tensor([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]]);
@@ -274,8 +273,7 @@ export interface LabelledBatch {
  *
  * @example Usage
  * ```ts
- * import { tensor } from "@unigrad/unigrad";
- * import { extractLabelledFeatures } from "./knn.ts";
+ * import { extractLabelledFeatures, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * async function* batches() {

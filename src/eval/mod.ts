@@ -5,6 +5,15 @@
  * @module
  */
 export type { LabelledFeatures } from "./labelled.ts";
-export { extractFeatures, type ExtractOptions, knnAccuracy, type KnnOptions } from "./knn.ts";
+export {
+  extractFeatures,
+  extractLabelledFeatures,
+  type ExtractOptions,
+  knnAccuracy,
+  type KnnOptions,
+  type KnnResult,
+  knnScores,
+  type LabelledBatch,
+} from "./knn.ts";
 export { linearProbe, type LinearProbeOptions, type LinearProbeResult } from "./linear_probe.ts";
 export { alignment, effectiveRank, featureEffectiveRank, type FeatureStd, featureStd, uniformity } from "./metrics.ts";

@@ -108,6 +108,19 @@ const MAX_LOG_BYTES = 1 << 30;
  * @param path The `.jsonl` file.
  * @returns One object per line, with "NaN"/"Infinity"/"-Infinity" strings turned back into numbers.
  * @throws {Error} Naming the file and line of a malformed record.
+ *
+ * @example Usage
+ * ```ts
+ * import { MetricsLog, readMetricsLog } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * const log = new MetricsLog(path);
+ * log.write({ step: 1, epoch: 0.5, loss: 0.25 });
+ * log.close();
+ * assert.deepEqual(readMetricsLog(path), [{ step: 1, epoch: 0.5, loss: 0.25 }]);
+ * await Deno.remove(path);
+ * ```
  */
 export function readMetricsLog(path: string): TrainingRecord[] {
   const info = Deno.statSync(path);

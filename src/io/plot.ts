@@ -256,6 +256,17 @@ function ema(points: readonly [number, number][], alpha: number): [number, numbe
  *
  * @param records The lines of `metrics.jsonl` (see `TrainingRecord`).
  * @returns Panels for `plotPanels`.
+ *
+ * @example Usage
+ * ```ts
+ * import { plotPanels, trainingPanels } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const records = [{ step: 0, epoch: 0, knn: 0.6 }, { step: 10, epoch: 1, knn: 0.7, loss: -0.1 }];
+ * const panels = trainingPanels(records);
+ * assert.ok(panels.length > 0);
+ * assert.match(plotPanels(panels), /^<svg/);
+ * ```
  */
 export function trainingPanels(records: readonly TrainingRecord[]): Panel[] {
   const loss = series(records, "step", "loss");

@@ -105,6 +105,17 @@ export function formatReport(report: RunReport): string {
  *
  * @param path The Markdown file, e.g. `runs/x/report.md`; its directory must exist.
  * @param report What to write.
+ *
+ * @example Usage
+ * ```ts
+ * import { writeReport } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".md" });
+ * await writeReport(path, { title: "run", rows: [{ method: "unigrad", epochs: 1, knnInit: 0.66, knnFinal: 0.74 }] });
+ * assert.match(await Deno.readTextFile(path), /unigrad/);
+ * await Deno.remove(path);
+ * ```
  */
 export async function writeReport(path: string, report: RunReport): Promise<void> {
   await writeFileAtomic(path, formatReport(report));

@@ -39,7 +39,17 @@ export class ReLU extends Module {
   }
 }
 
-/** Returns its input (a new handle to it): a placeholder, e.g. a ResNet without a classifier. */
+/**
+ * Returns its input (a new handle to it): a placeholder, e.g. a ResNet without a classifier.
+ *
+ * @example Usage
+ * ```ts
+ * import { Identity, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => new Identity().forward(tensor([1, 2])).toArray()), [1, 2]);
+ * ```
+ */
 export class Identity extends Module {
   /** x → x. */
   forward(x: Tensor): Tensor {
@@ -47,7 +57,17 @@ export class Identity extends Module {
   }
 }
 
-/** [N, d1, d2, …] → [N, d1·d2·…] (as `nn.Flatten()`). */
+/**
+ * [N, d1, d2, …] → [N, d1·d2·…] (as `nn.Flatten()`).
+ *
+ * @example Usage
+ * ```ts
+ * import { Flatten, ones, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => new Flatten().forward(ones([2, 3, 4, 4])).shape), [2, 48]);
+ * ```
+ */
 export class Flatten extends Module {
   /** Flattens every dim after the first. */
   forward(x: Tensor): Tensor {

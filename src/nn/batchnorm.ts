@@ -26,6 +26,17 @@ export interface BatchNormLayerOptions {
 /**
  * The base of `BatchNorm1d` and `BatchNorm2d`: training uses batch statistics and updates the running ones
  * in place; eval uses the running ones.
+ *
+ * @example Usage
+ * ```ts
+ * import { BatchNorm, BatchNorm1d } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const bn = new BatchNorm1d(4); // BatchNorm1d and BatchNorm2d are the concrete layers
+ * assert.ok(bn instanceof BatchNorm);
+ * assert.deepEqual(bn.namedParameters().map(([k]) => k), ["weight", "bias"]);
+ * bn.dispose();
+ * ```
  */
 export abstract class BatchNorm extends Module {
   /** γ [C]. */
@@ -139,6 +150,17 @@ export class BatchNorm1d extends BatchNorm {
 /**
  * Batch normalisation over [N, C, H, W] (as `torch.nn.BatchNorm2d`); any memory layout
  * (channels_last included).
+ *
+ * @example Usage
+ * ```ts
+ * import { BatchNorm2d, rand, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const bn = new BatchNorm2d(3);
+ * const mean = scope(() => bn.forward(rand([8, 3, 4, 4])).mean().item());
+ * assert.ok(Math.abs(mean) < 1e-5); // training mode: batch statistics
+ * bn.dispose();
+ * ```
  */
 export class BatchNorm2d extends BatchNorm {
   /**

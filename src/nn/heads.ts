@@ -130,6 +130,16 @@ export interface PredictorOptions {
  * 256")
  * pass `{ inDim: 256, hiddenDim: 4096, outDim: 256 }`. The hidden Linear has no bias (a BN follows);
  * the output Linear has one.
+ *
+ * @example Usage
+ * ```ts
+ * import { predictorHead, randn, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const h = predictorHead({ inDim: 16, hiddenDim: 8, outDim: 16 });
+ * assert.deepEqual(scope(() => h.forward(randn([4, 16])).shape), [4, 16]);
+ * h.dispose();
+ * ```
  */
 export function predictorHead(options: PredictorOptions = {}): Sequential {
   const { inDim = 2048, hiddenDim = 512, outDim = 2048 } = options;

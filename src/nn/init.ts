@@ -46,20 +46,58 @@ export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor
   return uniform_(t, -bound, bound);
 }
 
-/** Fills `t` from N(0, std²) with std = gain/√fan (`kaiming_normal_`). */
+/**
+ * Fills `t` from N(0, std²) with std = gain/√fan (`kaiming_normal_`).
+ *
+ * @example Usage
+ * ```ts
+ * import { kaimingNormal_, manualSeed, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const w = kaimingNormal_(zeros([256, 512])); // std = √(2 / fan_in)
+ * const std = scope(() => w.std().item());
+ * assert.ok(Math.abs(std - Math.sqrt(2 / 512)) < 0.005);
+ * w.dispose();
+ * ```
+ */
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
   const std = kaimingStd(t, options);
   noGrad(() => t.normal_(0, std));
   return t;
 }
 
-/** Fills `t` from U(low, high). */
+/**
+ * Fills `t` from U(low, high).
+ *
+ * @example Usage
+ * ```ts
+ * import { scope, uniform_, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const w = uniform_(zeros([100]), -1, 1);
+ * assert.ok(scope(() => w.abs().max().item()) <= 1);
+ * w.dispose();
+ * ```
+ */
 export function uniform_(t: Tensor, low: number, high: number): Tensor {
   noGrad(() => t.uniform_(low, high));
   return t;
 }
 
-/** Fills `t` with a constant. */
+/**
+ * Fills `t` with a constant.
+ *
+ * @example Usage
+ * ```ts
+ * import { constant_, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const w = constant_(zeros([3]), 0.5);
+ * assert.deepEqual(w.toArray(), [0.5, 0.5, 0.5]);
+ * w.dispose();
+ * ```
+ */
 export function constant_(t: Tensor, value: number): Tensor {
   noGrad(() => t.fill_(value));
   return t;

@@ -170,17 +170,53 @@ export class ResNet extends Module {
   }
 }
 
-/** ResNet-18: BasicBlock × [2, 2, 2, 2], 11,689,512 parameters with the 1000-class fc. */
+/**
+ * ResNet-18: BasicBlock × [2, 2, 2, 2], 11,689,512 parameters with the 1000-class fc.
+ *
+ * @example Usage
+ * ```ts
+ * import { resnet18 } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const net = resnet18({ numClasses: 10 });
+ * assert.ok(net.namedParameters().some(([k]) => k === "layer4.1.bn2.weight")); // torchvision's names
+ * net.dispose();
+ * ```
+ */
 export function resnet18(options: ResNetOptions = {}): ResNet {
   return new ResNet({ ...options, block: "basic", layers: [2, 2, 2, 2] });
 }
 
-/** ResNet-34: BasicBlock × [3, 4, 6, 3]. */
+/**
+ * ResNet-34: BasicBlock × [3, 4, 6, 3].
+ *
+ * @example Usage
+ * ```ts
+ * import { resnet34 } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const net = resnet34({ numClasses: 0 }); // a backbone: forward gives the pooled features
+ * assert.equal(net.featureDim, 512);
+ * net.dispose();
+ * ```
+ */
 export function resnet34(options: ResNetOptions = {}): ResNet {
   return new ResNet({ ...options, block: "basic", layers: [3, 4, 6, 3] });
 }
 
-/** ResNet-50: Bottleneck × [3, 4, 6, 3], 25,557,032 parameters with the 1000-class fc. */
+/**
+ * ResNet-50: Bottleneck × [3, 4, 6, 3], 25,557,032 parameters with the 1000-class fc.
+ *
+ * @example Usage
+ * ```ts
+ * import { resnet50 } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const net = resnet50({ numClasses: 0 });
+ * assert.equal(net.featureDim, 2048);
+ * net.dispose();
+ * ```
+ */
 export function resnet50(options: ResNetOptions = {}): ResNet {
   return new ResNet({ ...options, block: "bottleneck", layers: [3, 4, 6, 3] });
 }
@@ -189,6 +225,16 @@ export function resnet50(options: ResNetOptions = {}): ResNet {
  * The CIFAR-style ResNet-20 (He et al. 2016, Sec. 4.2): small stem, BasicBlock × [3, 3, 3] with widths
  * 16/32/64, 1×1-conv shortcuts (option B, so torchvision-style keys) — about 0.27 M parameters. The
  * CPU default backbone. Defaults differ from the ImageNet factories: `stem: "small"`, `numClasses: 10`.
+ *
+ * @example Usage
+ * ```ts
+ * import { randn, resnet20, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const net = resnet20({ inChannels: 1, numClasses: 0 }); // the small CIFAR-style network
+ * assert.deepEqual(scope(() => net.features(randn([2, 1, 28, 28])).shape), [2, 64]);
+ * net.dispose();
+ * ```
  */
 export function resnet20(options: ResNetOptions = {}): ResNet {
   const widths = options.widths ?? [1, 2, 4].map((k) => (options.baseWidth ?? 16) * k);

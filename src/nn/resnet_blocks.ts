@@ -38,6 +38,16 @@ function merge(out: Tensor, x: Tensor, shortcut: Sequential | null): Tensor {
 /**
  * conv3×3 → BN → ReLU → conv3×3 → BN, plus the shortcut, then ReLU (ResNet-18/34; expansion 1).
  * Convs start with `nn.Conv2d`'s default init: `ResNet` re-initialises them as torchvision does.
+ *
+ * @example Usage
+ * ```ts
+ * import { BasicBlock, randn, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const block = new BasicBlock(8, 8);
+ * assert.deepEqual(scope(() => block.forward(randn([2, 8, 6, 6])).shape), [2, 8, 6, 6]);
+ * block.dispose();
+ * ```
  */
 export class BasicBlock extends Module {
   /** Output channels per input "planes". */
@@ -90,6 +100,16 @@ export class BasicBlock extends Module {
 /**
  * conv1×1 → BN → ReLU → conv3×3 (stride) → BN → ReLU → conv1×1 → BN, plus the shortcut, then ReLU
  * (ResNet-50/101/152; expansion 4, inner width = planes).
+ *
+ * @example Usage
+ * ```ts
+ * import { Bottleneck, randn, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const block = new Bottleneck(16, 4); // planes 4, expansion 4: 16 channels out
+ * assert.deepEqual(scope(() => block.forward(randn([2, 16, 5, 5])).shape), [2, 16, 5, 5]);
+ * block.dispose();
+ * ```
  */
 export class Bottleneck extends Module {
   /** Output channels per input "planes". */

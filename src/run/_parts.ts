@@ -1,41 +1,51 @@
 /**
- * The parts of a training run (internal to train.ts): the data, moved once to the training device; the
- * online encoder, the method and its state, the target branch, the optimizer and its schedule, the
- * trainer, the loader and the augmentation, all built from one config and freed together; and the two
- * evaluations of the online backbone (kNN, linear probe).
+ * The parts of a training run (internal to train.ts): the data (see `_data.ts`); the online encoder,
+ * the method and its state, the target branch, the optimizer and its schedule, the trainer, the
+ * loader and the views (augmentation, multi-crop, CutMix), all built from one config and freed
+ * together; and the two evaluations of the online backbone (kNN, linear probe), streamed in chunks
+ * for image folders.
  *
  * @module
  */
-import { cuda, type Device, scope, type Tensor } from "../torch/mod.ts";
-import { type SGD, warmupCosine } from "../optim/mod.ts";
+import { cuda, type Device, type Tensor } from "../torch/mod.ts";
+import { type Optimizer, warmupCosine } from "../optim/mod.ts";
 import {
-  cifar10,
-  cifar100,
-  fashionMnist,
+  augment,
+  type Batch,
+  cutmix,
+  FASHION_MNIST_STATS,
   IMAGENET_STATS,
   Loader,
-  mnist,
+  multiCrop,
   normalizeImages,
-  type Recipe,
+  parseMultiCrop,
+  Recipe,
   recipe,
-  stl10,
-  type TensorDataset,
   toFloatImages,
+  type ViewOptions,
 } from "../data/mod.ts";
-import { extractFeatures, knnAccuracy, linearProbe } from "../eval/mod.ts";
+import {
+  extractFeatures,
+  extractLabelledFeatures,
+  knnScores,
+  type LabelledFeatures,
+  linearProbe,
+} from "../eval/mod.ts";
 import { type ProcessGroup, processGroupComm } from "../dist/mod.ts";
-import type { Encoder, Method, MethodState, TargetBranch, Trainer } from "../ssl/mod.ts";
-import { buildMethod, derive, type DerivedNumbers, runMethodOptions, type TrainConfig } from "./config.ts";
+import type { CutMixTarget, Encoder, Method, MethodState, TargetBranch, Trainer } from "../ssl/mod.ts";
+import {
+  type AUGMENTS,
+  buildMethod,
+  derive,
+  type DerivedNumbers,
+  runMethodOptions,
+  type TrainConfig,
+} from "./config.ts";
+import { inMemory, loadData, type RunData, type RunDataset } from "./_data.ts";
 import { buildTrainer } from "./setup.ts";
 import type { Numerics } from "./numerics.ts";
 
-/** The labelled train and test sets, on the training device. */
-export interface RunData {
-  /** Training images (uint8 [N, C, H, W]) and labels. */
-  train: TensorDataset;
-  /** Test images and labels. */
-  test: TensorDataset;
-}
+export type { RunData };
 
 /** Everything a run steps, evaluates and saves. */
 export interface RunParts {
@@ -47,13 +57,18 @@ export interface RunParts {
   online: Encoder;
   state: MethodState;
   target: TargetBranch;
-  optimizer: SGD;
+  optimizer: Optimizer;
   trainer: Trainer;
   /** The trainer's numerics and why they were chosen (the run header prints them). */
   numerics: Numerics;
   loader: Loader;
+  /** The views of a batch: two global views, then the local ones of multi-crop. */
   views: Recipe;
-  /** The learning rate of step k: linear warm-up, then cosine to 0. */
+  /** The augmentation the views use (the config's, or the dataset's default). */
+  augment: typeof AUGMENTS[number];
+  /** CutMix α of an extra view (0: none). */
+  cutmix: number;
+  /** The learning rate of step k: linear warm-up, then cosine to `lrMin`. */
   lrAt: (step: number) => number;
   /** Processes sharing each step's batch (1 without data parallelism). */
   worldSize: number;
@@ -79,64 +94,38 @@ export function checkDevice(device: string): void {
   }
 }
 
-function loadSplit(c: TrainConfig, split: "train" | "test"): Promise<TensorDataset> {
-  const limit = (split === "train" ? c.limitTrain : c.limitTest) || undefined;
-  const dir = c.dataDir ?? undefined;
-  const o = { split, limit };
-  switch (c.dataset) {
-    case "fashion-mnist":
-      return fashionMnist({ ...o, dir });
-    case "mnist":
-      return mnist({ ...o, dir: dir ?? "/usr/share/datasets/mnist" });
-    case "cifar10":
-      return cifar10({ ...o, dir: dir ?? "data/cifar-10-batches-bin" });
-    case "cifar100":
-      return cifar100({ ...o, dir: dir ?? "data/cifar-100-binary" });
-    case "stl10":
-      return stl10({ ...o, dir: dir ?? "data/stl10_binary" });
-  }
+/** The augmentation a config asks for: its own, or fashion-mnist for Fashion-MNIST and MNIST, mocov2 otherwise. */
+export function augmentOf(c: TrainConfig): typeof AUGMENTS[number] {
+  return c.augment ?? (c.dataset === "fashion-mnist" || c.dataset === "mnist" ? "fashion-mnist" : "mocov2");
 }
 
-/** The smallest image side a run accepts (the ResNets downsample by 4 before their stages). */
-const MIN_SIDE = 8;
-
-/** An error when the splits' images differ in shape or are too small to train on, else null. */
-function shapeProblem(c: TrainConfig, train: readonly number[], test: readonly number[]): Error | null {
-  const where = `${c.dataset}${c.dataDir ? ` in ${c.dataDir}` : ""}`;
-  if (train.join() !== test.join()) {
-    return new RangeError(
-      `Cannot train on ${where}: training images are [${train.join(", ")}] but test images are [${test.join(", ")}]`,
-    );
-  }
-  if (Math.min(train[1], train[2]) < MIN_SIDE) {
-    return new RangeError(
-      `Cannot train on ${where}: images of [${train.join(", ")}] are smaller than ${MIN_SIDE}×${MIN_SIDE}`,
-    );
-  }
-  return null;
+/**
+ * The views of a batch: the augmentation's two views at `size` (normalised for `channels`), or, with
+ * multi-crop, its global and local views with the colour pipeline of the augmentation's first view.
+ * "none" crops and flips only.
+ */
+function viewsFor(c: TrainConfig, channels: number, size: number): Recipe {
+  const normalize = channels === 1 ? FASHION_MNIST_STATS : IMAGENET_STATS;
+  const name = augmentOf(c);
+  const plain: ViewOptions = { size, jitter: null, grayscale: 0, blur: null, normalize };
+  const pair = name === "none" ? new Recipe([plain, plain]) : recipe(name, { size, normalize });
+  if (c.multiCrop === null) return pair;
+  const { size: _size, scale: _scale, ...base } = pair.views[0];
+  return multiCrop(base, parseMultiCrop(c.multiCrop));
 }
 
-/** Reads both splits and moves them to `device` once (on the CPU the tensors are only shared). */
-async function loadData(c: TrainConfig, device: Device): Promise<RunData> {
-  const settled = await Promise.allSettled([loadSplit(c, "train"), loadSplit(c, "test")]);
-  const loaded = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  const problem = failed?.reason ?? shapeProblem(c, loaded[0].imageShape, loaded[1].imageShape);
-  if (problem) {
-    loaded.forEach((d) => d.dispose());
-    throw problem;
-  }
-  const [train, test] = loaded.map((d) => {
-    const moved = d.to(device);
-    d.dispose();
-    return moved;
-  });
-  return { train, test };
-}
-
-function viewsFor(c: TrainConfig, size: number): Recipe {
-  const gray = c.dataset === "fashion-mnist" || c.dataset === "mnist";
-  return gray ? recipe("fashion-mnist", { size }) : recipe("mocov2", { size });
+/**
+ * The views of one training step: the recipe's views of the batch (crops from each whole image when
+ * the batch carries image sizes), plus, with CutMix, a view of the first kind mixed within the batch.
+ */
+export function makeViews(parts: RunParts, batch: Batch): { views: Tensor[]; cutmix?: CutMixTarget } {
+  const views = parts.views.apply(batch.images, batch.sizes);
+  if (parts.cutmix === 0) return { views };
+  const mixed = cutmix(augment(batch.images, parts.views.views[0], batch.sizes), { alpha: parts.cutmix });
+  return {
+    views: [...views, mixed.images],
+    cutmix: { view: views.length, partner: mixed.partner, lambda: mixed.lambda },
+  };
 }
 
 /**
@@ -148,31 +137,40 @@ function viewsFor(c: TrainConfig, size: number): Recipe {
 export async function buildParts(c: TrainConfig, group: ProcessGroup | null = null): Promise<RunParts> {
   const device = c.device as Device;
   using stack = new DisposableStack();
-  const data = await loadData(c, device);
-  stack.defer(() => [data.train, data.test].forEach((d) => d.dispose()));
+  const data = stack.adopt(await loadData(c, device), (d) => d.dispose());
   const derived = derive(c, data.train.length);
   const worldSize = group?.worldSize ?? 1;
   const method = buildMethod(c, group ? processGroupComm(group) : undefined);
   const methodOptions = runMethodOptions(c);
-  const [inChannels, imageSize] = data.train.imageShape;
   const projector = { projHidden: c.projHidden, projDim: c.projDim, projDepth: c.projDepth };
+  const encoder = { arch: c.arch, inChannels: data.channels, imageSize: data.viewSize, width: c.width, ...projector };
   const setup = buildTrainer({
-    encoder: { arch: c.arch, inChannels, imageSize, width: c.width, ...projector },
+    encoder: { ...encoder, zeroInitResidual: c.zeroInitResidual },
     method,
     device,
     totalSteps: derived.totalSteps,
     lr: derived.effectiveLr,
     weightDecay: c.wd,
+    excludeBiasAndNorm: c.wdExcludeNormBias,
+    optimizer: c.optimizer,
+    momentum: c.momentum,
+    trustCoefficient: c.larsTrust,
     precision: c.precision,
     guardNonFinite: methodOptions.checkValues === false, // no per-step checks: keep bad steps out on the device
     dist: group ? { group, syncBn: c.syncBn } : undefined,
   });
   stack.defer(() => setup.dispose());
+<<<<<<< HEAD
   const { online, target, state, optimizer, trainer, numerics } = setup;
+=======
+  const { online, target, state, optimizer, trainer } = setup;
+  const prefetch = inMemory(data.train) ? 2 : 4; // streamed batches: keep the decoding threads busy
+>>>>>>> main
   const loader = new Loader(data.train, {
     batchSize: c.batchSize / worldSize, // the config's batch is the global one
     seed: c.seed,
     device,
+    prefetch,
     rank: group?.rank ?? 0,
     worldSize,
   });
@@ -181,9 +179,9 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
     baseLr: derived.effectiveLr,
     warmupSteps: derived.warmupSteps,
     totalSteps: derived.totalSteps,
-    finalLr: 0,
+    finalLr: (c.lrMin * c.batchSize) / 256,
   });
-  const views = viewsFor(c, data.train.imageShape[1]);
+  const views = viewsFor(c, data.channels, data.viewSize);
   const owned = stack.move();
   const parts = {
     data,
@@ -198,6 +196,8 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
     numerics,
     loader,
     views,
+    augment: augmentOf(c),
+    cutmix: c.cutmix,
     lrAt,
     worldSize,
   };
@@ -213,34 +213,50 @@ function evalTransform(views: Recipe): (batch: Tensor) => Tensor {
   };
 }
 
-/** Backbone features of the training and test sets (eval mode, no grad), in `fn`'s scope. */
-function withFeatures<T>(parts: RunParts, fn: (train: Tensor, test: Tensor) => T): T {
-  const { online, data } = parts;
-  const o = { batchSize: 512, transform: evalTransform(parts.views) };
-  online.eval();
-  try {
-    return scope(() => {
-      const forward = (x: Tensor) => online.features(x);
-      const train = extractFeatures(forward, data.train.images, o); // [N, C]
-      const test = extractFeatures(forward, data.test.images, o); // [M, C]
-      return fn(train, test);
-    });
-  } finally {
-    online.train();
+/**
+ * Backbone features and labels of a labelled set (eval mode, no grad): on the device for a set held
+ * there, on the host, batch by batch, for a streamed one (the evaluation then streams them back).
+ */
+async function featuresOf(parts: RunParts, set: RunDataset): Promise<LabelledFeatures> {
+  const forward = (x: Tensor) => parts.online.features(x);
+  const transform = evalTransform(parts.views);
+  if (inMemory(set)) {
+    const features = extractFeatures(forward, set.images, { batchSize: 512, transform }); // [N, C]
+    return { features, labels: set.labels!.share() };
   }
+  const device = parts.online.parameters()[0].device;
+  using loader = new Loader(set, { batchSize: 256, shuffle: false, dropLast: false, device, prefetch: 4 });
+  return await extractLabelledFeatures(forward, loader, { transform });
+}
+
+/** What an evaluation measured. */
+export interface Evaluation {
+  /** kNN top-1 (test set against the training set). */
+  knn: number;
+  /** kNN top-5. */
+  knnTop5: number;
+  /** Linear-probe test top-1, or null when not trained. */
+  probe: number | null;
 }
 
 /**
- * kNN top-1 of the online backbone's features (test set against training set) and, when `probeEpochs`
- * is positive, the test accuracy of a linear probe trained on the same frozen features (one extraction).
+ * kNN top-1 and top-5 of the online backbone's features (test set against training set) and, when
+ * `probeEpochs` is positive, the test accuracy of a linear probe trained on the same frozen features
+ * (one extraction). Streamed sets are compared on the device chunk by chunk (see `knnScores`).
  */
-export function evaluate(parts: RunParts, probeEpochs = 0): { knn: number; probe: number | null } {
-  const { train: tr, test: te } = parts.data;
-  return withFeatures(parts, (train, test) => {
-    const trainSet = { features: train, labels: tr.labels! };
-    const testSet = { features: test, labels: te.labels! };
-    const knn = knnAccuracy(trainSet, testSet);
-    const probe = probeEpochs > 0 ? linearProbe(trainSet, testSet, { epochs: probeEpochs }).testAccuracy : null;
-    return { knn, probe };
-  });
+export async function evaluate(parts: RunParts, probeEpochs = 0): Promise<Evaluation> {
+  const device = parts.online.parameters()[0].device;
+  parts.online.eval();
+  const sets: LabelledFeatures[] = [];
+  try {
+    sets.push(await featuresOf(parts, parts.data.evalTrain));
+    sets.push(await featuresOf(parts, parts.data.test));
+    const [train, test] = sets;
+    const { top1, top5 } = knnScores(train, test, { device });
+    const probe = probeEpochs > 0 ? linearProbe(train, test, { epochs: probeEpochs, device }).testAccuracy : null;
+    return { knn: top1, knnTop5: top5, probe };
+  } finally {
+    for (const s of sets) [s.features, s.labels].forEach((t) => t.dispose());
+    parts.online.train();
+  }
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { parseMultiCrop } from "../data/mod.ts";
 import {
   type Arch,
   ARCHS,
@@ -16,6 +17,7 @@ import {
   findPreset,
   type Method,
   METHODS,
+  multiViewSupport,
   TABLE1,
   TARGET_KINDS,
   type TargetKind,
@@ -23,16 +25,28 @@ import {
 import { readFileBounded, readFileBoundedSync } from "../torch/files.ts";
 import { join } from "node:path";
 import { listCheckpoints } from "../io/mod.ts";
+import { TRAIN_RECIPES } from "./recipes.ts";
 
-/** Datasets `--dataset` accepts. */
-export const DATASETS = ["fashion-mnist", "mnist", "cifar10", "cifar100", "stl10"] as const;
+/** Datasets `--dataset` accepts ("image-folder": `--data-dir` in ImageNet's layout, see `imageFolderSplits`). */
+export const DATASETS = ["fashion-mnist", "mnist", "cifar10", "cifar100", "stl10", "image-folder"] as const;
 /** A dataset name. */
 export type DatasetName = typeof DATASETS[number];
+<<<<<<< HEAD
 /**
  * Numeric precisions `--precision` accepts: "auto" is the fastest the machine computes natively (bf16
  * autocast on a CPU with bf16 instructions, float32 elsewhere; see `chooseNumerics`).
  */
 export const PRECISIONS = ["auto", "fp32", "bf16"] as const;
+=======
+/** Numeric precisions `--precision` accepts. */
+export const PRECISIONS = ["fp32", "bf16"] as const;
+/** Augmentations `--augment` accepts: the named view recipes of src/data, or none (crops only). */
+export const AUGMENTS = ["mocov2", "byol", "fashion-mnist", "none"] as const;
+/** Optimizers `--optimizer` accepts. */
+export const OPTIMIZERS = ["sgd", "lars"] as const;
+/** Image-folder storages `--image-storage` accepts (see `imageFolder`). */
+export const IMAGE_STORAGES = ["stream", "cache"] as const;
+>>>>>>> main
 
 /** Everything a run needs. */
 export interface TrainConfig {
@@ -50,18 +64,46 @@ export interface TrainConfig {
   projDim: number;
   /** Projector Linear layers (BN + ReLU after all but the last). @default 2 */
   projDepth: number;
+  /** Start the last BN γ of every residual block at 0 (the paper's ResNet-50). @default false */
+  zeroInitResidual: boolean;
   /** Dataset. @default "fashion-mnist" */
   dataset: DatasetName;
   /** Folder of the dataset files. @default the Debian package's folder for Fashion-MNIST and MNIST */
   dataDir: string | null;
+  /** A labelled image folder (train/ and val/) the kNN and probe use when `dataDir` is a flat unlabelled folder. @default null */
+  evalDataDir: string | null;
+  /** Image folders: side of the global training views and of the evaluation centre crop. @default 224 */
+  imageSize: number;
+  /** Image folders: side of the canvas each whole image is letterboxed into; 0: imageSize·8/7 (256 for 224). @default 0 */
+  imageCanvas: number;
+  /** Image folders: "stream" decodes the files every epoch, "cache" a JPEG cache bounded to the canvas. @default "stream" */
+  imageStorage: typeof IMAGE_STORAGES[number];
+  /** Image folders: decoding worker threads (0: the number of cores). @default 0 */
+  decodeWorkers: number;
+  /** View augmentation (see AUGMENTS); null: fashion-mnist for Fashion-MNIST and MNIST, mocov2 otherwise. @default null */
+  augment: typeof AUGMENTS[number] | null;
+  /** Multi-crop views, e.g. "2x224,6x96" (see `parseMultiCrop`); null: two views of the augmentation. @default null */
+  multiCrop: string | null;
+  /** CutMix: α of Beta(α, α) for an extra view that is a CutMix of the batch; 0: none. @default 0 */
+  cutmix: number;
   /** Training epochs (the CPU default: one pass over Fashion-MNIST, ~10 minutes on 2 cores). @default 1 */
   epochs: number;
   /** Pairs per step. @default 256 */
   batchSize: number;
   /** Base learning rate (for batchSize 256; scaled linearly with the batch). @default 0.1 */
   lr: number;
-  /** Weight decay (BN and bias excluded). @default 5e-4 */
+  /** Weight decay. @default 5e-4 */
   wd: number;
+  /** Exclude BN parameters and biases (1-D parameters) from weight decay (and, with LARS, from adaptation). @default true */
+  wdExcludeNormBias: boolean;
+  /** Optimizer (see OPTIMIZERS). @default "sgd" */
+  optimizer: typeof OPTIMIZERS[number];
+  /** Momentum of SGD and LARS. @default 0.9 */
+  momentum: number;
+  /** LARS trust coefficient η. @default 0.001 */
+  larsTrust: number;
+  /** Floor of the cosine decay, for batchSize 256 (scaled like lr; the official code: 1e-3·lr). @default 0 */
+  lrMin: number;
   /** Linear warm-up epochs before the cosine decay. @default 0.2 */
   warmupEpochs: number;
   /** Target branch type (paper Table 2); null uses the one the method is built for. @default null */
@@ -99,6 +141,8 @@ export interface TrainConfig {
   syncBn: boolean;
   /** With several processes: seconds any rendezvous or collective may wait for the other ranks. @default 60 */
   distTimeout: number;
+  /** The named recipe the values came from (see `TRAIN_RECIPES`), recorded; null: none. @default null */
+  recipe: string | null;
 }
 
 /** The defaults: the CPU default run. */
@@ -110,12 +154,26 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   projHidden: 512,
   projDim: 128,
   projDepth: 2,
+  zeroInitResidual: false,
   dataset: "fashion-mnist",
   dataDir: null,
+  evalDataDir: null,
+  imageSize: 224,
+  imageCanvas: 0,
+  imageStorage: "stream",
+  decodeWorkers: 0,
+  augment: null,
+  multiCrop: null,
+  cutmix: 0,
   epochs: 1,
   batchSize: 256,
   lr: 0.1,
   wd: 5e-4,
+  wdExcludeNormBias: true,
+  optimizer: "sgd",
+  momentum: 0.9,
+  larsTrust: 0.001,
+  lrMin: 0,
   warmupEpochs: 0.2,
   target: null,
   device: "cpu",
@@ -133,6 +191,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   threads: 0,
   syncBn: true,
   distTimeout: 60,
+  recipe: null,
 });
 
 /** A name with underscores read as hyphens: the spelling the registry uses (`barlow_twins` → `barlow-twins`). */
@@ -186,6 +245,16 @@ function checkTypes(config: TrainConfig): void {
  *
  * @throws {RangeError} On a value out of range or an unknown name, listing the valid ones.
  * @throws {TypeError} On an unknown field, a value of the wrong type, or an unknown method option.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_CONFIG, validateConfig } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const config = validateConfig({ ...DEFAULT_CONFIG, method: "barlow_twins", epochs: 2 });
+ * assert.equal(config.method, "barlow-twins"); // the one spelling
+ * assert.throws(() => validateConfig({ ...DEFAULT_CONFIG, epochs: 0 }), /Invalid epochs 0: expected an integer ≥ 1/);
+ * ```
  */
 export function validateConfig(config: TrainConfig): TrainConfig {
   const unknown = Object.keys(config).filter((k) => !(k in DEFAULT_CONFIG));
@@ -220,10 +289,53 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   for (const f of ["lr", "wd", "warmupEpochs"] as const) atLeast(f, config[f], 0, false);
   atLeast("distTimeout", config.distTimeout, 0.001, false);
   atLeast("batchSize", config.batchSize, 2);
-  const same = method === config.method && dataset === config.dataset;
-  const checked = same ? config : { ...config, method, dataset };
-  buildMethod(checked); // checks the option names and values
+  const augment = config.augment === null ? null : oneOf("augment", hyphenated(config.augment), AUGMENTS);
+  checkTraining(config, dataset);
+  const same = method === config.method && dataset === config.dataset && augment === config.augment;
+  const checked = same ? config : { ...config, method, dataset, augment };
+  const built = buildMethod(checked); // checks the option names and values
+  const extra = extraViews(checked);
+  const unsupported = extra.length > 0 ? multiViewSupport(built, { cutmix: checked.cutmix > 0 }) : null;
+  if (unsupported !== null) {
+    throw new RangeError(
+      `Cannot train ${checked.method} (${built.form}, target ${built.target}) with ${
+        extra.join(" and ")
+      }: ${unsupported}`,
+    );
+  }
   return checked;
+}
+
+/** The options of image folders, augmentation, optimizer and schedule. */
+function checkTraining(config: TrainConfig, dataset: DatasetName): void {
+  oneOf("optimizer", config.optimizer, OPTIMIZERS);
+  oneOf("imageStorage", config.imageStorage, IMAGE_STORAGES);
+  atLeast("imageSize", config.imageSize, 1);
+  for (const f of ["imageCanvas", "decodeWorkers"] as const) atLeast(f, config[f], 0);
+  for (const f of ["cutmix", "lrMin"] as const) atLeast(f, config[f], 0, false);
+  if (!(config.larsTrust > 0)) throw new RangeError(`Invalid larsTrust ${config.larsTrust}: expected a number > 0`);
+  if (!(config.momentum >= 0 && config.momentum < 1)) {
+    throw new RangeError(`Invalid momentum ${config.momentum}: expected a number in [0, 1)`);
+  }
+  if (config.multiCrop !== null) parseMultiCrop(config.multiCrop);
+  if (config.recipe !== null) oneOf("recipe", config.recipe, Object.keys(TRAIN_RECIPES));
+  if (dataset === "image-folder" && config.dataDir === null) {
+    throw new RangeError(
+      "Cannot train on image-folder without --data-dir: DIR/train/<class>/* (and DIR/val/<class>/*), or a flat folder of images",
+    );
+  }
+  if (dataset !== "image-folder" && config.evalDataDir !== null) {
+    throw new RangeError(`Invalid evalDataDir "${config.evalDataDir}": only image-folder datasets take one`);
+  }
+}
+
+/** What a config adds to the two global views: ["6 local views", "a CutMix view"], or []. */
+export function extraViews(config: TrainConfig): string[] {
+  const local = config.multiCrop === null ? 0 : parseMultiCrop(config.multiCrop).local.count;
+  return [
+    ...(local > 0 ? [`${local} local view${local > 1 ? "s" : ""} (--multi-crop ${config.multiCrop})`] : []),
+    ...(config.cutmix > 0 ? [`a CutMix view (--cutmix ${config.cutmix})`] : []),
+  ];
 }
 
 /** Numbers derived from a config, printed at start. */
@@ -234,7 +346,7 @@ export interface DerivedNumbers {
   totalSteps: number;
   /** lr · batchSize / 256. */
   effectiveLr: number;
-  /** Warm-up steps. */
+  /** Warm-up steps (at most the whole run). */
   warmupSteps: number;
 }
 
@@ -248,7 +360,7 @@ export function derive(config: TrainConfig, trainSize: number): DerivedNumbers {
     stepsPerEpoch,
     totalSteps: stepsPerEpoch * config.epochs,
     effectiveLr: (config.lr * config.batchSize) / 256,
-    warmupSteps: Math.round(config.warmupEpochs * stepsPerEpoch),
+    warmupSteps: Math.min(Math.round(config.warmupEpochs * stepsPerEpoch), stepsPerEpoch * config.epochs), // a run shorter than its warm-up warms up throughout
   };
 }
 
@@ -321,7 +433,7 @@ export function buildMethod(config: TrainConfig, comm?: Communicator): Method {
  * `readConfigFile`); older runs wrote the config's method options as `methodOpts` and the built ones
  * as `methodOptions`.
  */
-const OUTPUT_ONLY = ["derived", "runMethodOptions"];
+const OUTPUT_ONLY = ["derived", "runMethodOptions", "resolved"];
 
 /** The largest config file read (a config is about 1 kB). */
 const MAX_CONFIG_BYTES = 1 << 20;
@@ -333,6 +445,17 @@ const MAX_CONFIG_BYTES = 1 << 20;
  * @param path The JSON file.
  * @returns The fields it sets.
  * @throws {Error} Naming the file when it cannot be read or is not a JSON object.
+ *
+ * @example Usage
+ * ```ts
+ * import { readConfigFile } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const file = await Deno.makeTempFile({ suffix: ".json" });
+ * await Deno.writeTextFile(file, JSON.stringify({ method: "simclr", epochs: 3 }));
+ * assert.deepEqual(readConfigFile(file), { method: "simclr", epochs: 3 });
+ * await Deno.remove(file);
+ * ```
  */
 export function readConfigFile(path: string): Partial<TrainConfig> {
   let text: string;
@@ -366,6 +489,16 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
  *
  * @param resume A run folder, its checkpoints folder or one `ckpt-*` folder.
  * @returns The saved config's fields, or null.
+ *
+ * @example Usage
+ * ```ts
+ * import { resumeConfig } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await resumeConfig(dir), null); // no checkpoint: nothing to resume
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function resumeConfig(resume: string): Promise<Partial<TrainConfig> | null> {
   const candidates = [resume];

@@ -51,7 +51,21 @@ async function readOwner(path: string): Promise<LockOwner | null> {
   }
 }
 
-/** A held run-folder lock; `release()` (or disposal) removes it. */
+/**
+ * A held run-folder lock; `release()` (or disposal) removes it.
+ *
+ * @example Usage
+ * ```ts
+ * import { RunLock } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const lock = await RunLock.acquire(dir); // train() holds one while it writes the folder
+ * await assert.rejects(() => RunLock.acquire(dir), /Cannot use run folder/);
+ * lock.release();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class RunLock {
   /** The lock file. */
   readonly path: string;

@@ -7,10 +7,14 @@
  * @module
  */
 export {
+  AUGMENTS,
   buildMethod,
   type DatasetName,
   DATASETS,
   DEFAULT_CONFIG,
+  extraViews,
+  IMAGE_STORAGES,
+  OPTIMIZERS,
   PRECISIONS,
   readConfigFile,
   resumeConfig,
@@ -18,6 +22,7 @@ export {
   type TrainConfig,
   validateConfig,
 } from "./config.ts";
+export { recipeConfig, TRAIN_RECIPES, type TrainRecipe } from "./recipes.ts";
 export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
 export { chooseNumerics, type Numerics, type Precision } from "./numerics.ts";
 export { type RunResult, type StoppedRun, train, type TrainOptions } from "./train.ts";

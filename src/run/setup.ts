@@ -7,7 +7,7 @@
  */
 import { cpuCapabilities, cuda, type Device, type Tensor } from "../torch/mod.ts";
 import { BatchNorm, type Module } from "../nn/mod.ts";
-import { SGD } from "../optim/mod.ts";
+import { LARS, type Optimizer, SGD } from "../optim/mod.ts";
 import { broadcastTensors, dataParallel, type ProcessGroup, syncBatchNorm } from "../dist/mod.ts";
 import {
   disposeState,
@@ -34,12 +34,25 @@ export interface BuildTrainerOptions {
   totalSteps: number;
   /** Learning rate the optimizer starts with (the trainer sets each step's). */
   lr: number;
-  /** Weight decay (BN and biases excluded). @default 5e-4 */
+  /** Weight decay. @default 5e-4 */
   weightDecay?: number;
+<<<<<<< HEAD
   /** Encoder forwards in bf16 autocast or float32; "auto" as `chooseNumerics` decides for this machine. @default "auto" */
   precision?: Precision;
   /** Feed the encoders channels_last batches. @default as `chooseNumerics` decides (true) */
   channelsLast?: boolean;
+=======
+  /** Exclude BN parameters and biases from weight decay (and from LARS's adaptation). @default true */
+  excludeBiasAndNorm?: boolean;
+  /** "sgd" or "lars". @default "sgd" */
+  optimizer?: "sgd" | "lars";
+  /** Momentum of the optimizer. @default 0.9 */
+  momentum?: number;
+  /** LARS trust coefficient η. @default 0.001 */
+  trustCoefficient?: number;
+  /** "bf16" runs the forwards under autocast on CUDA (ignored on the CPU). @default "fp32" */
+  precision?: "fp32" | "bf16";
+>>>>>>> main
   /**
    * Skip non-finite steps on the device (see `TrainerParts.guardNonFinite`): for methods built without
    * per-step value checks (`checkValues: false`, the CUDA default). @default false
@@ -66,8 +79,8 @@ export interface TrainerSetup {
   target: TargetBranch;
   /** The method's state (F, queue, predictor). */
   state: MethodState;
-  /** SGD (momentum 0.9) over the online encoder's and the method's parameters. */
-  optimizer: SGD;
+  /** SGD or LARS over the online encoder's and the method's parameters. */
+  optimizer: Optimizer;
   /** The trainer stepping them. */
   trainer: Trainer;
   /** The numerics the trainer runs with, and why. */
@@ -77,7 +90,7 @@ export interface TrainerSetup {
 }
 
 /**
- * Builds the networks, the method state, SGD and the `Trainer` of a run. The weights come from the
+ * Builds the networks, the method state, the optimizer (SGD or LARS) and the `Trainer` of a run. The weights come from the
  * global generator in a fixed order (online encoder, momentum copy, method state), so a seeded caller
  * gets the same weights every time. The numerics come from `chooseNumerics` (bf16 autocast where the
  * CPU computes bf16 natively, or when asked for; channels_last); on CUDA cuDNN autotuning is on.
@@ -110,11 +123,20 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
   const copy = method.target === "stop-grad" ? undefined : encoder();
   const target = stack.adopt(targetBranch(method.target, online, { copy, totalSteps }), (t) => t.dispose());
   const state = stack.adopt(method.initState(options.encoder.projDim, { device }), disposeState);
-  const optimizer = stack.adopt(
-    new SGD([
-      ...online.namedParameters(),
-      ...method.parameters(state).map((t, i): [string, Tensor] => [`method.${i}`, t]),
-    ], { lr, momentum: 0.9, weightDecay, excludeBiasAndNorm: true }),
+  const params: [string, Tensor][] = [
+    ...online.namedParameters(),
+    ...method.parameters(state).map((t, i): [string, Tensor] => [`method.${i}`, t]),
+  ];
+  const o = {
+    lr,
+    momentum: options.momentum ?? 0.9,
+    weightDecay,
+    excludeBiasAndNorm: options.excludeBiasAndNorm ?? true,
+  };
+  const optimizer: Optimizer = stack.adopt(
+    options.optimizer === "lars"
+      ? new LARS(params, { ...o, trustCoefficient: options.trustCoefficient ?? 0.001 })
+      : new SGD(params, o),
     (o) => o.dispose(),
   );
   const trained = [...online.parameters(), ...method.parameters(state)];

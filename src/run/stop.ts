@@ -23,7 +23,20 @@ export interface StopRequest {
 
 const CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
-/** A stop request that code can set (tests, a time budget) and that signals set through `stopOnSignals`. */
+/**
+ * A stop request that code can set (tests, a time budget) and that signals set through `stopOnSignals`.
+ *
+ * @example Usage
+ * ```ts
+ * import { StopFlag } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const stop = new StopFlag(); // pass as train(config, log, { stop }) to stop a run from code
+ * assert.equal(stop.requested, false);
+ * stop.request("time budget");
+ * assert.deepEqual([stop.requested, stop.reason, stop.exitCode], [true, "time budget", 1]);
+ * ```
+ */
 export class StopFlag implements StopRequest {
   #reason: string | null = null;
 

@@ -27,7 +27,7 @@ import {
 import { readStats, type StepResult } from "../ssl/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
 import { type TrainConfig, validateConfig } from "./config.ts";
-import { buildParts, checkDevice, evaluate, type RunParts } from "./_parts.ts";
+import { buildParts, checkDevice, evaluate, makeViews, type RunParts } from "./_parts.ts";
 import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
 import {
   configChanges,
@@ -137,6 +137,29 @@ interface Run extends RunCounters {
  * @throws {Error} On missing data files, a folder another run holds, or a checkpoint that cannot be
  * resumed (naming the file).
  * @throws {DistributedError} In a data-parallel run, when a rank died or stopped answering (naming it).
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_CONFIG, train } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const out = await Deno.makeTempDir();
+ * const result = await train({
+ *   ...DEFAULT_CONFIG,
+ *   width: 4,
+ *   projHidden: 16,
+ *   projDim: 8,
+ *   batchSize: 16,
+ *   limitTrain: 64,
+ *   limitTest: 32,
+ *   probeEpochs: 1,
+ *   threads: 1,
+ *   out,
+ * }, () => {}); // 4 steps of UniGrad on Fashion-MNIST, messages silenced
+ * assert.equal(result.steps, 4);
+ * assert.ok(result.knnFinal > 0 && result.knnFinal <= 1);
+ * await Deno.remove(out, { recursive: true });
+ * ```
  */
 export async function train(
   config: TrainConfig,
@@ -167,10 +190,12 @@ export async function train(
     manualSeed(c.seed);
     parts = stack.adopt(await buildParts(c, dist?.group ?? null), (p) => p.dispose());
     describe(c, parts, log);
+    const resolved = { augment: parts.augment, views: parts.views.length + (c.cutmix > 0 ? 1 : 0) };
     if (lead) {
       await writeFileAtomic(
         join(out, "config.json"),
-        JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions }, null, 2) + "\n",
+        JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, resolved }, null, 2) +
+          "\n",
       );
     }
     // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
@@ -260,14 +285,22 @@ function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void):
   if (parts.worldSize > 1) {
     log(`  data parallel: ${parts.worldSize} processes × ${c.batchSize / parts.worldSize} pairs, SyncBN ${c.syncBn}`);
   }
+  const sizes = parts.views.views.map((v) => (typeof v.size === "number" ? v.size : v.size.join("×")));
+  const cut = c.cutmix > 0 ? ` + CutMix (α ${c.cutmix})` : "";
+  const trust = c.optimizer === "lars" ? `, trust ${c.larsTrust}` : "";
+  const decay = `wd ${c.wd}${c.wdExcludeNormBias ? " without BN and biases" : " on every parameter"}`;
+  log(
+    `  ${c.recipe === null ? "" : `recipe ${c.recipe}, `}views ${sizes.join(", ")}${cut} (${parts.augment}), ` +
+      `optimizer ${c.optimizer} (momentum ${c.momentum}${trust}, ${decay}), lr floor ${(c.lrMin * c.batchSize) / 256}`,
+  );
   log(`  config ${JSON.stringify(c)}`);
   log(`  numerics: ${parts.numerics.reason}`);
 }
 
 /** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
 async function start(parts: RunParts, out: string, log: (line: string) => void, lead: boolean): Promise<RunCounters> {
-  const knnInit = evaluate(parts).knn;
-  log(`  kNN at initialisation: ${percent(knnInit)}`);
+  const { knn: knnInit, knnTop5 } = await evaluate(parts);
+  log(`  kNN at initialisation: ${percent(knnInit)} (top-5 ${percent(knnTop5)})`);
   if (lead) {
     await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
   }
@@ -357,7 +390,10 @@ function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
   // CPU and CUDA generators: the same views after a resume; every rank its own views.
   manualSeed(stepSeed(c.seed, step, run.dist?.group.rank ?? 0));
   try {
-    return scope(() => parts.trainer.step(parts.views.apply(batch.images), step, parts.lrAt(step), { withLoss }));
+    return scope(() => {
+      const { views, cutmix } = makeViews(parts, batch); // crops from each whole image when the batch has sizes
+      return parts.trainer.step(views, step, parts.lrAt(step), { withLoss, cutmix });
+    });
   } catch (e) {
     const failure = explainFailure(run.dist, e as Error);
     if (failure !== e) throw failure; // a rank died or stopped answering
@@ -415,10 +451,10 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
   if (last || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
     if (c.device !== "cpu") cuda.synchronize(); // the steps' time is training time
     // The last evaluation also trains the linear probe on the same extracted features.
-    const { knn, probe } = evaluate(parts, last ? c.probeEpochs : 0);
+    const { knn, knnTop5, probe } = await evaluate(parts, last ? c.probeEpochs : 0);
     record.knn = run.knnFinal = knn;
     if (last) run.probe = probe;
-    say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)}`);
+    say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)} (top-5 ${percent(knnTop5)})`);
   }
   run.metrics?.write(record);
   if (!last) await save(run);
@@ -446,7 +482,7 @@ function percent(x: number): string {
 async function finish(run: Run): Promise<RunResult> {
   const { c, parts, out } = run;
   if (run.knnFinal === null || run.probe === undefined) {
-    ({ knn: run.knnFinal, probe: run.probe } = evaluate(parts, c.probeEpochs));
+    ({ knn: run.knnFinal, probe: run.probe } = await evaluate(parts, c.probeEpochs));
   }
   const knnFinal = run.knnFinal;
   const probe = run.probe;

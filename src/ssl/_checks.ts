@@ -9,7 +9,7 @@ import type { FeatureName, Features } from "./method.ts";
 
 /** What a method requires of its features. */
 export interface FeatureSpec {
-  /** Method name for messages, e.g. "barlow_twins". */
+  /** Method name for messages, e.g. "barlow-twins". */
   method: string;
   /** Features read. */
   needs: readonly FeatureName[];

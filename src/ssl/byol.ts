@@ -32,8 +32,6 @@ import { localComm } from "./comm.ts";
 import type { CommonOptions, Features, Method } from "./method.ts";
 import type { MethodState } from "./state.ts";
 
-export { directPredPredictor } from "./_views.ts";
-
 /** Options of `byol`. */
 export interface ByolOptions extends CommonOptions {
   /** "original": a learnable predictor MLP; "directpred": DirectPred's predictor from F; "unified": −v2 + λ·F·u1. @default "original" */

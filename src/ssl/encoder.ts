@@ -82,6 +82,8 @@ export interface SiameseEncoderOptions {
   projDim: number;
   /** Projector Linear layers. */
   projDepth: number;
+  /** Start the last BN γ of every residual block at 0 (the paper's ResNet-50). @default false */
+  zeroInitResidual?: boolean;
   /** Conv weight initialisation of the backbone (see `ResNetOptions.convInit`). @default "kaiming_normal" */
   convInit?: "kaiming_normal" | "torch";
 }
@@ -106,6 +108,7 @@ export function siameseEncoder(o: SiameseEncoderOptions): Encoder {
     numClasses: 0,
     inChannels: o.inChannels,
     stem,
+    zeroInitResidual: o.zeroInitResidual ?? false,
     convInit: o.convInit,
     ...(width > 0 ? { baseWidth: width } : {}),
   };

@@ -20,7 +20,25 @@ export interface NonFiniteCounts {
   consecutive: number;
 }
 
-/** Snapshots tensors before a step and restores them after a non-finite one (see the module doc). */
+/**
+ * Snapshots tensors before a step and restores them after a non-finite one (see the module doc).
+ *
+ * @example Usage
+ * ```ts
+ * import { full, noGrad, NonFiniteGuard, ones } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * using w = ones([2], { requiresGrad: true });
+ * const guard = new NonFiniteGuard([w], [w]);
+ * guard.begin();
+ * noGrad(() => w.mul_(2)); // an update ...
+ * using nan = full([], NaN);
+ * guard.end([nan]); // ... from a step whose loss was NaN: undone on the device
+ * assert.deepEqual(w.toArray(), [1, 1]);
+ * assert.deepEqual(guard.counts(), { skipped: 1, consecutive: 1 });
+ * guard.dispose();
+ * ```
+ */
 export class NonFiniteGuard {
   readonly #live: Tensor[];
   readonly #saved: Tensor[];

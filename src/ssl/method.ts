@@ -102,7 +102,7 @@ export interface GradientResult {
 
 /** An original loss that a simplified gradient form approximates (for `deno task gradcheck`). */
 export interface Reference {
-  /** What it is, e.g. "barlow_twins original". */
+  /** What it is, e.g. "barlow-twins original". */
   name: string;
   /** The features its autograd gradient is taken with respect to. */
   wrt: GradientSpace;
@@ -177,6 +177,19 @@ export interface Method {
  * The two tensors `g1, g2` are gradients of: `[u1, u2]`, or `[z1, z2]` for a method with `wrt` "z".
  *
  * @throws {TypeError} When the method needs z1, z2 and the features lack them.
+ *
+ * @example Usage
+ * ```ts
+ * import { barlowTwins, gradientInputs, normalize, randn, scope, unigrad } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * scope(() => {
+ *   const [z1, z2, zt1, zt2] = [0, 1, 2, 3].map(() => randn([4, 8]));
+ *   const f = { z1, z2, zt1, zt2, u1: normalize(z1), u2: normalize(z2), v1: normalize(zt1), v2: normalize(zt2) };
+ *   assert.deepEqual(gradientInputs(unigrad(), f), [f.u1, f.u2]); // normalised features
+ *   assert.deepEqual(gradientInputs(barlowTwins(), f), [z1, z2]); // the batch-standardised form: raw outputs
+ * });
+ * ```
  */
 export function gradientInputs(method: Method, features: Features): [Tensor, Tensor] {
   if (method.wrt === "u") return [features.u1, features.u2];
@@ -186,7 +199,25 @@ export function gradientInputs(method: Method, features: Features): [Tensor, Ten
   return [features.z1, features.z2];
 }
 
-/** The stats as numbers, read in one device sync. */
+/**
+ * The stats as numbers, read in one device sync.
+ *
+ * @example Usage
+ * ```ts
+ * import { disposeState, normalize, randn, readStats, scope, unigrad } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const method = unigrad({ lambda: 2 });
+ * const state = method.initState(8);
+ * const s = scope(() => {
+ *   const [u1, u2, v1, v2] = [0, 1, 2, 3].map(() => normalize(randn([4, 8])));
+ *   return readStats(method.gradient({ u1, u2, v1, v2 }, state).stats); // one device sync
+ * });
+ * assert.equal(s.lambda, 2);
+ * assert.ok(Math.abs(s.positive - 1) < 1e-5); // unit target features
+ * disposeState(state);
+ * ```
+ */
 export function readStats(stats: GradientStats): Record<keyof GradientStats, number> {
   const keys = ["positive", "negative", "lambda", "similarity"] as const;
   const v = scope(() => stack(keys.map((k) => stats[k].to("float64"))).data());

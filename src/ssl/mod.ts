@@ -37,7 +37,8 @@ export {
 export { unigrad, type UnigradOptions } from "./unigrad.ts";
 export { moco, type MocoOptions } from "./moco.ts";
 export { simclr, type SimclrOptions } from "./simclr.ts";
-export { byol, type ByolOptions, directPredPredictor } from "./byol.ts";
+export { byol, type ByolOptions } from "./byol.ts";
+export { directPredPredictor } from "./directpred.ts";
 export { simsiam, type SimsiamOptions } from "./simsiam.ts";
 export { barlowTwins, type BarlowTwinsOptions } from "./barlow_twins.ts";
 export { vicreg, type VicregOptions } from "./vicreg.ts";
@@ -53,4 +54,5 @@ export {
   multiViewGradient,
   type MultiViewOptions,
   type MultiViewResult,
+  multiViewSupport,
 } from "./multiview.ts";

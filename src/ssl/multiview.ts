@@ -166,6 +166,36 @@ function mixed(v: Tensor, cut: CutMixTarget): Tensor {
   return normalize(v.mul(lambda).add(other.mul(lambda.rsub(1)))); // [N, D]
 }
 
+/**
+ * Whether `method` (in its form and with its target) can train on more than two views, and with a
+ * CutMix view: null when it can, else the reason (a run checks this before it starts).
+ *
+ * @param method The method.
+ * @param options Whether one of the views is a CutMix view.
+ * @returns Null, or why not.
+ *
+ * @example Usage
+ * ```ts
+ * import { multiViewSupport, simclr, unigrad } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(multiViewSupport(unigrad(), { cutmix: true }), null);
+ * assert.match(multiViewSupport(simclr())!, /reads no target features/);
+ * ```
+ */
+export function multiViewSupport(method: Method, options: { cutmix?: boolean } = {}): string | null {
+  if (!method.needs.includes("v2") && !method.needs.includes("zt2")) {
+    return "this form reads no target features, so its gradient couples the online views and has no local pairs";
+  }
+  if (method.target === "momentum-positive") {
+    return `with target "momentum-positive" the negatives are the pair's online features, so local views would change them`;
+  }
+  if (options.cutmix && method.wrt === "z") {
+    return "CutMix mixes the l2-normalised targets, but this form reads the raw ones";
+  }
+  return null;
+}
+
 /** Checks counts, shapes and what the method supports; returns V. */
 function checkViews(method: Method, views: MultiViewFeatures, options: MultiViewOptions): number {
   const fail = (message: string) =>
@@ -193,20 +223,13 @@ function checkViews(method: Method, views: MultiViewFeatures, options: MultiView
   if (method.needs.includes("z1") && (!views.z || !views.zt)) {
     throw fail("it reads the raw projector outputs: pass z (every view) and zt (the global views)");
   }
-  if (V > 2 && !method.needs.includes("v2") && !method.needs.includes("zt2")) {
-    throw fail("this form reads no target features, so its gradient couples the online views and has no local pairs");
-  }
-  if (V > 2 && method.target === "momentum-positive") {
-    throw fail(
-      `with target "momentum-positive" the negatives are the pair's online features, so local views would change them`,
-    );
-  }
   const cut = options.cutmix;
+  const unsupported = V > 2 ? multiViewSupport(method, { cutmix: cut !== undefined }) : null;
+  if (unsupported !== null) throw fail(unsupported);
   if (cut) {
     if (!Number.isInteger(cut.view) || cut.view < 2 || cut.view >= V) {
       throw new RangeError(`Invalid CutMix view ${cut.view}: expected a local view index in [2, ${V - 1}]`);
     }
-    if (method.wrt === "z") throw fail("CutMix mixes the l2-normalised targets, but this form reads the raw ones");
     const N = views.u[0].size(0);
     if (shape(cut.partner) !== `[${N}]` || cut.partner.dtype !== "int64") {
       throw fail(`CutMix partner must be int64 [${N}], got ${cut.partner.dtype} ${shape(cut.partner)}`);

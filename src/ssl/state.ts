@@ -129,7 +129,21 @@ export function restoreState(state: MethodState, saved: SavedState): void {
   state.queueFilled = saved.numbers.queueFilled;
 }
 
-/** Frees the state's tensors and predictor. */
+/**
+ * Frees the state's tensors and predictor.
+ *
+ * @example Usage
+ * ```ts
+ * import { disposeState, moco } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const method = moco({ queueSize: 16 });
+ * const state = method.initState(8);
+ * assert.notEqual(state.queue, null);
+ * disposeState(state); // frees F, the queue and the predictor
+ * assert.equal(state.queue, null);
+ * ```
+ */
 export function disposeState(state: MethodState): void {
   state.F?.dispose();
   state.queue?.dispose();

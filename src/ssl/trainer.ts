@@ -101,6 +101,27 @@ export interface StepResult {
  *
  * The stop-gradient target reuses the online features (detached): with the same weights, input and
  * BN batch statistics the second forward that the paper describes computes the same values.
+ *
+ * @example Usage
+ * ```ts
+ * import { disposeState, manualSeed, rand, scope, SGD, siameseEncoder, targetBranch, Trainer, unigrad } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const online = siameseEncoder({ arch: "resnet20", inChannels: 1, imageSize: 8, width: 4, projHidden: 8, projDim: 8, projDepth: 2 });
+ * const target = targetBranch("stop-grad", online);
+ * const method = unigrad({ lambda: 1 });
+ * const state = method.initState(8);
+ * const optimizer = new SGD(online.namedParameters(), { lr: 0.1, momentum: 0.9 });
+ * const trainer = new Trainer({ online, target, method, state, optimizer }); // buildTrainer makes all of these
+ * const x = rand([4, 1, 8, 8]);
+ * const result = scope(() => trainer.step([x, x.flip([3])], 0, 0.1, { withLoss: true }));
+ * assert.ok(Number.isFinite(result.loss!.item()));
+ * result.loss!.dispose();
+ * result.dispose();
+ * [x, optimizer, target, online].forEach((p) => p.dispose());
+ * disposeState(state);
+ * ```
  */
 export class Trainer {
   readonly #p: TrainerParts;

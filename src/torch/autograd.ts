@@ -34,12 +34,33 @@ export function noGrad<T>(fn: () => T): T {
   return withGradMode(false, fn);
 }
 
-/** Runs `fn` with gradient recording on, even inside `noGrad`. */
+/**
+ * Runs `fn` with gradient recording on, even inside `noGrad`.
+ *
+ * @example Usage
+ * ```ts
+ * import { enableGrad, isGradEnabled, noGrad } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(noGrad(() => enableGrad(() => isGradEnabled())), true);
+ * ```
+ */
 export function enableGrad<T>(fn: () => T): T {
   return withGradMode(true, fn);
 }
 
-/** Whether operations are being recorded on this thread. */
+/**
+ * Whether operations are being recorded on this thread.
+ *
+ * @example Usage
+ * ```ts
+ * import { isGradEnabled, noGrad } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isGradEnabled(), true);
+ * assert.equal(noGrad(() => isGradEnabled()), false);
+ * ```
+ */
 export function isGradEnabled(): boolean {
   return sym.ts_is_grad_enabled() === 1;
 }

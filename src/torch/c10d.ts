@@ -36,7 +36,18 @@ export interface C10dGroupOptions {
   timeoutMs?: number;
 }
 
-/** The backends this shim was compiled with (empty without the c10d headers). */
+/**
+ * The backends this shim was compiled with (empty without the c10d headers).
+ *
+ * @example Usage
+ * ```ts
+ * import { c10dBackends } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const backends = c10dBackends(); // e.g. ["gloo"] with Debian's libtorch and libgloo-dev
+ * assert.ok(backends.every((b) => b === "gloo" || b === "nccl"));
+ * ```
+ */
 export function c10dBackends(): C10dBackend[] {
   if (sym.ts_dist_backends === null) return [];
   const mask = sym.ts_dist_backends();

@@ -132,7 +132,17 @@ export function tensor(data: TensorData, options: TensorOptions & { shape?: read
   return finish(t, options);
 }
 
-/** Uninitialised tensor of the given shape. */
+/**
+ * Uninitialised tensor of the given shape.
+ *
+ * @example Usage
+ * ```ts
+ * import { empty, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => empty([2, 3]).shape), [2, 3]); // values undefined until written
+ * ```
+ */
 export function empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
   const d = shapeDims(shape);
   return finish(new Tensor(checkHandle(sym.ts_empty(d, d.length, ...codes(options)), "empty")), options);
@@ -155,17 +165,47 @@ export function full(shape: readonly number[], value: number, options: TensorOpt
   return finish(new Tensor(checkHandle(sym.ts_full(d, d.length, value, ...codes(options)), "full")), options);
 }
 
-/** Tensor of zeros. */
+/**
+ * Tensor of zeros.
+ *
+ * @example Usage
+ * ```ts
+ * import { scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => zeros([2, 2]).toArray()), [[0, 0], [0, 0]]);
+ * ```
+ */
 export function zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
   return full(shape, 0, options);
 }
 
-/** Tensor of ones. */
+/**
+ * Tensor of ones.
+ *
+ * @example Usage
+ * ```ts
+ * import { ones, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => ones([3], { dtype: "int64" }).toArray()), [1, 1, 1]);
+ * ```
+ */
 export function ones(shape: readonly number[], options: TensorOptions = {}): Tensor {
   return full(shape, 1, options);
 }
 
-/** Identity matrix [n, m] (m defaults to n). */
+/**
+ * Identity matrix [n, m] (m defaults to n).
+ *
+ * @example Usage
+ * ```ts
+ * import { eye, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => eye(2, 3).toArray()), [[1, 0, 0], [0, 1, 0]]);
+ * ```
+ */
 export function eye(n: number, m: number = n, options: TensorOptions = {}): Tensor {
   return finish(new Tensor(checkHandle(sym.ts_eye(n, m, ...codes(options)), "eye")), options);
 }
@@ -186,57 +226,168 @@ export function arange(start: number, end: number, step = 1, options: TensorOpti
   return finish(new Tensor(checkHandle(sym.ts_arange(start, end, step, ...codes(options)), "arange")), options);
 }
 
-/** `steps` values evenly spaced from `start` to `end` inclusive. */
+/**
+ * `steps` values evenly spaced from `start` to `end` inclusive.
+ *
+ * @example Usage
+ * ```ts
+ * import { linspace, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => linspace(0, 1, 5).toArray()), [0, 0.25, 0.5, 0.75, 1]);
+ * ```
+ */
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
   return finish(new Tensor(checkHandle(sym.ts_linspace(start, end, steps, ...codes(options)), "linspace")), options);
 }
 
-/** Standard normal samples (from the seeded global generator). */
+/**
+ * Standard normal samples (from the seeded global generator).
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, randn, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const x = scope(() => randn([1000]).std().item());
+ * assert.ok(Math.abs(x - 1) < 0.1);
+ * ```
+ */
 export function randn(shape: readonly number[], options: TensorOptions = {}): Tensor {
   const d = shapeDims(shape);
   return finish(new Tensor(checkHandle(sym.ts_randn(d, d.length, ...codes(options)), "randn")), options);
 }
 
-/** Uniform samples in [0, 1). */
+/**
+ * Uniform samples in [0, 1).
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, rand, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const [lo, hi] = scope(() => {
+ *   const x = rand([1000]);
+ *   return [x.min().item(), x.max().item()];
+ * });
+ * assert.ok(lo >= 0 && hi < 1);
+ * ```
+ */
 export function rand(shape: readonly number[], options: TensorOptions = {}): Tensor {
   const d = shapeDims(shape);
   return finish(new Tensor(checkHandle(sym.ts_rand(d, d.length, ...codes(options)), "rand")), options);
 }
 
-/** Integers uniform in [low, high); int64 by default. */
+/**
+ * Integers uniform in [low, high); int64 by default.
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, randint, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const x = scope(() => randint(0, 10, [100]).data() as BigInt64Array);
+ * assert.ok(x.every((v) => v >= 0n && v < 10n));
+ * ```
+ */
 export function randint(low: number, high: number, shape: readonly number[], options: TensorOptions = {}): Tensor {
   const d = shapeDims(shape);
   const [code, dev] = codes(options, "int64");
   return new Tensor(checkHandle(sym.ts_randint(BigInt(low), BigInt(high), d, d.length, code, dev), "randint"));
 }
 
-/** A random permutation of 0..n−1; int64 by default. */
+/**
+ * A random permutation of 0..n−1; int64 by default.
+ *
+ * @example Usage
+ * ```ts
+ * import { manualSeed, randperm, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * manualSeed(0);
+ * const p = scope(() => [...(randperm(5).data() as BigInt64Array)]);
+ * assert.deepEqual(p.toSorted((a, b) => Number(a - b)), [0n, 1n, 2n, 3n, 4n]);
+ * ```
+ */
 export function randperm(n: number, options: TensorOptions = {}): Tensor {
   return new Tensor(checkHandle(sym.ts_randperm(n, ...codes(options, "int64")), "randperm"));
 }
 
-/** Same shape, dtype and device as `t`, filled with `value` (optionally another dtype). */
+/**
+ * Same shape, dtype and device as `t`, filled with `value` (optionally another dtype).
+ *
+ * @example Usage
+ * ```ts
+ * import { fullLike, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => fullLike(zeros([2]), 7).toArray()), [7, 7]);
+ * ```
+ */
 export function fullLike(t: Tensor, value: number, dtype?: DType): Tensor {
   const code = dtype === undefined ? -1 : DTYPE_CODE[checkDType(dtype)];
   return new Tensor(checkHandle(sym.ts_full_like(t[HANDLE], value, code), "fullLike"));
 }
 
-/** Zeros shaped like `t`. */
+/**
+ * Zeros shaped like `t`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ones, scope, zerosLike } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => zerosLike(ones([2])).toArray()), [0, 0]);
+ * ```
+ */
 export function zerosLike(t: Tensor, dtype?: DType): Tensor {
   return fullLike(t, 0, dtype);
 }
 
-/** Ones shaped like `t`. */
+/**
+ * Ones shaped like `t`.
+ *
+ * @example Usage
+ * ```ts
+ * import { onesLike, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => onesLike(zeros([2]), "int32").toArray()), [1, 1]);
+ * ```
+ */
 export function onesLike(t: Tensor, dtype?: DType): Tensor {
   return fullLike(t, 1, dtype);
 }
 
-/** Standard normal samples shaped like `t`. */
+/**
+ * Standard normal samples shaped like `t`.
+ *
+ * @example Usage
+ * ```ts
+ * import { randnLike, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => randnLike(zeros([2, 3])).shape), [2, 3]);
+ * ```
+ */
 export function randnLike(t: Tensor): Tensor {
   return new Tensor(checkHandle(sym.ts_randn_like(t[HANDLE]), "randnLike"));
 }
 
-/** Uniform [0, 1) samples shaped like `t`. */
+/**
+ * Uniform [0, 1) samples shaped like `t`.
+ *
+ * @example Usage
+ * ```ts
+ * import { randLike, scope, zeros } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => randLike(zeros([4], { dtype: "float64" })).dtype), "float64");
+ * ```
+ */
 export function randLike(t: Tensor): Tensor {
   return new Tensor(checkHandle(sym.ts_rand_like(t[HANDLE]), "randLike"));
 }

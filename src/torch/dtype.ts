@@ -46,7 +46,18 @@ export function dtypeFromCode(code: number): DType {
   return d;
 }
 
-/** Checks a user-supplied dtype name. */
+/**
+ * Checks a user-supplied dtype name.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkDType } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(checkDType("float32"), "float32");
+ * assert.throws(() => checkDType("float8"), TypeError);
+ * ```
+ */
 export function checkDType(dtype: string): DType {
   if (!Object.hasOwn(DTYPE_CODE, dtype)) {
     throw new TypeError(`Unknown dtype "${dtype}": expected one of ${DTYPES.join(", ")}`);
@@ -54,7 +65,18 @@ export function checkDType(dtype: string): DType {
   return dtype as DType;
 }
 
-/** True for float16, bfloat16, float32 and float64. */
+/**
+ * True for float16, bfloat16, float32 and float64.
+ *
+ * @example Usage
+ * ```ts
+ * import { isFloating } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isFloating("bfloat16"), true);
+ * assert.equal(isFloating("int64"), false);
+ * ```
+ */
 export function isFloating(dtype: DType): boolean {
   return dtype === "float32" || dtype === "float64" || dtype === "float16" || dtype === "bfloat16";
 }

@@ -37,13 +37,34 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   return wrap(sym.ts_cat(handles(tensors), tensors.length, dim), "cat");
 }
 
-/** Stacks same-shaped tensors along a new dim. */
+/**
+ * Stacks same-shaped tensors along a new dim.
+ *
+ * @example Usage
+ * ```ts
+ * import { scope, stack, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => stack([tensor([1, 2]), tensor([3, 4])], 1).toArray()), [[1, 3], [2, 4]]);
+ * ```
+ */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   nonEmpty(tensors, "stack");
   return wrap(sym.ts_stack(handles(tensors), tensors.length, dim), "stack");
 }
 
-/** Elementwise `condition ? a : b` (broadcast). */
+/**
+ * Elementwise `condition ? a : b` (broadcast).
+ *
+ * @example Usage
+ * ```ts
+ * import { scope, tensor, where } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const r = scope(() => where(tensor([true, false]), tensor([1, 2]), tensor([9, 9])).toArray());
+ * assert.deepEqual(r, [1, 9]);
+ * ```
+ */
 export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
   return wrap(sym.ts_where(condition[HANDLE], a[HANDLE], b[HANDLE]), "where");
 }
@@ -60,7 +81,20 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
-/** 2-D convolution: x [N, C, H, W], weight [O, C/groups, k, k], bias [O] → [N, O, H', W']. */
+/**
+ * 2-D convolution: x [N, C, H, W], weight [O, C/groups, k, k], bias [O] → [N, O, H', W'].
+ *
+ * @example Usage
+ * ```ts
+ * import { conv2d, ones, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => conv2d(ones([1, 1, 4, 4]), ones([2, 1, 3, 3]), null, { padding: 1 }));
+ * assert.deepEqual(y.shape, [1, 2, 4, 4]);
+ * assert.equal(scope(() => y.max().item()), 9);
+ * y.dispose();
+ * ```
+ */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
   const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
   return wrap(sym.ts_conv2d(x[HANDLE], weight[HANDLE], optHandle(bias), stride, padding, dilation, groups), "conv2d");
@@ -84,7 +118,18 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
-/** Batch normalisation over [N, C, ...]; updates the running statistics in place in training. */
+/**
+ * Batch normalisation over [N, C, ...]; updates the running statistics in place in training.
+ *
+ * @example Usage
+ * ```ts
+ * import { batchNorm, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => batchNorm(tensor([[1], [3]]), { eps: 0 }).toArray());
+ * assert.deepEqual(y, [[-1], [1]]); // (x − mean) / std over the batch
+ * ```
+ */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const { training = true, momentum = 0.1, eps = 1e-5 } = options;
   return wrap(
@@ -102,7 +147,18 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   );
 }
 
-/** Layer normalisation over the trailing `shape` dims. */
+/**
+ * Layer normalisation over the trailing `shape` dims.
+ *
+ * @example Usage
+ * ```ts
+ * import { layerNorm, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => layerNorm(tensor([[1, 3]]), [2], null, null, 0).toArray());
+ * assert.deepEqual(y, [[-1, 1]]);
+ * ```
+ */
 export function layerNorm(
   x: Tensor,
   shape: readonly number[],
@@ -114,37 +170,111 @@ export function layerNorm(
   return wrap(sym.ts_layer_norm(x[HANDLE], d, d.length, optHandle(weight), optHandle(bias), eps), "layerNorm");
 }
 
-/** Max pooling with a square window (stride defaults to the kernel size). */
+/**
+ * Max pooling with a square window (stride defaults to the kernel size).
+ *
+ * @example Usage
+ * ```ts
+ * import { maxPool2d, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => maxPool2d(tensor([[[[1, 2], [3, 4]]]]), 2).toArray());
+ * assert.deepEqual(y, [[[[4]]]]);
+ * ```
+ */
 export function maxPool2d(x: Tensor, kernel: number, stride = kernel, padding = 0, ceilMode = false): Tensor {
   return wrap(sym.ts_max_pool2d(x[HANDLE], kernel, stride, padding, ceilMode ? 1 : 0), "maxPool2d");
 }
 
-/** Average pooling with a square window (stride defaults to the kernel size). */
+/**
+ * Average pooling with a square window (stride defaults to the kernel size).
+ *
+ * @example Usage
+ * ```ts
+ * import { avgPool2d, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => avgPool2d(tensor([[[[1, 2], [3, 4]]]]), 2).toArray());
+ * assert.deepEqual(y, [[[[2.5]]]]);
+ * ```
+ */
 export function avgPool2d(x: Tensor, kernel: number, stride = kernel, padding = 0): Tensor {
   return wrap(sym.ts_avg_pool2d(x[HANDLE], kernel, stride, padding), "avgPool2d");
 }
 
-/** Adaptive average pooling to an output of [h, w] (w defaults to h). */
+/**
+ * Adaptive average pooling to an output of [h, w] (w defaults to h).
+ *
+ * @example Usage
+ * ```ts
+ * import { adaptiveAvgPool2d, ones, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => adaptiveAvgPool2d(ones([2, 3, 7, 7]), 1).shape), [2, 3, 1, 1]);
+ * ```
+ */
 export function adaptiveAvgPool2d(x: Tensor, h: number, w: number = h): Tensor {
   return wrap(sym.ts_adaptive_avg_pool2d(x[HANDLE], h, w), "adaptiveAvgPool2d");
 }
 
-/** x [.., I] · weightᵀ [I, O] (+ bias [O]) → [.., O]. */
+/**
+ * x [.., I] · weightᵀ [I, O] (+ bias [O]) → [.., O].
+ *
+ * @example Usage
+ * ```ts
+ * import { linear, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => linear(tensor([[1, 2]]), tensor([[1, 1], [0, 1]]), tensor([0, 10])).toArray());
+ * assert.deepEqual(y, [[3, 12]]); // x·Wᵀ + b
+ * ```
+ */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   return wrap(sym.ts_linear(x[HANDLE], weight[HANDLE], optHandle(bias)), "linear");
 }
 
-/** max(x, 0). */
+/**
+ * max(x, 0).
+ *
+ * @example Usage
+ * ```ts
+ * import { relu, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => relu(tensor([-1, 2])).toArray()), [0, 2]);
+ * ```
+ */
 export function relu(x: Tensor): Tensor {
   return x.relu();
 }
 
-/** Softmax along `dim`. */
+/**
+ * Softmax along `dim`.
+ *
+ * @example Usage
+ * ```ts
+ * import { scope, softmax, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => softmax(tensor([[0, 0]]), 1).toArray()), [[0.5, 0.5]]);
+ * ```
+ */
 export function softmax(x: Tensor, dim: number): Tensor {
   return x.softmax(dim);
 }
 
-/** Log-softmax along `dim`. */
+/**
+ * Log-softmax along `dim`.
+ *
+ * @example Usage
+ * ```ts
+ * import { logSoftmax, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => logSoftmax(tensor([[0, 0]], { dtype: "float64" }), 1).toArray()) as number[][];
+ * assert.ok(Math.abs(y[0][0] - Math.log(0.5)) < 1e-12);
+ * ```
+ */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   return x.logSoftmax(dim);
 }
@@ -179,7 +309,17 @@ export function crossEntropy(
   );
 }
 
-/** Mean squared error. */
+/**
+ * Mean squared error.
+ *
+ * @example Usage
+ * ```ts
+ * import { mseLoss, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(scope(() => mseLoss(tensor([1, 3]), tensor([0, 0])).item()), 5);
+ * ```
+ */
 export function mseLoss(x: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
   return wrap(sym.ts_mse_loss(x[HANDLE], target[HANDLE], REDUCTION[reduction]), "mseLoss");
 }
@@ -202,7 +342,19 @@ export function normalize(x: Tensor, dim = 1, p = 2, eps = 1e-12): Tensor {
   return x.div(denom);
 }
 
-/** Sampling grid [N, H, W, 2] for affine matrices theta [N, 2, 3] and an output size [N, C, H, W]. */
+/**
+ * Sampling grid [N, H, W, 2] for affine matrices theta [N, 2, 3] and an output size [N, C, H, W].
+ *
+ * @example Usage
+ * ```ts
+ * import { affineGrid, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const theta = tensor([[[1, 0, 0], [0, 1, 0]]]); // the identity transform
+ * assert.deepEqual(scope(() => affineGrid(theta, [1, 1, 4, 4]).shape), [1, 4, 4, 2]);
+ * theta.dispose();
+ * ```
+ */
 export function affineGrid(theta: Tensor, size: readonly number[], alignCorners = false): Tensor {
   const d = dims(size);
   return wrap(sym.ts_affine_grid_generator(theta[HANDLE], d, d.length, alignCorners ? 1 : 0), "affineGrid");
@@ -221,7 +373,22 @@ export interface GridSampleOptions {
   alignCorners?: boolean;
 }
 
-/** Samples x [N, C, H, W] at normalised grid points [N, h, w, 2] → [N, C, h, w]. */
+/**
+ * Samples x [N, C, H, W] at normalised grid points [N, h, w, 2] → [N, C, h, w].
+ *
+ * @example Usage
+ * ```ts
+ * import { affineGrid, gridSample, rand, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const same = scope(() => {
+ *   const x = rand([1, 1, 4, 4]);
+ *   const grid = affineGrid(tensor([[[1, 0, 0], [0, 1, 0]]]), [1, 1, 4, 4]); // identity
+ *   return gridSample(x, grid).sub(x).abs().max().item();
+ * });
+ * assert.ok(same < 1e-6);
+ * ```
+ */
 export function gridSample(x: Tensor, grid: Tensor, options: GridSampleOptions = {}): Tensor {
   const { mode = "bilinear", padding = "zeros", alignCorners = false } = options;
   return wrap(
@@ -230,7 +397,17 @@ export function gridSample(x: Tensor, grid: Tensor, options: GridSampleOptions =
   );
 }
 
-/** Resizes [N, C, H, W] to [N, C, h, w] with bilinear or nearest interpolation. */
+/**
+ * Resizes [N, C, H, W] to [N, C, h, w] with bilinear or nearest interpolation.
+ *
+ * @example Usage
+ * ```ts
+ * import { interpolate, ones, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => interpolate(ones([1, 3, 8, 8]), [4, 6]).shape), [1, 3, 4, 6]);
+ * ```
+ */
 export function interpolate(
   x: Tensor,
   size: readonly [number, number],
@@ -242,34 +419,96 @@ export function interpolate(
     : wrap(sym.ts_upsample_bilinear2d(x[HANDLE], size[0], size[1], alignCorners ? 1 : 0), "interpolate");
 }
 
-/** Zeroes entries with probability p and scales the rest by 1/(1−p) when training. */
+/**
+ * Zeroes entries with probability p and scales the rest by 1/(1−p) when training.
+ *
+ * @example Usage
+ * ```ts
+ * import { dropout, ones, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => dropout(ones([3]), 0.5, false).toArray()), [1, 1, 1]); // identity in eval
+ * ```
+ */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   return wrap(sym.ts_dropout(x[HANDLE], p, training ? 1 : 0), "dropout");
 }
 
-/** One-hot encoding of int64 class indices → int64 [.., classes]. */
+/**
+ * One-hot encoding of int64 class indices → int64 [.., classes].
+ *
+ * @example Usage
+ * ```ts
+ * import { oneHot, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const y = scope(() => oneHot(tensor([2, 0], { dtype: "int64" }), 3).toArray());
+ * assert.deepEqual(y, [[0, 0, 1], [1, 0, 0]]);
+ * ```
+ */
 export function oneHot(x: Tensor, classes: number): Tensor {
   return wrap(sym.ts_one_hot(x[HANDLE], classes), "oneHot");
 }
 
-/** Pads the trailing dims with a constant; `pad` lists (before, after) pairs from the last dim. */
+/**
+ * Pads the trailing dims with a constant; `pad` lists (before, after) pairs from the last dim.
+ *
+ * @example Usage
+ * ```ts
+ * import { ones, pad, scope } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => pad(ones([1, 2]), [1, 0]).toArray()), [[0, 1, 1]]);
+ * ```
+ */
 export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
   const d = dims(padding);
   return wrap(sym.ts_constant_pad_nd(x[HANDLE], d, d.length, value), "pad");
 }
 
-/** Eigen-decomposition of a symmetric matrix: ascending eigenvalues and eigenvector columns. */
+/**
+ * Eigen-decomposition of a symmetric matrix: ascending eigenvalues and eigenvector columns.
+ *
+ * @example Usage
+ * ```ts
+ * import { eigh, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const values = scope(() => eigh(tensor([[2, 0], [0, 1]], { dtype: "float64" })).values.toArray());
+ * assert.deepEqual(values, [1, 2]); // ascending
+ * ```
+ */
 export function eigh(x: Tensor): { values: Tensor; vectors: Tensor } {
   check(sym.ts_linalg_eigh(x[HANDLE], OUT), "eigh");
   return { values: new Tensor(outPointer(OUT, 0)!), vectors: new Tensor(outPointer(OUT, 1)!) };
 }
 
-/** Singular values, descending. */
+/**
+ * Singular values, descending.
+ *
+ * @example Usage
+ * ```ts
+ * import { scope, svdvals, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => svdvals(tensor([[3, 0], [0, -4]], { dtype: "float64" })).toArray()), [4, 3]);
+ * ```
+ */
 export function svdvals(x: Tensor): Tensor {
   return wrap(sym.ts_linalg_svdvals(x[HANDLE]), "svdvals");
 }
 
-/** Inverse of a square matrix. */
+/**
+ * Inverse of a square matrix.
+ *
+ * @example Usage
+ * ```ts
+ * import { inv, scope, tensor } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(scope(() => inv(tensor([[2, 0], [0, 4]], { dtype: "float64" })).toArray()), [[0.5, 0], [0, 0.25]]);
+ * ```
+ */
 export function inv(x: Tensor): Tensor {
   return wrap(sym.ts_linalg_inv(x[HANDLE]), "inv");
 }

@@ -28,12 +28,40 @@ export function manualSeed(seed: number | bigint): void {
   check(sym.ts_manual_seed(BigInt(seed)), "manualSeed");
 }
 
-/** The CPU generator's state as a uint8 tensor (for checkpoints). */
+/**
+ * The CPU generator's state as a uint8 tensor (for checkpoints).
+ *
+ * @example Usage
+ * ```ts
+ * import { getRngState, rand, scope, setRngState } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const state = getRngState();
+ * const a = scope(() => rand([3]).toArray());
+ * setRngState(state);
+ * assert.deepEqual(scope(() => rand([3]).toArray()), a); // the same draws again
+ * state.dispose();
+ * ```
+ */
 export function getRngState(): Tensor {
   return new Tensor(checkHandle(sym.ts_get_rng_state(), "getRngState"));
 }
 
-/** Restores the CPU generator from a state made by `getRngState`. */
+/**
+ * Restores the CPU generator from a state made by `getRngState`.
+ *
+ * @example Usage
+ * ```ts
+ * import { getRngState, randn, scope, setRngState } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const state = getRngState();
+ * const a = scope(() => randn([2]).toArray());
+ * setRngState(state);
+ * assert.deepEqual(scope(() => randn([2]).toArray()), a);
+ * state.dispose();
+ * ```
+ */
 export function setRngState(state: Tensor): void {
   check(sym.ts_set_rng_state(state[HANDLE]), "setRngState");
 }

@@ -15,10 +15,10 @@ async function image(path: string, w: number, h: number, left: number[], right =
   await (path.endsWith(".png") ? img.png() : img.jpeg({ quality: 95 })).toFile(path);
 }
 
-/** Pixel (y, x) of image i of uint8 [B, 3, side, side] bytes. */
+/** Pixel (y, x) of image i of interleaved uint8 [B, side, side, 3] bytes. */
 function pixel(bytes: Uint8Array, side: number, i: number, y: number, x: number): number[] {
-  const plane = side * side;
-  return [0, 1, 2].map((c) => bytes[(i * 3 + c) * plane + y * side + x]);
+  const at = ((i * side + y) * side + x) * 3;
+  return [...bytes.subarray(at, at + 3)];
 }
 
 Deno.test("imageFolder() decodes class folders of whole PNG and JPEG images, letterboxed, with labels and sizes", async () => {
@@ -46,6 +46,9 @@ Deno.test("imageFolder() decodes class folders of whole PNG and JPEG images, let
   assert.deepEqual(pixel(images, 8, 2, 5, 4), blue); // the column past the image repeats its edge
   using mem = await ds.load();
   assert.deepEqual(Array.from(mem.labels!.data() as BigInt64Array, Number), [0, 0, 1]);
+  const px = mem.images.toArray() as number[][][][]; // [N, C, H, W]
+  assert.deepEqual([px[0][0][3][7], px[0][1][3][7], px[0][2][3][7]], [255, 0, 0]);
+  assert.deepEqual([px[2][0][7][7], px[2][1][7][7], px[2][2][7][7]], [10, 200, 30]);
   mem.dispose();
   assert.equal(liveTensors(), before);
 });
@@ -59,7 +62,8 @@ Deno.test("imageFolder() crops come from the whole image and never from the empt
   const host = await ds.read([0, 1]);
   manualSeed(0);
   scope(() => {
-    const images = tensor(host.images, { shape: [2, 3, 32, 32] });
+    assert.equal(host.channelsLast, true);
+    const images = tensor(host.images, { shape: [2, 32, 32, 3] }).permute([0, 3, 1, 2]); // [2, 3, 32, 32]
     const sizes = tensor(host.sizes!, { shape: [2, 2] });
     const plain = { jitter: null, grayscale: 0, blur: null, normalize: null } as const;
     // The full-area crop at the image's own aspect ratio is the whole photograph: red and blue halves.
@@ -224,6 +228,15 @@ Deno.test("imageFolderSplits() opens train and val (checking their classes), or 
     assert.deepEqual([...(await val!.read([0])).sizes!], [4, 4]); // centre crop
     train.close();
     val!.close();
+  }
+  {
+    using few = await imageFolder(`${dir.path}/train`, { workers: 1, limit: 1 });
+    assert.deepEqual([few.length, [...few.labels!]], [1, [0]]);
+    const extra = ["a/2.png", "a/3.png", "b/2.png", "b/3.png"].map((f) => `${dir.path}/train/${f}`);
+    for (const f of extra) await image(f, 8, 6, [1, 2, 3]);
+    using spread = await imageFolder(`${dir.path}/train`, { workers: 1, limit: 2 });
+    assert.deepEqual([...spread.labels!], [0, 1]); // evenly spread (the first 2 would both be class a)
+    for (const f of extra) await Deno.remove(f);
   }
   {
     const { train, val } = await imageFolderSplits(`${dir.path}/train`, { train: { workers: 1 } });

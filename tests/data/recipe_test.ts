@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { liveTensors, manualSeed, rand, scope, type Tensor } from "../../mod.ts";
-import { augment, multiCrop, Recipe } from "../../src/data/recipe.ts";
+import { augment, multiCrop, parseMultiCrop, Recipe } from "../../src/data/recipe.ts";
 import { recipe, RECIPES } from "../../src/data/recipes.ts";
 import { maxDiff } from "./_helpers.ts";
 
@@ -96,4 +96,21 @@ Deno.test("multiCrop() makes global then local views", () => {
 
 Deno.test("Recipe rejects an empty view list", () => {
   assert.throws(() => new Recipe([]), RangeError);
+});
+
+Deno.test("parseMultiCrop() reads global and local groups with optional scales, and names a bad group", () => {
+  assert.deepEqual(parseMultiCrop("2x224,6x96"), {
+    global: { count: 2, size: 224, scale: [0.14, 1] },
+    local: { count: 6, size: 96, scale: [0.05, 0.14] },
+  });
+  assert.deepEqual(parseMultiCrop("2x32:0.2-1").local, { count: 0, size: 32, scale: [0.05, 0.14] });
+  assert.throws(() => parseMultiCrop("2x224,6y96"), /Invalid multi-crop group "6y96" in "2x224,6y96"/);
+  assert.throws(() => parseMultiCrop("2x224,6x96:0.5-0.1"), /0 < LO <= HI <= 1/);
+  assert.throws(() => parseMultiCrop("3x224,6x96"), /there must be 2 global views, got 3/);
+  assert.throws(() => parseMultiCrop("2x224,6x96,1x32"), /Invalid multi-crop "2x224,6x96,1x32"/);
+  manualSeed(0);
+  scope(() => {
+    const views = multiCrop({ jitter: null, blur: null }, parseMultiCrop("2x16,3x8")).apply(rand([2, 3, 20, 20]));
+    assert.deepEqual(views.map((v) => v.shape[2]), [16, 16, 8, 8, 8]);
+  });
 });

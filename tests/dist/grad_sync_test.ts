@@ -1,6 +1,7 @@
 /** Gradient averaging and weight broadcast over two real Deno ranks (Gloo on 127.0.0.1). */
 import assert from "node:assert/strict";
 import * as T from "../../mod.ts";
+import { bucketize } from "../../src/dist/grad_sync.ts";
 import { globalBatch, SCENARIO_SHAPES } from "./_data.ts";
 import { runRanks } from "./_spawn.ts";
 
@@ -31,8 +32,8 @@ Deno.test("GradientAverager: averaged gradients of 2 ranks equal the full batch'
 Deno.test("bucketize splits in reverse order at the bucket sizes", () => {
   T.scope(() => {
     const ts = [T.zeros([4]), T.zeros([4]), T.zeros([300])]; // 16, 16, 1200 bytes
-    const buckets = T.bucketize(ts, 1000, 20);
+    const buckets = bucketize(ts, 1000, 20);
     assert.deepEqual(buckets.map((b) => b.map((t) => t.numel)), [[300], [4, 4]]);
-    assert.deepEqual(T.bucketize(ts, 1 << 20, 1 << 20).map((b) => b.length), [3]);
+    assert.deepEqual(bucketize(ts, 1 << 20, 1 << 20).map((b) => b.length), [3]);
   });
 });

@@ -41,6 +41,7 @@ Deno.test("every config field is read by the run (train.ts and its helpers, or d
   const code = [
     source("../../src/run/train.ts"),
     source("../../src/run/_parts.ts"),
+    source("../../src/run/_data.ts"),
     source("../../src/run/_state.ts"),
     source("../../src/run/_dist.ts"),
     derive.toString(),

@@ -341,3 +341,49 @@ Deno.test("train() without per-step checks skips non-finite steps on the device,
   );
   assert.equal(liveTensors(), live);
 });
+
+/** An IDX file of unsigned bytes: magic 0x0000080n, big-endian dims, data. */
+function idx(dims: number[], data: Uint8Array): Uint8Array {
+  const head = new Uint8Array(4 + 4 * dims.length);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, 0x0800 + dims.length, false);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  const out = new Uint8Array(head.length + data.length);
+  out.set(head);
+  out.set(data, head.length);
+  return out;
+}
+
+/** A Fashion-MNIST-format folder whose training and test images have the given sides. */
+async function mnistFolder(name: string, trainSide: number, testSide: number): Promise<string> {
+  const dir = join(root, name);
+  await Deno.mkdir(dir);
+  for (const [prefix, side] of [["train", trainSide], ["t10k", testSide]] as const) {
+    const n = 64;
+    const pixels = Uint8Array.from({ length: n * side * side }, (_, i) => (i * 37) % 256);
+    await Deno.writeFile(join(dir, `${prefix}-images-idx3-ubyte`), idx([n, side, side], pixels));
+    await Deno.writeFile(
+      join(dir, `${prefix}-labels-idx1-ubyte`),
+      idx([n], Uint8Array.from({ length: n }, (_, i) => i % 10)),
+    );
+  }
+  return dir;
+}
+
+Deno.test("train() refuses training and test images of different shapes, and images too small to train on", async () => {
+  const live = liveTensors();
+  const mixed = await mnistFolder("mixed-sides", 28, 14);
+  await assert.rejects(
+    () => run("mixed", { dataDir: mixed, limitTrain: 0, limitTest: 0 }),
+    new RegExp(
+      `Cannot train on fashion-mnist in ${mixed}: training images are \\[1, 28, 28\\] but test images are \\[1, 14, 14\\]`,
+    ),
+  );
+  const tiny = await mnistFolder("one-pixel", 1, 1);
+  await assert.rejects(
+    () => run("one-pixel", { dataDir: tiny, limitTrain: 0, limitTest: 0 }),
+    /images of \[1, 1, 1\] are smaller than 8×8/,
+  );
+  assert.equal(await Deno.stat(join(root, "mixed")).then(() => true, () => false), false);
+  assert.equal(liveTensors(), live);
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { eye, liveTensors, manualSeed, scope, tensor } from "../../mod.ts";
-import { byol, directPredPredictor } from "../../src/ssl/byol.ts";
+import { byol } from "../../src/ssl/byol.ts";
+import { directPredPredictor } from "../../src/ssl/directpred.ts";
 import { disposeState } from "../../src/ssl/state.ts";
 import {
   assertClose,

@@ -74,7 +74,7 @@ Deno.test("every method works in float32 and agrees with its float64 gradient", 
   }
 });
 
-Deno.test("every registry method has its file with a formula header, an options type and an autograd test", () => {
+Deno.test("every registry method has its file with a formula header, an exported options type and an autograd test", () => {
   const read = (path: string) => Deno.readTextFileSync(new URL(path, import.meta.url));
   for (const [name, entry] of Object.entries(METHODS)) {
     const file = name.replaceAll("-", "_");
@@ -86,6 +86,7 @@ Deno.test("every registry method has its file with a formula header, an options 
     const options = `${factory[0].toUpperCase()}${factory.slice(1)}Options`;
     assert.match(source, new RegExp(`export interface ${options} extends CommonOptions \\{`), `${name}: ${options}`);
     assert.match(source, new RegExp(`export function ${factory}\\(options: ${options} = \\{\\}\\): Method`), name);
+    assert.match(read("../../src/ssl/mod.ts"), new RegExp(`\\b${factory}, type ${options}\\b`), `${name}: exported`);
     const test = read(`./${file}_test.ts`);
     assert.match(test, new RegExp(`assertGradientMatchesAutograd\\(\\s*${factory}\\(`), `${name}: autograd test`);
   }

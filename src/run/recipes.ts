@@ -1,0 +1,136 @@
+/**
+ * Named training recipes: every option of a published (or a tested) setting at once, as `--recipe
+ * NAME` sets them. A recipe is a row of config values applied over the defaults; a config file and
+ * flags then override it, and the run's `config.json` records the resolved values (and the recipe's
+ * name). To add one, add a row.
+ *
+ * @module
+ */
+import type { TrainConfig } from "./config.ts";
+
+/** A named recipe: what it reproduces, and the config values it sets. */
+export interface TrainRecipe {
+  /** One line: the setting and where it comes from. */
+  description: string;
+  /** The values it sets (the rest keep their defaults). */
+  config: Partial<TrainConfig>;
+}
+
+/**
+ * The paper's ImageNet setting (DESIGN.md section 1; the official `configs/unigrad.py` and
+ * `project/pretrainer.py`): ResNet-50 with the last BN γ of every block at 0, a 3×2048 projector,
+ * λ 100, ρ 0.99, momentum encoder, SGD momentum 0.9 with weight decay 1e-4 on every parameter, lr
+ * 0.05·B/256 for B = 1024 with a 5-epoch warm-up then cosine down to 1e-3·lr, 100 epochs, bf16, the
+ * MoCo v2 augmentation at 224², SyncBN when the run spans several processes (`--nproc`, torchrun, srun).
+ */
+const IMAGENET: Partial<TrainConfig> = {
+  method: "unigrad",
+  methodOptions: { lambda: 100, rho: 0.99 },
+  arch: "resnet50",
+  width: 0,
+  zeroInitResidual: true,
+  projHidden: 2048,
+  projDim: 2048,
+  projDepth: 3,
+  dataset: "image-folder",
+  imageSize: 224,
+  augment: "mocov2",
+  multiCrop: null,
+  cutmix: 0,
+  epochs: 100,
+  batchSize: 1024,
+  optimizer: "sgd",
+  momentum: 0.9,
+  lr: 0.05,
+  lrMin: 0.05e-3,
+  wd: 1e-4,
+  wdExcludeNormBias: false,
+  warmupEpochs: 5,
+  precision: "bf16",
+  syncBn: true,
+  probeEpochs: 90,
+};
+
+/** Every named recipe (`--recipe NAME`; `--help` lists them). */
+export const TRAIN_RECIPES: Readonly<Record<string, TrainRecipe>> = {
+  "unigrad-imagenet-100ep": {
+    description: "the paper's ImageNet run: ResNet-50, 3×2048 projector, λ 100, SGD lr 0.05·B/256 (B 1024), " +
+      "wd 1e-4, 5 warm-up epochs + cosine, 100 epochs, bf16, MoCo v2 views at 224²",
+    config: IMAGENET,
+  },
+  "unigrad-cutmix": {
+    description: "Table 3, UniGrad + CutMix (74.9 % linear top-1 at 800 epochs): the ImageNet recipe with a third " +
+      "view that is a CutMix of the batch (α 1), 800 epochs",
+    config: { ...IMAGENET, cutmix: 1, epochs: 800 },
+  },
+  "unigrad-multicrop": {
+    description: "Table 3, UniGrad + multi-crop: the ImageNet recipe with SwAV's 2×224² global (scale 0.14–1) and " +
+      "6×96² local (scale 0.05–0.14) views, 800 epochs",
+    config: { ...IMAGENET, multiCrop: "2x224,6x96", epochs: 800 },
+  },
+  "unigrad-cifar10": {
+    description:
+      "CIFAR-10 on one GPU: ResNet-18 with the small stem, 3×2048 projector, λ 100, batch 512, lr 0.1·B/256, " +
+      "wd 5e-4, 2 warm-up epochs + cosine, 200 epochs, bf16, MoCo v2 views at 32²",
+    config: {
+      method: "unigrad",
+      methodOptions: { lambda: 100, rho: 0.99 },
+      arch: "resnet18",
+      projHidden: 2048,
+      projDim: 2048,
+      projDepth: 3,
+      dataset: "cifar10",
+      augment: "mocov2",
+      epochs: 200,
+      batchSize: 512,
+      lr: 0.1,
+      wd: 5e-4,
+      warmupEpochs: 2,
+      precision: "bf16",
+    },
+  },
+  "unigrad-fashion-mnist": {
+    description: "the CPU default run: ResNet-20 (width 16), 512→128 projector (λ 6.25), batch 256, lr 0.1, " +
+      "wd 5e-4, 1 epoch, grayscale views at 28²",
+    config: {
+      method: "unigrad",
+      methodOptions: {},
+      arch: "resnet20",
+      width: 0,
+      projHidden: 512,
+      projDim: 128,
+      projDepth: 2,
+      dataset: "fashion-mnist",
+      augment: "fashion-mnist",
+      epochs: 1,
+      batchSize: 256,
+      lr: 0.1,
+      wd: 5e-4,
+      warmupEpochs: 0.2,
+    },
+  },
+};
+
+/**
+ * The config values of a named recipe, with `recipe` set to its name.
+ *
+ * @param name A key of `TRAIN_RECIPES`.
+ * @returns The values (a copy).
+ * @throws {RangeError} For an unknown name, listing the known ones.
+ *
+ * @example Usage
+ * ```ts
+ * import { recipeConfig } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * const c = recipeConfig("unigrad-imagenet-100ep");
+ * assert.deepEqual([c.arch, c.batchSize, c.lr, c.recipe], ["resnet50", 1024, 0.05, "unigrad-imagenet-100ep"]);
+ * ```
+ */
+export function recipeConfig(name: string): Partial<TrainConfig> {
+  const row = Object.hasOwn(TRAIN_RECIPES, name) ? TRAIN_RECIPES[name] : undefined;
+  if (row === undefined) {
+    throw new RangeError(`Unknown recipe "${name}": expected one of ${Object.keys(TRAIN_RECIPES).join(", ")}`);
+  }
+  return structuredClone({ ...row.config, recipe: name });
+}
