@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { cuda, type Device, type Tensor } from "../torch/mod.ts";
+import { cuda, type Device, scope, type Tensor } from "../torch/mod.ts";
 import { type Optimizer, warmupCosine } from "../optim/mod.ts";
 import {
   augment,
@@ -21,6 +21,7 @@ import {
   parseMultiCrop,
   Recipe,
   recipe,
+  type TensorDataset,
   toFloatImages,
   type ViewOptions,
 } from "../data/mod.ts";
@@ -160,12 +161,8 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
     dist: group ? { group, syncBn: c.syncBn } : undefined,
   });
   stack.defer(() => setup.dispose());
-<<<<<<< HEAD
   const { online, target, state, optimizer, trainer, numerics } = setup;
-=======
-  const { online, target, state, optimizer, trainer } = setup;
   const prefetch = inMemory(data.train) ? 2 : 4; // streamed batches: keep the decoding threads busy
->>>>>>> main
   const loader = new Loader(data.train, {
     batchSize: c.batchSize / worldSize, // the config's batch is the global one
     seed: c.seed,
@@ -237,6 +234,33 @@ export interface Evaluation {
   knnTop5: number;
   /** Linear-probe test top-1, or null when not trained. */
   probe: number | null;
+}
+
+/** Largest image (C·H·W values) whose raw pixels the run evaluates as a baseline: 32² RGB. */
+const PIXEL_BASELINE_MAX = 3 * 32 * 32;
+
+/**
+ * The same evaluation on the normalised pixels themselves (kNN, k 200, cosine; a linear probe of
+ * `probeEpochs`): what the features are worth next to no network at all. Null for streamed sets and
+ * images larger than 32² RGB (where pixels are no baseline and the bank would not fit).
+ */
+export function pixelBaselines(parts: RunParts, probeEpochs: number): Evaluation | null {
+  const { evalTrain, test } = parts.data;
+  if (!inMemory(evalTrain) || !inMemory(test) || evalTrain.imageShape.reduce((a, b) => a * b) > PIXEL_BASELINE_MAX) {
+    return null;
+  }
+  const device = parts.online.parameters()[0].device;
+  const transform = evalTransform(parts.views);
+  return scope(() => {
+    const pixels = (set: TensorDataset): LabelledFeatures => ({
+      features: extractFeatures((x) => x.flatten(1), set.images, { batchSize: 4096, transform }), // [N, C·H·W]
+      labels: set.labels!,
+    });
+    const [train, test_] = [pixels(evalTrain), pixels(test)];
+    const { top1, top5 } = knnScores(train, test_, { device });
+    const probe = probeEpochs > 0 ? linearProbe(train, test_, { epochs: probeEpochs, device }).testAccuracy : null;
+    return { knn: top1, knnTop5: top5, probe };
+  });
 }
 
 /**

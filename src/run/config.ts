@@ -31,22 +31,17 @@ import { TRAIN_RECIPES } from "./recipes.ts";
 export const DATASETS = ["fashion-mnist", "mnist", "cifar10", "cifar100", "stl10", "image-folder"] as const;
 /** A dataset name. */
 export type DatasetName = typeof DATASETS[number];
-<<<<<<< HEAD
 /**
  * Numeric precisions `--precision` accepts: "auto" is the fastest the machine computes natively (bf16
  * autocast on a CPU with bf16 instructions, float32 elsewhere; see `chooseNumerics`).
  */
 export const PRECISIONS = ["auto", "fp32", "bf16"] as const;
-=======
-/** Numeric precisions `--precision` accepts. */
-export const PRECISIONS = ["fp32", "bf16"] as const;
 /** Augmentations `--augment` accepts: the named view recipes of src/data, or none (crops only). */
 export const AUGMENTS = ["mocov2", "byol", "fashion-mnist", "none"] as const;
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZERS = ["sgd", "lars"] as const;
 /** Image-folder storages `--image-storage` accepts (see `imageFolder`). */
 export const IMAGE_STORAGES = ["stream", "cache"] as const;
->>>>>>> main
 
 /** Everything a run needs. */
 export interface TrainConfig {

@@ -36,12 +36,6 @@ export interface BuildTrainerOptions {
   lr: number;
   /** Weight decay. @default 5e-4 */
   weightDecay?: number;
-<<<<<<< HEAD
-  /** Encoder forwards in bf16 autocast or float32; "auto" as `chooseNumerics` decides for this machine. @default "auto" */
-  precision?: Precision;
-  /** Feed the encoders channels_last batches. @default as `chooseNumerics` decides (true) */
-  channelsLast?: boolean;
-=======
   /** Exclude BN parameters and biases from weight decay (and from LARS's adaptation). @default true */
   excludeBiasAndNorm?: boolean;
   /** "sgd" or "lars". @default "sgd" */
@@ -50,9 +44,10 @@ export interface BuildTrainerOptions {
   momentum?: number;
   /** LARS trust coefficient η. @default 0.001 */
   trustCoefficient?: number;
-  /** "bf16" runs the forwards under autocast on CUDA (ignored on the CPU). @default "fp32" */
-  precision?: "fp32" | "bf16";
->>>>>>> main
+  /** Encoder forwards in bf16 autocast or float32; "auto" as `chooseNumerics` decides for this machine. @default "auto" */
+  precision?: Precision;
+  /** Feed the encoders channels_last batches. @default as `chooseNumerics` decides (true) */
+  channelsLast?: boolean;
   /**
    * Skip non-finite steps on the device (see `TrainerParts.guardNonFinite`): for methods built without
    * per-step value checks (`checkValues: false`, the CUDA default). @default false
