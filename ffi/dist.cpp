@@ -13,12 +13,15 @@
 
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/utils.h>
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+#include <torch/csrc/autograd/variable.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #if defined(USE_C10D_GLOO) && __has_include(<gloo/algorithm.h>)
@@ -164,7 +167,78 @@ c10::intrusive_ptr<TsBackend> make_backend(const c10::intrusive_ptr<c10d::Store>
   TORCH_CHECK(false, "unknown backend code ", backend, " (0 Gloo, 1 NCCL)");
 }
 
+/// Gradient all-reduce overlapped with backward: a post hook on every parameter's AccumulateGrad node
+/// launches the async all-reduce of a bucket once all of its gradients are in, buckets strictly in order
+/// (the same order on every rank). This is the one loop over parameters in C++: hooks cannot call
+/// JavaScript, and without hooks the all-reduce cannot start before backward ends.
+struct GradSyncState {
+  std::shared_ptr<GroupState> g;
+  std::vector<at::Tensor> params;
+  std::vector<std::vector<size_t>> buckets;  // parameter indices, in launch order
+  std::vector<size_t> bucket_of;
+  std::vector<size_t> pending;  // gradients still missing per bucket
+  std::vector<char> ready;
+  size_t next = 0;  // the next bucket to launch
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  std::vector<at::Tensor> flats;
+  std::string error;
+  std::mutex m;
+
+  void reset() {
+    next = 0;
+    works.assign(buckets.size(), {});
+    flats.assign(buckets.size(), at::Tensor());
+    for (size_t b = 0; b < buckets.size(); b++) pending[b] = buckets[b].size();
+    std::fill(ready.begin(), ready.end(), 0);
+  }
+  void launch(size_t b) {  // flat copy of the bucket's gradients (zeros where none), async all-reduce
+    std::vector<at::Tensor> parts;
+    for (size_t i : buckets[b]) {
+      const at::Tensor& grad = params[i].grad();
+      parts.push_back(grad.defined() ? grad.detach().reshape(-1) : at::zeros({params[i].numel()}, params[i].options()));
+    }
+    flats[b] = at::cat(parts, 0);
+    std::vector<at::Tensor> ts{flats[b]};
+    works[b] = g->backend->allreduce(ts);
+  }
+  void on_ready(size_t i) {
+    std::lock_guard<std::mutex> lock(m);
+    if (ready[i]) {
+      error = "a parameter received a second gradient in one step after its bucket was all-reduced";
+      return;
+    }
+    ready[i] = 1;
+    pending[bucket_of[i]]--;
+    while (next < buckets.size() && pending[next] == 0) launch(next++);
+  }
+  void finish_all(double scale) {  // launches what is left, waits, writes the scaled sums back
+    std::lock_guard<std::mutex> lock(m);
+    TORCH_CHECK(error.empty(), error);
+    while (next < buckets.size()) launch(next++);
+    for (size_t b = 0; b < buckets.size(); b++) {
+      finish(*g, works[b], "allreduce");
+      if (scale != 1.0) flats[b].mul_(scale);
+      int64_t offset = 0;
+      for (size_t i : buckets[b]) {
+        at::Tensor& p = params[i];
+        at::Tensor avg = flats[b].narrow(0, offset, p.numel()).view(p.sizes());
+        offset += p.numel();
+        at::NoGradGuard no_grad;
+        if (p.grad().defined()) p.mutable_grad().copy_(avg);
+        else p.mutable_grad() = avg.clone();
+      }
+    }
+    reset();
+  }
+};
+
 }  // namespace
+
+/// Gradient-hook handle: the state and the hooks it registered (removed on free).
+struct TsGradSync {
+  std::shared_ptr<GradSyncState> s;
+  std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks;
+};
 
 /// Process-group handle.
 struct TsGroup {
@@ -266,6 +340,60 @@ TS_EXPORT TsTensor* ts_dist_all_gather_grad(TsGroup* g, TsTensor* x) {
     connect(*x, out, node);
     return out;
   }())
+}
+
+// ---------------------------------------------------------------- gradients overlapped with backward
+
+/// Hooks the gradients of the list's parameters: buckets of sizes[0..n) consecutive list entries are
+/// all-reduced asynchronously as soon as backward has produced all their gradients → new handle.
+TS_EXPORT TsGradSync* ts_dist_grad_sync_new(TsGroup* g, TsList* params, const int32_t* sizes, int32_t n) {
+  try {
+    auto s = std::make_shared<GradSyncState>();
+    s->g = g->s;
+    s->params = params->items;
+    size_t at = 0;
+    for (int32_t b = 0; b < n; b++) {
+      std::vector<size_t> bucket;
+      for (int32_t k = 0; k < sizes[b]; k++, at++) {
+        TORCH_CHECK(at < s->params.size() && s->params[at].requires_grad(), "grad_sync: bucket sizes exceed the ",
+                    s->params.size(), " parameters, or one does not require grad");
+        bucket.push_back(at);
+        s->bucket_of.push_back(static_cast<size_t>(b));
+      }
+      s->buckets.push_back(bucket);
+    }
+    TORCH_CHECK(at == s->params.size(), "grad_sync: bucket sizes cover ", at, " of ", s->params.size(), " parameters");
+    s->pending.resize(s->buckets.size());
+    s->ready.resize(s->params.size());
+    s->reset();
+    auto* h = new TsGradSync{s, {}};
+    std::weak_ptr<GradSyncState> weak = s;
+    for (size_t i = 0; i < s->params.size(); i++) {
+      auto acc = torch::autograd::impl::grad_accumulator(s->params[i]);
+      auto hook = std::make_unique<torch::autograd::utils::LambdaPostHook>(
+          [weak, i](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+            if (auto state = weak.lock()) state->on_ready(i);
+            return outputs;
+          });
+      h->hooks.emplace_back(acc, acc->add_post_hook(std::move(hook)));
+    }
+    return h;
+  } catch (const c10::Error& e) {
+    ts_set_error(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    ts_set_error(e.what());
+  } catch (...) {
+    ts_set_error("unknown C++ exception");
+  }
+  return nullptr;
+}
+/// After backward: launches the buckets not yet started, waits for all, sets every gradient to scale·sum; status.
+TS_EXPORT int32_t ts_dist_grad_sync_finish(TsGradSync* h, double scale) { TS_STATUS(h->s->finish_all(scale)) }
+/// Removes the hooks and frees the handle; NULL is ignored.
+TS_EXPORT void ts_dist_grad_sync_free(TsGradSync* h) {
+  if (!h) return;
+  for (auto& [node, key] : h->hooks) node->del_post_hook(key);
+  delete h;
 }
 
 // ---------------------------------------------------------------- diagnosis

@@ -71,15 +71,44 @@ function child(kind: string): void {
     const comm = T.processGroupComm(group);
     out.fMs = timed(steps, () => comm.allReduceMean(F).dispose());
     out.fBytes = tensorBytes(F);
+  } else if (kind === "overlap") {
+    // fwd+bwd alone, then + the all-reduce after backward, then + the all-reduce from gradient hooks;
+    // the three alternate step by step so that drift hits them alike. Local BN: only the gradients travel.
+    const x = T.rand([batch, 1, 28, 28]);
+    const fwdBwd = () => T.scope(() => enc.forward(x).square().mean().backward());
+    const after = new T.GradientAverager(group, params);
+    const times: number[][] = [[], [], []];
+    for (let k = 0; k <= steps; k++) {
+      for (let v = 0; v < 3; v++) {
+        params.forEach((p) => p.setGrad(null));
+        // Hooks exist only while the third variant runs (made and removed outside the timing).
+        const hooked = v === 2 ? new T.GradientAverager(group, params, { overlap: true }) : null;
+        const t0 = performance.now();
+        fwdBwd();
+        if (v === 1) after.average();
+        hooked?.average();
+        if (k > 0) times[v].push(performance.now() - t0); // step 0 warms up
+        hooked?.dispose();
+      }
+    }
+    [out.computeMs, out.afterMs, out.overlapMs] = times.map(median);
   } else {
     const x = T.rand([batch, 1, 28, 28]);
     const all = (m: T.Module): T.Module[] => [m, ...m.namedChildren().flatMap(([, c]) => all(c))];
     const norms = all(enc).filter((m): m is T.BatchNorm => m instanceof T.BatchNorm);
     const step = () => T.scope(() => enc.forward(x).square().mean().backward());
     const n = Math.max(3, steps >> 2);
-    out.localBnMs = timed(n, step);
-    norms.forEach((bn) => bn.setTrainingNorm((t, o) => T.syncBatchNorm(group, t, o)));
-    out.syncBnMs = timed(n, step);
+    // Local and synchronised BN alternate step by step, so that drift on a shared machine hits both alike.
+    const times: number[][] = [[], []];
+    for (let k = 0; k <= n; k++) {
+      for (const v of [0, 1]) {
+        norms.forEach((bn) => bn.setTrainingNorm(v === 0 ? null : (t, o) => T.syncBatchNorm(group, t, o)));
+        const t0 = performance.now();
+        step();
+        if (k > 0) times[v].push(performance.now() - t0);
+      }
+    }
+    [out.localBnMs, out.syncBnMs] = times.map(median);
     out.bnLayers = norms.length;
     out.syncBnBytes = 2 * norms.reduce((s, bn) => s + (2 * bn.numFeatures + 1) * 4, 0); // forward + backward
   }
@@ -125,6 +154,17 @@ if (values.child) {
     torch.push(await twoRanks(values.python!, [py, JSON.stringify({ buckets: o.buckets, steps })]));
   }
   const bn = await twoRanks(Deno.execPath(), ["run", "-A", self, "--child", "syncbn", "--steps", String(steps)]);
+  const ov = await twoRanks(Deno.execPath(), [
+    "run",
+    "-A",
+    self,
+    "--child",
+    "overlap",
+    "--steps",
+    String(steps),
+    "--batch",
+    String(batch),
+  ]);
   const o = ours[0];
   const gradOurs = median(ours.map((x) => x.gradMs));
   const gradTorch = median(torch.map((x) => x.gradMs));
@@ -145,4 +185,11 @@ if (values.child) {
       `(+${(bn.syncBnMs - bn.localBnMs).toFixed(1)} ms)`,
   );
   console.log(`initial broadcast     ${mb(o.broadcastBytes)} MiB once, ${o.broadcastMs.toFixed(2)} ms`);
+  console.log(
+    `fwd+bwd at batch ${batch}/rank: ${
+      ov.computeMs.toFixed(1)
+    } ms alone; with the gradient all-reduce after backward ` +
+      `${ov.afterMs.toFixed(1)} ms (+${(ov.afterMs - ov.computeMs).toFixed(1)}), from gradient hooks during backward ` +
+      `${ov.overlapMs.toFixed(1)} ms (+${(ov.overlapMs - ov.computeMs).toFixed(1)})`,
+  );
 }

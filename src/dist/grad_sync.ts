@@ -6,7 +6,7 @@
  * @module
  */
 import { type DType, noGrad, type Tensor, zerosLike } from "../torch/mod.ts";
-import type { ProcessGroup } from "./process_group.ts";
+import type { GradientHooks, ProcessGroup } from "./process_group.ts";
 
 const ELEMENT_BYTES: Partial<Record<DType, number>> = {
   float64: 8,
@@ -28,6 +28,11 @@ export interface GradientAveragerOptions {
   firstBucketBytes?: number;
   /** Bytes of every further bucket. @default 25 MiB */
   bucketBytes?: number;
+  /**
+   * Start each bucket's all-reduce from gradient hooks while backward still runs (DDP's overlap), instead
+   * of all buckets after backward; free the averager with `dispose()` to remove the hooks. @default false
+   */
+  overlap?: boolean;
 }
 
 /** Splits tensors, in reverse order, into buckets of about the given sizes (every bucket non-empty). */
@@ -75,6 +80,7 @@ export class GradientAverager {
   readonly #params: readonly Tensor[];
   readonly #first: number;
   readonly #bytes: number;
+  readonly #hooks: GradientHooks | null = null;
   /** Bytes all-reduced by the last `average()` call. */
   lastBytes = 0;
 
@@ -94,10 +100,19 @@ export class GradientAverager {
     this.#params = params.filter((p) => p.requiresGrad);
     this.#first = firstBucketBytes;
     this.#bytes = bucketBytes;
+    if (options.overlap) {
+      const buckets = bucketize(this.#params, firstBucketBytes, bucketBytes);
+      this.#hooks = group.hookGradients(buckets.flat(), buckets.map((b) => b.length));
+    }
   }
 
   /** Replaces every gradient by its mean over the ranks (call after backward, before the optimizer step). */
   average(): void {
+    if (this.#hooks !== null) {
+      this.#hooks.finish(1 / this.#group.worldSize);
+      this.lastBytes = this.#params.reduce((s, p) => s + tensorBytes(p), 0);
+      return;
+    }
     const grads: Tensor[] = [];
     try {
       for (const p of this.#params) {
@@ -116,6 +131,16 @@ export class GradientAverager {
     } finally {
       for (const g of grads) g.dispose();
     }
+  }
+
+  /** Removes the gradient hooks (with `overlap`); nothing otherwise. */
+  dispose(): void {
+    this.#hooks?.dispose();
+  }
+
+  /** Removes the gradient hooks at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
 

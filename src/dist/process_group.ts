@@ -25,6 +25,14 @@ export interface ProcessGroupOptions {
   timeoutMs?: number;
 }
 
+/** Gradient hooks of `ProcessGroup.hookGradients`. */
+export interface GradientHooks {
+  /** After backward: waits for every bucket's all-reduce and sets each gradient to scale · Σ over ranks. */
+  finish(scale: number): void;
+  /** Removes the hooks. */
+  dispose(): void;
+}
+
 /**
  * A collective failed: a peer died or did not answer within the timeout.
  *
@@ -185,6 +193,20 @@ export class ProcessGroup {
     if (tensors.length === 0) return;
     using list = TensorList.of(tensors);
     this.#run("broadcast", () => this.#c10d.broadcastList_(list, root));
+  }
+
+  /**
+   * Hooks the gradients of `params` (in bucket order: `bucketSizes[k]` consecutive entries per bucket,
+   * the same on every rank): each bucket is all-reduced asynchronously as soon as backward has produced
+   * its gradients. After backward, `finish(scale)` sets every gradient to scale · Σ over ranks.
+   */
+  hookGradients(params: readonly Tensor[], bucketSizes: readonly number[]): GradientHooks {
+    using list = TensorList.of(params);
+    const sync = this.#c10d.gradSync(list, bucketSizes);
+    return {
+      finish: (scale: number) => this.#run("allReduce", () => sync.finish(scale)),
+      dispose: () => sync.dispose(),
+    };
   }
 
   /** Blocks until every rank has reached it. */

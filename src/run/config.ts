@@ -21,6 +21,7 @@ import {
   TABLE1,
   TARGET_KINDS,
   type TargetKind,
+  widthScaledLambda,
 } from "../ssl/mod.ts";
 import { readFileBounded, readFileBoundedSync } from "../torch/files.ts";
 import { join } from "node:path";
@@ -370,9 +371,10 @@ function methodAndOptions(config: TrainConfig): { name: string; options: Options
 }
 
 /**
- * The method options a run builds its method with: the config's (over a Table 1 preset's); λ = 100·d/2048
- * when the method's gradient is the unified form −v2 + λ·F·u1 and λ is not given (λ = 100 belongs to a
- * 2048-wide projector output, the mean eigenvalue of λF being λ/d: DESIGN.md §1); `target` when the
+ * The method options a run builds its method with: the config's (over a Table 1 preset's); when λ is not
+ * given and the form's negative gradient is built from unit-norm features (UniGrad, the unified BYOL and
+ * SimSiam forms, Barlow Twins l2, VICReg l2), λ_d = λ_2048·d/2048 (`widthScaledLambda`: λ_2048 belongs to
+ * a 2048-wide projector output, the mean eigenvalue of λF being λ/d: DESIGN.md §1); `target` when the
  * config sets one; and `checkValues: false` on CUDA unless set.
  *
  * @param config A config.
@@ -390,14 +392,40 @@ function methodAndOptions(config: TrainConfig): { name: string; options: Options
 export function runMethodOptions(config: TrainConfig): Record<string, string | number | boolean> {
   const { name, options } = methodAndOptions(config);
   const out: Options = { ...options };
-  if (!("lambda" in options) && createMethod(name, options).form === "unified") {
-    out.lambda = (100 * config.projDim) / 2048;
-  }
+  const scaled = "lambda" in options ? null : widthScaledLambda(createMethod(name, options), config.projDim);
+  if (scaled !== null) out.lambda = scaled.lambda;
   // The per-step NaN/normalisation checks read values back (a device sync): on CUDA they are off
   // unless asked for, and the run's guard checks the logged values every logEvery steps instead.
   if (config.device !== "cpu" && !("checkValues" in options)) out.checkValues = false;
   if (config.target !== null) out.target = config.target;
   return out;
+}
+
+/**
+ * How a run's λ was chosen, in words, for its `config.json` and report: the width rule with the resolved
+ * value, the user's value, or null when the form has no λ that belongs to a width.
+ *
+ * @param config A config.
+ * @returns The rule and the resolved λ, or null.
+ * @throws {TypeError} On an unknown method or option.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_CONFIG, lambdaRule } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(lambdaRule({ ...DEFAULT_CONFIG, projDim: 128 }), "λ = 100·d/2048 = 6.25 (d = 128; λ_2048 = 100 for unigrad/unified)");
+ * ```
+ */
+export function lambdaRule(config: TrainConfig): string | null {
+  const { name, options } = methodAndOptions(config);
+  const method = createMethod(name, options);
+  const scaled = widthScaledLambda(method, config.projDim);
+  if ("lambda" in options) return `λ = ${options.lambda} (set by the user)`;
+  if (scaled === null) return null;
+  const { lambda, lambda2048 } = scaled;
+  const form = `${method.name}/${method.form}`;
+  return `λ = ${lambda2048}·d/2048 = ${lambda} (d = ${config.projDim}; λ_2048 = ${lambda2048} for ${form})`;
 }
 
 /**
@@ -428,7 +456,7 @@ export function buildMethod(config: TrainConfig, comm?: Communicator): Method {
  * `readConfigFile`); older runs wrote the config's method options as `methodOpts` and the built ones
  * as `methodOptions`.
  */
-const OUTPUT_ONLY = ["derived", "runMethodOptions", "resolved"];
+const OUTPUT_ONLY = ["derived", "runMethodOptions", "lambdaRule", "resolved"];
 
 /** The largest config file read (a config is about 1 kB). */
 const MAX_CONFIG_BYTES = 1 << 20;

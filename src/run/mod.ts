@@ -14,6 +14,7 @@ export {
   DEFAULT_CONFIG,
   extraViews,
   IMAGE_STORAGES,
+  lambdaRule,
   OPTIMIZERS,
   PRECISIONS,
   readConfigFile,

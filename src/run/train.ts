@@ -25,8 +25,9 @@ import {
   writeReport,
 } from "../io/mod.ts";
 import { readStats, type StepResult } from "../ssl/mod.ts";
+import { DistributedError } from "../dist/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
-import { type TrainConfig, validateConfig } from "./config.ts";
+import { lambdaRule, type TrainConfig, validateConfig } from "./config.ts";
 import { buildParts, checkDevice, evaluate, makeViews, pixelBaselines, type RunParts } from "./_parts.ts";
 import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
 import {
@@ -194,7 +195,11 @@ export async function train(
     if (lead) {
       await writeFileAtomic(
         join(out, "config.json"),
-        JSON.stringify({ ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, resolved }, null, 2) +
+        JSON.stringify(
+          { ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, lambdaRule: lambdaRule(c), resolved },
+          null,
+          2,
+        ) +
           "\n",
       );
     }
@@ -372,6 +377,9 @@ async function trainLoop(run: Run): Promise<void> {
       }
       if (logNow) sinceLog = new Meter();
       run.progress.update(run.step, run.shown);
+      // A macrotask turn lets a pending SIGTERM/SIGINT listener run: the loader's batches resolve as
+      // microtasks, so without it a signal would wait for the next file write (an epoch end).
+      await new Promise((resolve) => setTimeout(resolve, 0));
       // Polled once per step; in a data-parallel run one tiny all-reduce makes every rank agree.
       run.stopping = run.dist ? stopAgreed(run.dist, run.stop) : run.stop.requested;
       if (run.stopping) return; // the caller checkpoints and ends the run
@@ -396,7 +404,7 @@ function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
     });
   } catch (e) {
     const failure = explainFailure(run.dist, e as Error);
-    if (failure !== e) throw failure; // a rank died or stopped answering
+    if (failure instanceof DistributedError) throw failure; // a rank died or stopped answering
     // The methods check their features at every step: NaN/Inf, or rows that overflowed to zero.
     const message = (e as Error).message;
     if (/NaN|Inf|l2-normalised|converge/.test(message)) throw diverged(run, step + 1, message);
@@ -539,6 +547,7 @@ async function finish(run: Run): Promise<RunResult> {
       `numerics: ${parts.numerics.reason}`,
       `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps` +
       (parts.worldSize > 1 ? `, data parallel over ${parts.worldSize} processes (SyncBN ${c.syncBn})` : ""),
+      ...[lambdaRule(c) ?? []].flat(),
     ],
   });
   run.log(`  report: ${join(out, "report.md")}`);

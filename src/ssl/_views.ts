@@ -170,12 +170,12 @@ export function enqueue(s: MethodState, keys: Tensor): void {
 // ---- the asymmetric family's predictors (BYOL, SimSiam): the loss a − b·cos(p, v)
 
 /**
- * One view of DirectPred's gradient: b·(−W_p·v + λ_b·F̃·u)/(‖W_p·u‖·2N), λ_b = (W_p·u)·v / (uᵀF̃u), with
- * the original loss's factor b so that learning rates transfer.
+ * One view of DirectPred's gradient as the official `loss_byol_directpred_grad` computes it, for BYOL and
+ * SimSiam alike (scale 1): (−W_p·v + λ_b·F̃·u)/(‖W_p·u‖·2N), λ_b = (W_p·u)·v / (uᵀF̃u).
  */
-export function directPredView(u: Tensor, v: Tensor, Wp: Tensor, Ft: Tensor, b: number): ViewParts {
+export function directPredView(u: Tensor, v: Tensor, Wp: Tensor, Ft: Tensor): ViewParts {
   const p = u.mm(Wp); // [N, D]
-  const norm = p.norm(2, 1, true).div(b); // [N, 1]
+  const norm = p.norm(2, 1, true); // [N, 1]
   const Ftu = u.mm(Ft); // [N, D]
   const lambda = rowDot(p, v).div(rowDot(Ftu, u)); // [N, 1]
   const positive = v.mm(Wp).div(norm); // [N, D]
@@ -230,11 +230,11 @@ export function predictorLoss(f: Features, s: MethodState, a: number, b: number)
   return cosineLoss(predict(h, f.u1), f.v2, a, b).add(cosineLoss(predict(h, f.u2), f.v1, a, b)).mul(0.5); // []
 }
 
-/** DirectPred's two views with this step's F. */
-export function directPredGradient(f: Features, F: Tensor, eps: number, b: number): GradientResult {
+/** DirectPred's two views with this step's F (the official scale, 1, for BYOL and SimSiam alike). */
+export function directPredGradient(f: Features, F: Tensor, eps: number): GradientResult {
   const { Wp, Ft } = directPredPredictor(F, eps);
   const [W, T] = [Wp.to(f.u1.dtype), Ft.to(f.u1.dtype)];
-  return combineViews(directPredView(f.u1, f.v2, W, T, b), directPredView(f.u2, f.v1, W, T, b));
+  return combineViews(directPredView(f.u1, f.v2, W, T), directPredView(f.u2, f.v1, W, T));
 }
 
 /** The loss DirectPred's gradient stands for: ½·(ℓ(W_p·u1, v2) + ℓ(W_p·u2, v1)), W_p from this step's F. */

@@ -4,13 +4,15 @@
  * forms (the paper's Table 1):
  *
  *     original     g1 = ∂ℓ/∂u1 through a learnable predictor h (Linear → BN → ReLU → Linear, hidden 4096)
- *     directpred   g1 = 2·(−W_p·v2 + λ_b·F̃·u1)/‖W_p·u1‖,  λ_b = (W_p·u1)·v2 / (u1ᵀF̃u1)
+ *     directpred   g1 = (−W_p·v2 + λ_b·F̃·u1)/‖W_p·u1‖,  λ_b = (W_p·u1)·v2 / (u1ᵀF̃u1)
  *     unified      g1 = −v2 + λ·F·u1                      (as UniGrad)
  *
  * with F ← ρ·F + (1 − ρ)·(v1ᵀv1 + v2ᵀv2)/(2N) the moving correlation of the target features, W_p
  * DirectPred's analytic predictor from F's eigen-decomposition and F̃ = F/max eig + ε²·I (Tian et al.,
- * ICML 2021, as the official `loss_byol_directpred_grad`, times BYOL's factor 2 so that it has the
- * original form's scale; `simsiam({ form: "directpred" })` has the official factor 1). The predictor
+ * ICML 2021): exactly the official `loss_byol_directpred_grad` (configs/byol_directpred_grad.py), which
+ * BYOL and SimSiam share, so its scale is 1, half the gradient of 2 − 2·cos(W_p·u1, v2); under SGD with
+ * weight decay a 2× gradient is not absorbed by the learning rate, and the paper's Table 1 row (d) is
+ * this scale. The predictor
  * lives in the method state: give `method.parameters(state)` to the optimizer. DirectPred is a
  * gradient-only form; its `reference` is the loss 2 − 2·cos(W_p·u1, v2).
  *
@@ -94,7 +96,7 @@ export function byol(options: ByolOptions = {}): Method {
     gradient(f, s, advance) {
       const Fs = F(f, s);
       if (advance) s.F!.copy_(Fs);
-      return form === "directpred" ? directPredGradient(f, Fs, eps, B) : unifiedGradient(f, Fs, lambda);
+      return form === "directpred" ? directPredGradient(f, Fs, eps) : unifiedGradient(f, Fs, lambda);
     },
     ...(form === "unified" && { loss: (f, s) => unifiedLoss(f, F(f, s), lambda) }),
     reference: { ...reference, loss: (f, s) => directPredLoss(f, F(f, s), eps, A, B) },

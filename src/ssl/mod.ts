@@ -33,6 +33,8 @@ export {
   TABLE1,
   type Table1Row,
   TABLE2,
+  UNIT_NORM_LAMBDA,
+  widthScaledLambda,
 } from "./registry.ts";
 export { unigrad, type UnigradOptions } from "./unigrad.ts";
 export { moco, type MocoOptions } from "./moco.ts";

@@ -233,3 +233,44 @@ export const TABLE2: Readonly<Record<TargetKind, string>> = Object.freeze({
   "momentum": "the target is a momentum encoder (EMA of the online weights)",
   "momentum-positive": "a momentum encoder feeds the positive gradient only; the negative uses the online features",
 });
+
+/**
+ * The balance λ at the paper's projector width d = 2048 of every form whose negative gradient is built
+ * from unit-norm features (a correlation of trace 1), by `"<method>/<form>"`. Their λ belongs to
+ * d = 2048: the mean eigenvalue of λ·F is λ/d, so at another width the same balance is λ·d/2048
+ * (`widthScaledLambda`). The batch-standardised and contrastive forms have no such λ.
+ */
+export const UNIT_NORM_LAMBDA: Readonly<Record<string, number>> = Object.freeze({
+  "unigrad/unified": 100,
+  "byol/unified": 100,
+  "simsiam/unified": 100,
+  "barlow-twins/l2": 50,
+  "vicreg/l2": 100,
+});
+
+/**
+ * The λ a unit-norm form gets at projector width `dim` when the user does not set it:
+ * λ_d = λ_2048 · d / 2048 (λ_2048 from `UNIT_NORM_LAMBDA`), or null for a form without such a λ.
+ *
+ * @param method A method (its `name` and `form` are read).
+ * @param dim The projector output width d.
+ * @returns `{ lambda, lambda2048 }`, or null.
+ *
+ * @example Usage
+ * ```ts
+ * import { createMethod, widthScaledLambda } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(widthScaledLambda(createMethod("barlow-twins", { form: "l2" }), 128), { lambda: 3.125, lambda2048: 50 });
+ * assert.equal(widthScaledLambda(createMethod("simclr"), 128), null);
+ * ```
+ */
+export function widthScaledLambda(
+  method: Pick<Method, "name" | "form">,
+  dim: number,
+): { lambda: number; lambda2048: number } | null {
+  const key = `${method.name}/${method.form}`;
+  if (!Object.hasOwn(UNIT_NORM_LAMBDA, key)) return null;
+  const lambda2048 = UNIT_NORM_LAMBDA[key];
+  return { lambda: (lambda2048 * dim) / 2048, lambda2048 };
+}

@@ -92,7 +92,7 @@ export function simsiam(options: SimsiamOptions = {}): Method {
     gradient(f, s, advance) {
       const Fs = F(f, s);
       if (advance) s.F!.copy_(Fs);
-      return form === "directpred" ? directPredGradient(f, Fs, eps, B) : unifiedGradient(f, Fs, lambda);
+      return form === "directpred" ? directPredGradient(f, Fs, eps) : unifiedGradient(f, Fs, lambda);
     },
     ...(form === "unified" && { loss: (f, s) => unifiedLoss(f, F(f, s), lambda) }),
     reference: { ...reference, loss: (f, s) => directPredLoss(f, F(f, s), eps, A, B) },

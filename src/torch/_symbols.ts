@@ -249,6 +249,9 @@ export const SYMBOLS = {
   ts_dist_all_gather: { parameters: ["pointer", "pointer"], result: "pointer", optional: true },
   ts_dist_all_reduce_grad: { parameters: ["pointer", "pointer"], result: "pointer", optional: true },
   ts_dist_all_gather_grad: { parameters: ["pointer", "pointer"], result: "pointer", optional: true },
+  ts_dist_grad_sync_new: { parameters: ["pointer", "pointer", "buffer", "i32"], result: "pointer", optional: true },
+  ts_dist_grad_sync_finish: { parameters: ["pointer", "f64"], result: "i32", optional: true },
+  ts_dist_grad_sync_free: { parameters: ["pointer"], result: "void", optional: true },
   ts_dist_probe_peers: { parameters: ["pointer", "i32", "buffer"], result: "i32", optional: true },
 } as const satisfies Deno.ForeignLibraryInterface;
 

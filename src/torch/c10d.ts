@@ -58,6 +58,35 @@ function unavailable(op: string): TorchError {
   return new TorchError(op, "this shim was built without c10d (libtorch's distributed headers were not found)");
 }
 
+/** Gradient hooks made by `C10dGroup.gradSync`; free them with `dispose()` (which removes the hooks). */
+export class C10dGradSync {
+  #h: Deno.PointerObject | null;
+
+  /** Wraps a new handle (internal: use `C10dGroup.gradSync`). */
+  constructor(handle: Deno.PointerObject) {
+    this.#h = handle;
+  }
+
+  /** After backward: starts the buckets not yet started, waits for all, sets every gradient to scale · Σ. */
+  finish(scale: number): void {
+    if (this.#h === null) throw new TorchError("c10d.gradSync", "Cannot use gradient hooks after dispose()");
+    check(sym.ts_dist_grad_sync_finish!(this.#h, scale), "c10d.gradSync.finish");
+  }
+
+  /** Removes the hooks. */
+  dispose(): void {
+    if (this.#h !== null) {
+      sym.ts_dist_grad_sync_free!(this.#h);
+      this.#h = null;
+    }
+  }
+
+  /** Removes the hooks at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
 /**
  * A joined c10d process group. Collectives block until every rank has called them (or the timeout
  * passes, which throws a `TorchError`); every rank must call the same collectives in the same order.
@@ -130,6 +159,17 @@ export class C10dGroup {
    */
   allGatherWithGrad(x: Tensor): Tensor {
     return new Tensor(checkHandle(sym.ts_dist_all_gather_grad!(this.#handle, x[HANDLE]), "c10d.allGatherWithGrad"));
+  }
+
+  /**
+   * Hooks the gradients of `params` so that each bucket (`bucketSizes[k]` consecutive entries of
+   * `params`, the same on every rank) is all-reduced asynchronously as soon as backward has produced all
+   * of its gradients, overlapping communication with the rest of backward. Call `finish` after backward.
+   */
+  gradSync(params: TensorList, bucketSizes: readonly number[]): C10dGradSync {
+    const sizes = Int32Array.from(bucketSizes);
+    const p = sym.ts_dist_grad_sync_new!(this.#handle, params[HANDLE], sizes, sizes.length);
+    return new C10dGradSync(checkHandle(p, "c10d.gradSync"));
   }
 
   /**

@@ -51,8 +51,22 @@ export function spawnRanks(scenario: string, world: number, timeoutMs = 5000): R
   });
 }
 
-/** Runs a scenario to the end on every rank; throws with a rank's error when one fails. */
-export async function runRanks(scenario: string, world = 2): Promise<Record<string, unknown>[]> {
+/** The scenarios that run to the end on 2 ranks, all in one pair of processes (a Deno start costs seconds). */
+const SHARED = ["collectives", "gatherGrad", "gradients", "overlap", "syncBn", "stop"];
+let shared: Promise<Record<string, unknown>[]> | null = null;
+
+/**
+ * Each rank's results of a scenario on 2 ranks. The scenarios in SHARED run once for all test files
+ * (one pair of worker processes, started by the first test that asks).
+ */
+export function runRanks(scenario: string): Promise<Record<string, unknown>[]> {
+  if (!SHARED.includes(scenario)) return runScenarios(scenario);
+  shared ??= runScenarios(SHARED.join(","));
+  return shared;
+}
+
+/** Runs scenarios to the end on every rank; throws with a rank's error when one fails. */
+async function runScenarios(scenario: string, world = 2): Promise<Record<string, unknown>[]> {
   const results = await Promise.all(spawnRanks(scenario, world).map((r) => r.done));
   return results.map(({ lines, code }, rank) => {
     const last = lines.at(-1) ?? {};

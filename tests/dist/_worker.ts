@@ -55,6 +55,26 @@ function gradients(g: T.ProcessGroup): Record<string, unknown> {
   });
 }
 
+/** As `gradients`, with the all-reduce started from gradient hooks during backward; two steps. */
+function overlap(g: T.ProcessGroup): Record<string, unknown> {
+  return T.scope(() => {
+    const { x, y } = globalBatch();
+    const n = x.size(0) / worldSize;
+    T.manualSeed(100);
+    const w = T.randn(SCENARIO_SHAPES.weight, { requiresGrad: true });
+    const bias = T.zeros([SCENARIO_SHAPES.weight[0]], { requiresGrad: true });
+    using averager = new T.GradientAverager(g, [w, bias], { firstBucketBytes: 16, bucketBytes: 16, overlap: true });
+    const steps = [0, 1].map(() => {
+      w.setGrad(null);
+      bias.setGrad(null);
+      T.linear(x.narrow(0, rank * n, n), w, bias).sub(y.narrow(0, rank * n, n)).square().mean().backward();
+      averager.average();
+      return { gw: w.grad!.toArray(), gb: bias.grad!.toArray() };
+    });
+    return { steps };
+  });
+}
+
 /** SyncBN over this rank's slice, loss Σ c·y summed over ranks. */
 function syncBn(g: T.ProcessGroup): Record<string, unknown> {
   return T.scope(() => {
@@ -121,6 +141,7 @@ function stop(g: T.ProcessGroup): Record<string, unknown> {
 const SCENARIOS: Record<string, (g: T.ProcessGroup) => Record<string, unknown>> = {
   collectives,
   gradients,
+  overlap,
   syncBn,
   gatherGrad,
   survive,

@@ -29,6 +29,24 @@ Deno.test("GradientAverager: averaged gradients of 2 ranks equal the full batch'
   }
 });
 
+Deno.test("GradientAverager with overlap: hooks all-reduce during backward, the same mean on every step", async () => {
+  const results = (await runRanks("overlap")).map((r) => r.overlap as { steps: Record<string, number[][]>[] });
+  const expected = T.scope(() => {
+    const { x, y } = globalBatch();
+    T.manualSeed(100);
+    const w = T.randn(SCENARIO_SHAPES.weight, { requiresGrad: true });
+    const bias = T.zeros([3], { requiresGrad: true });
+    T.linear(x, w, bias).sub(y).square().mean().backward();
+    return { gw: w.grad!.toArray(), gb: bias.grad!.toArray() };
+  });
+  for (const r of results) {
+    for (const step of r.steps) {
+      close(step.gw, expected.gw);
+      close(step.gb, expected.gb);
+    }
+  }
+});
+
 Deno.test("bucketize splits in reverse order at the bucket sizes", () => {
   T.scope(() => {
     const ts = [T.zeros([4]), T.zeros([4]), T.zeros([300])]; // 16, 16, 1200 bytes

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   DEFAULT_CONFIG,
   derive,
+  lambdaRule,
   readConfigFile,
   runMethodOptions,
   type TrainConfig,
@@ -104,7 +105,7 @@ Deno.test("derive() gives steps per epoch (full batches), total steps, the linea
   assert.throws(() => derive(config({ batchSize: 256 }), 100), /100 training images give no full batch of 256/);
 });
 
-Deno.test("runMethodOptions() scales λ = 100·d/2048 for the unified forms only, unless λ is given", () => {
+Deno.test("runMethodOptions() scales λ = λ_2048·d/2048 for every unit-norm form, unless λ is given", () => {
   assert.deepEqual(runMethodOptions(config({ projDim: 128 })), { lambda: 6.25 });
   assert.deepEqual(runMethodOptions(config({ projDim: 2048 })), { lambda: 100 });
   assert.deepEqual(runMethodOptions(config({ methodOptions: { lambda: 3 } })), { lambda: 3 });
@@ -115,9 +116,32 @@ Deno.test("runMethodOptions() scales λ = 100·d/2048 for the unified forms only
   assert.deepEqual(runMethodOptions(config({ method: "simsiam", methodOptions: { form: "directpred" } })), {
     form: "directpred",
   });
-  assert.deepEqual(runMethodOptions(config({ method: "barlow-twins", methodOptions: { form: "l2" } })), { form: "l2" });
+  // Barlow Twins l2 (λ_2048 = 50) and VICReg l2 (λ_2048 = 100) follow the same rule as UniGrad.
+  assert.deepEqual(runMethodOptions(config({ method: "barlow-twins", methodOptions: { form: "l2" } })), {
+    form: "l2",
+    lambda: 3.125,
+  });
+  assert.deepEqual(runMethodOptions(config({ method: "barlow-twins-l2", projDim: 2048 })), { form: "l2", lambda: 50 });
+  assert.deepEqual(runMethodOptions(config({ method: "vicreg-l2", projDim: 64 })), { form: "l2", lambda: 3.125 });
+  assert.deepEqual(runMethodOptions(config({ method: "vicreg-l2", methodOptions: { lambda: 7 } })), {
+    form: "l2",
+    lambda: 7,
+  });
+  // The batch-standardised and contrastive forms keep their constants.
+  assert.deepEqual(runMethodOptions(config({ method: "barlow-twins" })), {});
+  assert.deepEqual(runMethodOptions(config({ method: "vicreg" })), {});
+  assert.deepEqual(runMethodOptions(config({ method: "simclr" })), {});
   assert.deepEqual(runMethodOptions(config({ method: "moco", target: "stop-grad" })), { target: "stop-grad" });
   assert.deepEqual(runMethodOptions(config({ method: "byol-unified" })), { form: "unified", lambda: 6.25 });
+});
+
+Deno.test("lambdaRule() states the width rule with the resolved λ, the user's λ, or null", () => {
+  assert.equal(
+    lambdaRule(config({ method: "barlow-twins-l2", projDim: 128 })),
+    "λ = 50·d/2048 = 3.125 (d = 128; λ_2048 = 50 for barlow-twins/l2)",
+  );
+  assert.equal(lambdaRule(config({ methodOptions: { lambda: 3 } })), "λ = 3 (set by the user)");
+  assert.equal(lambdaRule(config({ method: "moco" })), null);
 });
 
 Deno.test("readConfigFile() reads a JSON object (a run's config.json too) and names the file on errors", async () => {

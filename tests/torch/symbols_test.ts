@@ -131,6 +131,13 @@ const freePort = () => {
 };
 const join1 = (rank = 0) => T.C10dGroup.join({ address: "127.0.0.1", port: freePort(), rank, worldSize: 1 });
 const group = () => group1 ??= join1();
+/** Hooks a leaf, runs `backwards` backward passes into it, then finishes the all-reduce. */
+const syncTwice = (backwards: number) => {
+  const w = leaf();
+  using sync = group().gradSync(list(w), [1]);
+  for (let i = 0; i < backwards; i++) w.mul(2).sum().backward();
+  sync.finish(1);
+};
 const noDist = { bad: () => join1(), native: false, why: "not built without c10d; TypeScript refuses the call" };
 const DIST_CASES: Partial<Record<Name, Case>> = manifest.dist
   ? {
@@ -159,6 +166,15 @@ const DIST_CASES: Partial<Record<Name, Case>> = manifest.dist
       good: () => group().allGatherWithGrad(leaf()),
       bad: () => group().allGatherWithGrad(huge()),
     },
+    ts_dist_grad_sync_new: {
+      good: () => group().gradSync(list(leaf()), [1]).dispose(),
+      bad: () => group().gradSync(list(leaf()), [2]),
+    },
+    ts_dist_grad_sync_finish: {
+      good: () => syncTwice(1),
+      bad: () => syncTwice(2), // a second gradient after the bucket was all-reduced
+    },
+    ts_dist_grad_sync_free: { good: () => group().gradSync(list(leaf()), [1]).dispose(), why: "void; NULL is ignored" },
     ts_dist_probe_peers: { good: () => group().probePeers(10), why: "the store of a live group answers" },
   }
   : Object.fromEntries(
@@ -173,6 +189,9 @@ const DIST_CASES: Partial<Record<Name, Case>> = manifest.dist
       "all_gather",
       "all_reduce_grad",
       "all_gather_grad",
+      "grad_sync_new",
+      "grad_sync_finish",
+      "grad_sync_free",
       "probe_peers",
     ].map((n) => [`ts_dist_${n}`, noDist]),
   );
