@@ -35,6 +35,7 @@ for (const [name, options, lr] of METHODS_UNDER_TEST) {
     method,
     totalSteps: STEPS,
     lr,
+    precision: "fp32", // the float32 summation-order margin below; bf16 would round each side differently
     dist: group ? { group, syncBn: true } : undefined,
   });
   for (let k = 0; k < STEPS; k++) T.scope(() => setup.trainer.step(mine, k, lr)).dispose();
