@@ -27,6 +27,7 @@ import { parseArgs } from "node:util";
 import { ARCHS, METHODS, TABLE1, TARGET_KINDS } from "./src/ssl/mod.ts";
 import {
   AUGMENTS,
+  CONV_INITS,
   DATASETS,
   DEFAULT_CONFIG,
   IMAGE_STORAGES,
@@ -51,6 +52,7 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "proj-dim": ["projDim", "projector output width d"],
   "proj-depth": ["projDepth", "projector Linear layers"],
   "zero-init-residual": ["zeroInitResidual", "start the last BN γ of every residual block at 0"],
+  "conv-init": ["convInit", `backbone conv weights: ${CONV_INITS.join(", ")} (torch: nn.Conv2d's default)`],
   "dataset": ["dataset", DATASETS.join(", ")],
   "data-dir": ["dataDir", "folder of the dataset files (null: the dataset's usual folder)"],
   "eval-data-dir": ["evalDataDir", "image-folder: labelled train/ + val/ to evaluate a flat unlabelled --data-dir on"],

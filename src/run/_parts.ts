@@ -146,7 +146,7 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
   const projector = { projHidden: c.projHidden, projDim: c.projDim, projDepth: c.projDepth };
   const encoder = { arch: c.arch, inChannels: data.channels, imageSize: data.viewSize, width: c.width, ...projector };
   const setup = buildTrainer({
-    encoder: { ...encoder, zeroInitResidual: c.zeroInitResidual },
+    encoder: { ...encoder, zeroInitResidual: c.zeroInitResidual, convInit: c.convInit },
     method,
     device,
     totalSteps: derived.totalSteps,

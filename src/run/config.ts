@@ -37,6 +37,8 @@ export type DatasetName = typeof DATASETS[number];
  * autocast on a CPU with bf16 instructions, float32 elsewhere; see `chooseNumerics`).
  */
 export const PRECISIONS = ["auto", "fp32", "bf16"] as const;
+/** Backbone conv initialisations `--conv-init` accepts (see `ResNetOptions.convInit`). */
+export const CONV_INITS = ["torch", "kaiming_normal"] as const;
 /** Augmentations `--augment` accepts: the named view recipes of src/data, or none (crops only). */
 export const AUGMENTS = ["mocov2", "byol", "fashion-mnist", "none"] as const;
 /** Optimizers `--optimizer` accepts. */
@@ -62,6 +64,12 @@ export interface TrainConfig {
   projDepth: number;
   /** Start the last BN γ of every residual block at 0 (the paper's ResNet-50). @default false */
   zeroInitResidual: boolean;
+  /**
+   * Backbone conv weights: "torch" (`nn.Conv2d`'s default, what a plain PyTorch script gets) or
+   * "kaiming_normal" (torchvision's ResNet init, about 2.4× larger weights: a smaller effective learning
+   * rate of the convs under BN). @default "torch"
+   */
+  convInit: typeof CONV_INITS[number];
   /** Dataset. @default "fashion-mnist" */
   dataset: DatasetName;
   /** Folder of the dataset files. @default the Debian package's folder for Fashion-MNIST and MNIST */
@@ -151,6 +159,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   projDim: 128,
   projDepth: 2,
   zeroInitResidual: false,
+  convInit: "torch",
   dataset: "fashion-mnist",
   dataDir: null,
   evalDataDir: null,
@@ -268,6 +277,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   const dataset = oneOf("dataset", hyphenated(config.dataset), DATASETS);
   if (config.target !== null) oneOf("target", config.target, TARGET_KINDS);
   oneOf("precision", config.precision, PRECISIONS);
+  oneOf("convInit", config.convInit, CONV_INITS);
   for (const f of ["out", "resume", "dataDir"] as const) {
     if (config[f] !== null && config[f]!.trim() === "") {
       throw new RangeError(`Invalid ${f} ${JSON.stringify(config[f])}: expected a folder path, or null`);

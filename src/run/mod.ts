@@ -9,6 +9,7 @@
 export {
   AUGMENTS,
   buildMethod,
+  CONV_INITS,
   type DatasetName,
   DATASETS,
   DEFAULT_CONFIG,
