@@ -46,6 +46,18 @@ Deno.test("gaussianBlur() keeps constant images, keeps unblurred samples, and st
   });
 });
 
+Deno.test("gaussianBlur() with p 0.5 returns the unblurred samples exactly and blurs the others", () => {
+  manualSeed(3);
+  scope(() => {
+    const x = rand([16, 3, 12, 12]);
+    const y = gaussianBlur(x, { p: 0.5, sigma: [1, 2] });
+    const diffs = y.sub(x).abs().amax([1, 2, 3]).toArray() as number[]; // [N]
+    const kept = diffs.filter((d) => d === 0).length;
+    assert.ok(kept > 0 && kept < 16, `${kept} of 16 samples unblurred`);
+    for (const d of diffs) assert.ok(d === 0 || d > 1e-3, `a sample changed by only ${d}`);
+  });
+});
+
 Deno.test("gaussianBlur() draws sigma independently per sample", () => {
   manualSeed(2);
   scope(() => {
