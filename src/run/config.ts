@@ -335,7 +335,18 @@ function checkTraining(config: TrainConfig, dataset: DatasetName): void {
   }
 }
 
-/** What a config adds to the two global views: ["6 local views", "a CutMix view"], or []. */
+/**
+ * What a config adds to the two global views: ["6 local views", "a CutMix view"], or [].
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_CONFIG, extraViews } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(extraViews(DEFAULT_CONFIG), []); // two global views only
+ * assert.equal(extraViews({ ...DEFAULT_CONFIG, cutmix: 1 }).length, 1);
+ * ```
+ */
 export function extraViews(config: TrainConfig): string[] {
   const local = config.multiCrop === null ? 0 : parseMultiCrop(config.multiCrop).local.count;
   return [

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  buildMethod,
   DEFAULT_CONFIG,
   derive,
   lambdaRule,
@@ -9,6 +10,7 @@ import {
   type TrainConfig,
   validateConfig,
 } from "../../src/run/config.ts";
+import { recipeConfig } from "../../src/run/recipes.ts";
 
 const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({ ...DEFAULT_CONFIG, methodOptions: {}, ...over });
 const source = (path: string) => Deno.readTextFileSync(new URL(path, import.meta.url));
@@ -171,4 +173,21 @@ Deno.test("readConfigFile() reads a JSON object (a run's config.json too) and na
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("recipes unigrad-official-fashion-mnist and barlow-twins-l2-official-fashion-mnist: the official optimizer settings", () => {
+  const official = validateConfig({ ...DEFAULT_CONFIG, ...recipeConfig("unigrad-official-fashion-mnist") });
+  // project/pretrainer.py: SGD weight decay 1e-4 over model.parameters(); cosine floor min_lr = 1e-3·init_lr.
+  assert.deepEqual([official.wd, official.wdExcludeNormBias, official.lrMin], [1e-4, false, 1e-4]);
+  assert.deepEqual(runMethodOptions(official), { lambda: 6.25 });
+  // Apart from these, the CPU default run.
+  const ours = validateConfig({ ...DEFAULT_CONFIG, ...recipeConfig("unigrad-fashion-mnist") });
+  const differs = Object.keys(ours).filter((k) =>
+    JSON.stringify(ours[k as keyof TrainConfig]) !== JSON.stringify(official[k as keyof TrainConfig])
+  );
+  assert.deepEqual(differs.sort(), ["lrMin", "recipe", "wd", "wdExcludeNormBias"]);
+  // configs/barlow_twins_grad_mm.py: Barlow Twins l2 with the momentum encoder; λ by the width rule.
+  const bt = validateConfig({ ...DEFAULT_CONFIG, ...recipeConfig("barlow-twins-l2-official-fashion-mnist") });
+  assert.deepEqual(runMethodOptions(bt), { form: "l2", lambda: 3.125, target: "momentum" });
+  assert.equal(buildMethod(bt).target, "momentum");
 });

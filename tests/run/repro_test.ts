@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BUDGETS, plannedRuns, REPRO_ROWS, rowConfig, type RowResult, selectRows } from "../../src/run/repro.ts";
-import { difference, formatStat, type RowSummary, stat, verdict } from "../../src/run/repro_report.ts";
+import {
+  difference,
+  formatStat,
+  momentumCoverage,
+  type RowSummary,
+  stat,
+  verdict,
+} from "../../src/run/repro_report.ts";
 import { buildMethod, runMethodOptions } from "../../src/run/config.ts";
 import { createPreset } from "../../src/ssl/mod.ts";
 
@@ -101,6 +108,13 @@ function summary(id: string, knn: number[], init = 0.7): RowSummary {
     wallSeconds: stat([1]),
   };
 }
+
+Deno.test("momentumCoverage(): the online share of a momentum encoder after K steps of the cosine schedule", () => {
+  // Σ(1 − m_k) ≈ 0.004·K/2 for small K: about 1 − e^(−0.24) after 120 steps.
+  assert.ok(Math.abs(momentumCoverage(120) - (1 - Math.exp(-0.24))) < 0.01);
+  assert.ok(momentumCoverage(125_000) > 0.999999);
+  assert.equal(momentumCoverage(0), 0);
+});
 
 Deno.test("verdict() states each claim as measured, including when it does not hold", () => {
   const rows = [
