@@ -27,6 +27,7 @@ import { parseArgs } from "node:util";
 import { ARCHS, METHODS, TABLE1, TARGET_KINDS } from "./src/ssl/mod.ts";
 import {
   AUGMENTS,
+  CONV_INITS,
   DATASETS,
   DEFAULT_CONFIG,
   IMAGE_STORAGES,
@@ -51,6 +52,7 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "proj-dim": ["projDim", "projector output width d"],
   "proj-depth": ["projDepth", "projector Linear layers"],
   "zero-init-residual": ["zeroInitResidual", "start the last BN γ of every residual block at 0"],
+  "conv-init": ["convInit", `backbone conv weights: ${CONV_INITS.join(", ")} (torch: nn.Conv2d's default)`],
   "dataset": ["dataset", DATASETS.join(", ")],
   "data-dir": ["dataDir", "folder of the dataset files (null: the dataset's usual folder)"],
   "eval-data-dir": ["evalDataDir", "image-folder: labelled train/ + val/ to evaluate a flat unlabelled --data-dir on"],
@@ -76,7 +78,7 @@ const FLAGS: Record<string, [keyof TrainConfig, string]> = {
   "warmup-epochs": ["warmupEpochs", "linear warm-up epochs before the cosine decay"],
   "target": ["target", `target branch: ${TARGET_KINDS.join(", ")} (null: the method's own)`],
   "device": ["device", "cpu, cuda or cuda:<index>"],
-  "precision": ["precision", `${PRECISIONS.join(", ")} (bf16: autocast on CUDA)`],
+  "precision": ["precision", `${PRECISIONS.join(", ")} (auto: bf16 autocast where the CPU computes bf16 natively)`],
   "seed": ["seed", "seed of the weights, the data order and the augmentation"],
   "out": ["out", "run folder (null: runs/<method>-<dataset>, or the resumed run's folder)"],
   "resume": ["resume", "resume from a run folder, its checkpoints folder or a ckpt-* folder (its settings by default)"],

@@ -213,9 +213,12 @@ TS_EXPORT TsTensor* ts_to(TsTensor* t, int32_t dtype, int32_t device, int32_t no
   TS_NEW(t->to(device == -2 ? t->device() : ts_device(device),
                dtype < 0 ? t->scalar_type() : static_cast<at::ScalarType>(dtype), non_blocking != 0, copy != 0))
 }
-/// Contiguous in the given memory format (0 contiguous, 1 channels_last).
+/// Contiguous in the given memory format (0 contiguous, 1 channels_last). channels_last strides also where the
+/// shape leaves the layout ambiguous (C = 1: `contiguous` keeps NCHW strides, which kernels read as NCHW),
+/// as PyTorch's `.to(memory_format=torch.channels_last)` makes them; copies only where the layout changes.
 TS_EXPORT TsTensor* ts_contiguous(TsTensor* t, int32_t format) {
-  TS_NEW(t->contiguous(format == 1 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous))
+  constexpr auto cl = at::MemoryFormat::ChannelsLast;
+  TS_NEW(format == 1 ? t->contiguous(cl).to(t->options(), false, false, cl) : t->contiguous())
 }
 /// Copy with its own storage (keeps autograd history).
 TS_EXPORT TsTensor* ts_clone(TsTensor* t) { TS_NEW(t->clone()) }

@@ -261,7 +261,7 @@ Deno.test("parseConfig() throws on bad values, naming the valid ones", async () 
   await Deno.writeTextFile(unknownField, '{ "epoch": 3 }');
   const cases: [string[], RegExp][] = [
     [["--method", "simclrr"], /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol/],
-    [["--precision", "fp16"], /Invalid precision "fp16": expected one of fp32, bf16/],
+    [["--precision", "fp16"], /Invalid precision "fp16": expected one of auto, fp32, bf16/],
     [["--target", "ema"], /Invalid target "ema": expected one of stop-grad, momentum, momentum-positive/],
     [["--batch-size", "1"], /Invalid batchSize 1: expected an integer ≥ 2/],
     [["--method-option", "lambda"], /Invalid --method-option "lambda": expected key=value/],

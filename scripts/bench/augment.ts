@@ -5,10 +5,11 @@
  *
  *   deno run -A scripts/bench/augment.ts              # CPU comparison + CUDA when available
  *   deno run -A scripts/bench/augment.ts --cuda-only  # for a GPU check script
- *   UNIGRAD_NUM_THREADS=2 deno run -A scripts/bench/augment.ts --seconds 2
+ *   UNIGRAD_NUM_THREADS=2 deno run -A scripts/bench/augment.ts --seconds 4 --rounds 5
  *
- * Views per second = batch size × views per recipe / seconds per `apply`. The two sides run in
- * alternating rounds and each reports its best round, so load from other processes on a shared
+ * Views per second = batch size × views per recipe / median seconds per `apply`. The two sides
+ * alternate call by call (PyTorch in a python3 process that runs one call per request), and the ratio
+ * is the median over call pairs of PyTorch's time / ours, so load from other processes on a shared
  * machine hurts both alike.
  *
  * @module
@@ -23,7 +24,7 @@ const args = parseArgs({
     "cuda-only": { type: "boolean", default: false },
     "cpu-only": { type: "boolean", default: false },
     seconds: { type: "string", default: "2" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "3" }, // at least 2·rounds call pairs per case
     python: { type: "string", default: "/usr/bin/python3" },
   },
   strict: true,
@@ -85,26 +86,49 @@ function timeOurs(c: Case, device: "cpu" | "cuda", minSeconds: number): { viewsP
   return { viewsPerS: (c.batch * c.recipe.length * 1000) / ms, msPerBatch: ms };
 }
 
-async function timeTorch(cases: Case[]): Promise<Map<string, number>> {
+/** The lines of a byte stream (@std/streams is out of reach). */
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffered = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += text;
+    let nl;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+    }
+  }
+}
+
+/** augment_torch.py serving the cases: `apply(i)` runs case i once there and returns its ms. */
+function torchServer(cases: Case[]): { apply(i: number): Promise<number>; close(): Promise<void> } {
   const spec = cases.map((c) => ({
     name: c.name,
     batch: c.batch,
     channels: c.channels,
     side: c.side,
     views: pythonViews(c.recipe),
-    min_reps: 3,
-    min_seconds: seconds,
   }));
   const script = new URL("./augment_torch.py", import.meta.url).pathname;
-  const out = await new Deno.Command(args.values.python, {
-    args: [script, String(threads), JSON.stringify(spec)],
+  const child = new Deno.Command(args.values.python, {
+    args: [script, String(threads), JSON.stringify(spec), "--serve"],
+    stdin: "piped",
+    stdout: "piped",
     stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`${args.values.python} ${script} failed`);
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-  return new Map(
-    lines.map((l) => JSON.parse(l)).map((r: { name: string; views_per_s: number }) => [r.name, r.views_per_s]),
-  );
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const lines = readLines(child.stdout);
+  return {
+    async apply(i: number): Promise<number> {
+      await writer.write(new TextEncoder().encode(`${i}\n`));
+      const { value, done } = await lines.next();
+      if (done) throw new Error(`${args.values.python} ${script} ended early (see its error above)`);
+      return JSON.parse(value).ms;
+    },
+    async close() {
+      await writer.close();
+      await child.status;
+    },
+  };
 }
 
 function row(cells: (string | number)[]): string {
@@ -114,22 +138,42 @@ function row(cells: (string | number)[]): string {
 if (!args.values["cuda-only"]) {
   setNumThreads(threads);
   console.log(
-    `CPU, ${getNumThreads()} threads on both sides (Debian torch via ${args.values.python}), best of ${rounds} rounds`,
+    `CPU, ${getNumThreads()} threads on both sides (Debian torch via ${args.values.python}), the two sides alternating call by call for ≥ ${seconds} s per case`,
   );
-  const best = new Map(CPU_CASES.map((c) => [c.name, { ours: 0, torch: 0 }]));
-  for (let r = 0; r < rounds; r++) {
-    const torch = await timeTorch(CPU_CASES);
-    for (const c of CPU_CASES) {
-      const b = best.get(c.name)!;
-      b.torch = Math.max(b.torch, torch.get(c.name)!);
-      b.ours = Math.max(b.ours, timeOurs(c, "cpu", seconds).viewsPerS);
-    }
-  }
+  const server = torchServer(CPU_CASES);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   console.log(row(["case", "unigrad v/s", "torch v/s", "ratio"]));
-  for (const c of CPU_CASES) {
-    const { ours, torch } = best.get(c.name)!;
-    console.log(row([c.name, ours.toFixed(0), torch.toFixed(0), `${(ours / torch).toFixed(2)}×`]));
+  for (const [i, c] of CPU_CASES.entries()) {
+    manualSeed(0);
+    const batch: Tensor = scope(() => rand([c.batch, c.channels, c.side, c.side]).mul(255).to("uint8"));
+    const ours = () => {
+      const t0 = performance.now();
+      scope(() => c.recipe.apply(batch));
+      return performance.now() - t0;
+    };
+    ours(); // warm-up, both sides
+    await server.apply(i);
+    const mine: number[] = [], theirs: number[] = [];
+    const start = performance.now();
+    for (let k = 0; k < 2 * rounds || performance.now() - start < 2 * seconds * 1000; k++) {
+      // Who goes first alternates, so neither side always follows the other's memory traffic.
+      if (k % 2 === 0) {
+        mine.push(ours());
+        theirs.push(await server.apply(i));
+      } else {
+        theirs.push(await server.apply(i));
+        mine.push(ours());
+      }
+    }
+    batch.dispose();
+    const views = c.batch * c.recipe.length * 1000;
+    // Ratio: the median over call pairs of (PyTorch ms / ours ms), i.e. ours / PyTorch in views per second.
+    const ratio = median(theirs.map((t, k) => t / mine[k]));
+    console.log(
+      row([c.name, (views / median(mine)).toFixed(0), (views / median(theirs)).toFixed(0), `${ratio.toFixed(2)}×`]),
+    );
   }
+  await server.close();
 }
 
 if (!args.values["cpu-only"]) {

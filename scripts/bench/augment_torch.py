@@ -3,7 +3,8 @@ with torch tensor ops (same algorithms: one affine_grid + grid_sample for crop/r
 jitter factors with 4 order groups, luma grayscale, separable grouped-conv blur with reflected
 borders, solarise, normalise). Prints one JSON line per case: views per second.
 
-Run by augment.ts with Debian's python3-torch: /usr/bin/python3 augment_torch.py THREADS CASES_JSON
+Run by augment.ts with Debian's python3-torch: /usr/bin/python3 augment_torch.py THREADS CASES_JSON [--serve]
+(--serve: time one apply per case index read from stdin, so the two sides alternate call by call).
 """
 import json
 import math
@@ -168,9 +169,18 @@ def main():
     cases = json.loads(sys.argv[2])
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    for case in cases:
-        n, c, side = case["batch"], case["channels"], case["side"]
-        batch = (torch.rand(n, c, side, side) * 255).to(torch.uint8)
+    batches = [(torch.rand(c["batch"], c["channels"], c["side"], c["side"]) * 255).to(torch.uint8) for c in cases]
+    if len(sys.argv) > 3 and sys.argv[3] == "--serve":
+        # Paired mode (augment.ts): one timed apply of case i per line "i" on stdin, its ms on stdout.
+        with torch.no_grad():
+            for line in sys.stdin:
+                i = int(line)
+                t0 = time.perf_counter()
+                recipe(batches[i], cases[i]["views"])
+                print(json.dumps({"ms": (time.perf_counter() - t0) * 1e3}), flush=True)
+        return
+    for case, batch in zip(cases, batches):
+        n = case["batch"]
         with torch.no_grad():
             recipe(batch, case["views"])  # warm-up
             reps = 0

@@ -1,10 +1,15 @@
 /**
  * Benchmark: one UniGrad training step (two views through the online encoder with backward, two
  * through the momentum encoder, SGD, EMA), ours against the same step in PyTorch on the same libtorch
- * (Debian's python3-torch 1.13 on CPU; the wheel on a GPU machine), in one run, same threads, same
- * model, batch and method. Prints median ms/step, pairs/s and the ratio.
+ * (Debian's python3-torch 1.13 on CPU; the wheel on a GPU machine), same threads, same model, batch
+ * and method, in three numerics settings: fp32 NCHW, fp32 channels_last and bf16 autocast with
+ * channels_last. PyTorch runs in a python3 process that times one step per request, so the two sides
+ * alternate step by step and load from other processes on a shared machine hurts both alike. Prints
+ * median ms/step, pairs/s and the speed-up (median over step pairs of PyTorch ms / ours ms; above 1 =
+ * ours faster) per setting.
  *
- * Usage: `deno task bench:train [-- --arch resnet20 --batch 256 --steps 10 --device cpu]`
+ * Usage: `deno task bench:train [-- --arch resnet20 --batch 256 --steps 8 --device cpu
+ * --settings fp32-nchw,fp32-cl,bf16-cl]`
  *
  * @module
  */
@@ -26,8 +31,8 @@ const { values } = parseArgs({
   options: {
     arch: { type: "string", default: "resnet20" },
     batch: { type: "string", default: "256" },
-    steps: { type: "string", default: "10" },
-    warmup: { type: "string", default: "3" },
+    steps: { type: "string", default: "8" },
+    warmup: { type: "string", default: "2" },
     threads: { type: "string", default: String(navigator.hardwareConcurrency) },
     device: { type: "string", default: "cpu" },
     size: { type: "string", default: "28" },
@@ -35,10 +40,29 @@ const { values } = parseArgs({
     "proj-hidden": { type: "string", default: "512" },
     "proj-dim": { type: "string", default: "128" },
     "proj-depth": { type: "string", default: "2" },
-    precision: { type: "string", default: "fp32" },
+    settings: { type: "string", default: "fp32-nchw,fp32-cl,bf16-cl" },
     python: { type: "string", default: "/usr/bin/python3" },
   },
+  strict: true,
 });
+
+/** A numerics setting, as both sides run it. */
+interface Setting {
+  name: string;
+  precision: "fp32" | "bf16";
+  channelsLast: boolean;
+}
+const SETTINGS: Record<string, Setting> = {
+  "fp32-nchw": { name: "fp32 NCHW", precision: "fp32", channelsLast: false },
+  "fp32-cl": { name: "fp32 channels_last", precision: "fp32", channelsLast: true },
+  "bf16-nchw": { name: "bf16 NCHW", precision: "bf16", channelsLast: false },
+  "bf16-cl": { name: "bf16 channels_last", precision: "bf16", channelsLast: true },
+};
+const settings = values.settings!.split(",").map((s) => {
+  if (!(s in SETTINGS)) throw new TypeError(`Unknown setting "${s}": expected ${Object.keys(SETTINGS).join(", ")}`);
+  return SETTINGS[s];
+});
+
 const cfg = {
   arch: values.arch!,
   batch: Number(values.batch),
@@ -51,67 +75,129 @@ const cfg = {
   projHidden: Number(values["proj-hidden"]),
   projDim: Number(values["proj-dim"]),
   projDepth: Number(values["proj-depth"]),
-  precision: values.precision!,
   lambda: (100 * Number(values["proj-dim"])) / 2048,
 };
 const device = cfg.device as Device;
 const onCuda = device !== "cpu";
 setNumThreads(cfg.threads);
-manualSeed(0);
-
-// The set-up a run builds (buildTrainer), so the benchmark times the step train.ts takes.
-const { projHidden, projDim, projDepth } = cfg;
-const setup = buildTrainer({
-  encoder: { arch: cfg.arch as Arch, inChannels: cfg.channels, imageSize: cfg.size, projHidden, projDim, projDepth },
-  method: unigrad({ lambda: cfg.lambda, checkValues: false }),
-  device,
-  totalSteps: cfg.steps + cfg.warmup,
-  lr: 0.1,
-  weightDecay: 5e-4,
-  precision: cfg.precision as "fp32" | "bf16",
-});
-const trainer = setup.trainer;
-const x1 = rand([cfg.batch, cfg.channels, cfg.size, cfg.size], { device });
-const x2 = rand([cfg.batch, cfg.channels, cfg.size, cfg.size], { device });
+if (onCuda) cuda.setCudnnBenchmark(true);
 const sync = onCuda ? () => cuda.synchronize() : () => {};
-if (onCuda) cuda.resetPeakMemoryStats();
 
-for (let k = 0; k < cfg.warmup; k++) scope(() => trainer.step([x1, x2], k, 0.1)).dispose();
-sync();
-const times: number[] = [];
-for (let k = 0; k < cfg.steps; k++) {
-  const t0 = performance.now();
-  scope(() => trainer.step([x1, x2], cfg.warmup + k, 0.1)).dispose();
-  sync();
-  times.push(performance.now() - t0);
+/** Our parts in setting `s` (the set-up a run builds: buildTrainer), and a function that runs and times step k (ms). */
+function ours(s: Setting): { step(k: number): number; dispose(): void } {
+  manualSeed(0);
+  const { projHidden, projDim, projDepth } = cfg;
+  const setup = buildTrainer({
+    encoder: { arch: cfg.arch as Arch, inChannels: cfg.channels, imageSize: cfg.size, projHidden, projDim, projDepth },
+    method: unigrad({ lambda: cfg.lambda, checkValues: false }),
+    device,
+    totalSteps: cfg.steps + cfg.warmup,
+    lr: 0.1,
+    weightDecay: 5e-4,
+    precision: s.precision,
+    channelsLast: s.channelsLast,
+  });
+  const trainer = setup.trainer;
+  const x1 = rand([cfg.batch, cfg.channels, cfg.size, cfg.size], { device });
+  const x2 = rand([cfg.batch, cfg.channels, cfg.size, cfg.size], { device });
+  return {
+    step(k: number): number {
+      const t0 = performance.now();
+      scope(() => trainer.step([x1, x2], k, 0.1)).dispose();
+      sync();
+      return performance.now() - t0;
+    },
+    dispose() {
+      x1.dispose();
+      x2.dispose();
+      setup.dispose();
+    },
+  };
 }
-times.sort((a, b) => a - b);
-const ours = {
-  median_ms: times[times.length >> 1],
-  min_ms: times[0],
-  peak_gib: onCuda ? cuda.memoryStats().peakAllocated / 2 ** 30 : undefined,
-};
 
-const script = new URL("./train_step_torch.py", import.meta.url).pathname;
-const py = new Deno.Command(values.python!, { args: [script, JSON.stringify(cfg)] }).outputSync();
-if (!py.success) {
-  console.error(new TextDecoder().decode(py.stderr));
-  Deno.exit(1);
+/** The lines of a byte stream (@std/streams is out of reach). */
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffered = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += text;
+    let nl;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+    }
+  }
 }
-const torch = JSON.parse(new TextDecoder().decode(py.stdout));
-const pairs = (ms: number) => ((cfg.batch * 1000) / ms).toFixed(0);
+
+/** PyTorch's step in setting `s`: a python3 process that runs and times one step per request. */
+function torch(s: Setting): { step(): Promise<number>; close(): Promise<void> } {
+  const script = new URL("./train_step_torch.py", import.meta.url).pathname;
+  const spec = { ...cfg, precision: s.precision, channelsLast: s.channelsLast, serve: true };
+  const child = new Deno.Command(values.python!, {
+    args: [script, JSON.stringify(spec)],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const lines = readLines(child.stdout);
+  return {
+    async step(): Promise<number> {
+      await writer.write(new TextEncoder().encode("step\n"));
+      const { value, done } = await lines.next();
+      if (done) throw new Error(`${values.python} ${script} ended early (see its error above)`);
+      return JSON.parse(value).ms;
+    },
+    async close() {
+      await writer.close();
+      await child.status;
+    },
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+// Per setting: the two sides alternate step by step (who goes first alternates too), so load from
+// other processes lands on both alike; the speed-up is the median of the per-step-pair ratios.
+const results = [];
+for (const s of settings) {
+  const a = ours(s);
+  const b = torch(s);
+  const mine: number[] = [];
+  const theirs: number[] = [];
+  for (let k = 0; k < cfg.warmup + cfg.steps; k++) {
+    const [t1, t2] = k % 2 === 0 ? [a.step(k), await b.step()] : [await b.step(), a.step(k)].reverse();
+    if (k >= cfg.warmup) {
+      mine.push(t1);
+      theirs.push(t2);
+    }
+  }
+  a.dispose();
+  await b.close();
+  const speedup = median(theirs.map((t, i) => t / mine[i]));
+  results.push({
+    s,
+    ours: median(mine),
+    oursMin: Math.min(...mine),
+    torch: median(theirs),
+    torchMin: Math.min(...theirs),
+    speedup,
+  });
+}
+
 console.log(
-  `UniGrad step, ${cfg.arch} small stem, ${cfg.channels}×${cfg.size}², batch ${cfg.batch}, projector ${cfg.projHidden}→${cfg.projDim} (depth ${cfg.projDepth}), ${device}, ${cfg.precision}, ${cfg.threads} threads, ${cfg.steps} timed steps`,
+  `UniGrad step, ${cfg.arch} small stem, ${cfg.channels}×${cfg.size}², batch ${cfg.batch}, projector ${cfg.projHidden}→${cfg.projDim} (depth ${cfg.projDepth}), ${device}, ${cfg.threads} threads, ${cfg.steps} timed step pairs (ours and PyTorch alternating)`,
 );
-console.log(`            median ms/step   min ms/step   pairs/s${onCuda ? "   peak GiB" : ""}`);
-const row = (name: string, r: { median_ms: number; min_ms: number; peak_gib?: number }) =>
+console.log(
+  `${"setting".padEnd(20)} ${"ours ms".padStart(9)} ${"min".padStart(8)} ${"torch ms".padStart(9)} ${
+    "min".padStart(8)
+  } ${"ours pairs/s".padStart(13)} ${"speed-up".padStart(9)}`,
+);
+for (const r of results) {
   console.log(
-    `${name.padEnd(10)} ${r.median_ms.toFixed(1).padStart(16)} ${r.min_ms.toFixed(1).padStart(13)} ${
-      pairs(r.median_ms).padStart(9)
-    }${r.peak_gib !== undefined ? r.peak_gib.toFixed(2).padStart(11) : ""}`,
+    `${r.s.name.padEnd(20)} ${r.ours.toFixed(1).padStart(9)} ${r.oursMin.toFixed(1).padStart(8)} ${
+      r.torch.toFixed(1).padStart(9)
+    } ${r.torchMin.toFixed(1).padStart(8)} ${((cfg.batch * 1000) / r.ours).toFixed(0).padStart(13)} ${
+      r.speedup.toFixed(3).padStart(8)
+    }×`,
   );
-row("unigrad", ours);
-row("pytorch", torch);
-console.log(
-  `ratio (ours / PyTorch, median ms/step): ${(ours.median_ms / torch.median_ms).toFixed(3)}  (below 1 = faster)`,
-);
+}
+console.log("speed-up = median over step pairs of PyTorch ms / ours ms (above 1 = ours faster)");

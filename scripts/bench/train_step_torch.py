@@ -1,7 +1,8 @@
 """PyTorch side of scripts/bench/train_step.ts: the same UniGrad training step (two views through the
 online encoder with backward, two through the momentum encoder, SGD, EMA), timed the same way.
 
-Usage: python3 train_step_torch.py '{"arch": "resnet20", "batch": 256, ...}'  → one JSON line.
+Usage: python3 train_step_torch.py '{"arch": "resnet20", "batch": 256, ...}'  → one JSON line; with
+"serve": true it times one step per "step" line read from stdin instead.
 """
 import contextlib
 import json
@@ -78,9 +79,11 @@ target = encoder().to(dev)
 target.load_state_dict(online.state_dict())
 for p in target.parameters():
     p.requires_grad_(False)
-if dev.type == "cuda":
+channels_last = cfg.get("channelsLast", dev.type == "cuda")
+if channels_last:
     online = online.to(memory_format=torch.channels_last)
     target = target.to(memory_format=torch.channels_last)
+if dev.type == "cuda":
     torch.backends.cudnn.benchmark = True
 decay = [p for p in online.parameters() if p.ndim > 1]
 no_decay = [p for p in online.parameters() if p.ndim <= 1]
@@ -90,7 +93,7 @@ Fm = None
 N, C, S = cfg["batch"], cfg["channels"], cfg["size"]
 x1 = torch.rand(N, C, S, S, device=dev)
 x2 = torch.rand(N, C, S, S, device=dev)
-if dev.type == "cuda":
+if channels_last:
     x1 = x1.contiguous(memory_format=torch.channels_last)
     x2 = x2.contiguous(memory_format=torch.channels_last)
 bf16 = cfg["precision"] == "bf16"
@@ -98,7 +101,7 @@ bf16 = cfg["precision"] == "bf16"
 
 def step(k, total):
     global Fm
-    with torch.autocast(device_type="cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+    with torch.autocast(device_type=dev.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
         z1, z2 = online(x1).float(), online(x2).float()
         with torch.no_grad():
             v1, v2 = target(x1).float(), target(x2).float()
@@ -123,13 +126,27 @@ def step(k, total):
 
 sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 steps, warm = cfg["steps"], cfg["warmup"]
+total = steps + warm
+if cfg.get("serve"):
+    # Paired mode (train_step.ts --paired): one timed step per "step" line on stdin, its ms on stdout,
+    # so the two sides alternate step by step.
+    k = 0
+    for line in sys.stdin:
+        if line.strip() != "step":
+            break
+        t0 = time.perf_counter()
+        step(k, total)
+        sync()
+        print(json.dumps({"ms": (time.perf_counter() - t0) * 1e3}), flush=True)
+        k += 1
+    sys.exit(0)
 for k in range(warm):
-    step(k, steps + warm)
+    step(k, total)
 sync()
 times = []
 for k in range(steps):
     t0 = time.perf_counter()
-    step(warm + k, steps + warm)
+    step(warm + k, total)
     sync()
     times.append(time.perf_counter() - t0)
 times.sort()

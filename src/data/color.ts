@@ -116,20 +116,17 @@ export function adjustHue(x: Tensor, f: Tensor): Tensor {
   if (C === 1) return x.share();
   return scope(() => {
     const [r, g, b] = x.chunk(3, 1); // 3 × [N, 1, H, W]
-    const v = x.amax(1, true); // [N, 1, H, W]
-    const delta = v.sub(x.amin(1, true));
-    const s = delta.div(v.clamp(1e-12));
+    const v = x.amax(1, true); // [N, 1, H, W], the HSV value
+    const delta = v.sub(x.amin(1, true)); // chroma = v·s
     const d = delta.clamp(1e-12);
-    const rc = v.sub(r).div(d);
-    const gc = v.sub(g).div(d);
-    const bc = v.sub(b).div(d);
-    const h6 = where(v.eq(r), bc.sub(gc), where(v.eq(g), rc.sub(bc).add(2), gc.sub(rc).add(4)));
-    const h = h6.div(6).add(perSample(f)).remainder(1); // [N, 1, H, W], hue in turns
-    // HSV → RGB: channel n ∈ (5, 3, 1): v − v·s·clamp(min(k, 4 − k), 0, 1), k = (n + 6h) mod 6.
+    // 6·hue (torchvision's rc, gc, bc differences written out): (g − b)/d where r is the largest,
+    // (b − r)/d + 2 where g is, (r − g)/d + 4 elsewhere.
+    const h6 = where(v.eq(r), g.sub(b), where(v.eq(g), b.sub(r).add(d, 2), r.sub(g).add(d, 4))).div_(d);
+    // HSV → RGB: channel n ∈ (5, 3, 1): v − v·s·clamp(min(k, 4 − k), 0, 1), k = (n + 6·(hue + f)) mod 6.
     const n = arange(5, 0, -2, { device: x.device }).view([1, 3, 1, 1]);
-    const k = h.mul(6).add(n).remainder(6); // [N, 3, H, W]
+    const k = h6.add(perSample(f.mul(6))).add(n).remainder(6); // [N, 3, H, W]
     const t = k.minimum(k.rsub(4)).clamp_(0, 1);
-    return v.sub(v.mul(s).mul(t));
+    return v.sub(t.mul_(delta));
   });
 }
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { cuda, type Device, type Tensor } from "../torch/mod.ts";
+import { cuda, type Device, scope, type Tensor } from "../torch/mod.ts";
 import { type Optimizer, warmupCosine } from "../optim/mod.ts";
 import {
   augment,
@@ -21,6 +21,7 @@ import {
   parseMultiCrop,
   Recipe,
   recipe,
+  type TensorDataset,
   toFloatImages,
   type ViewOptions,
 } from "../data/mod.ts";
@@ -43,6 +44,7 @@ import {
 } from "./config.ts";
 import { inMemory, loadData, type RunData, type RunDataset } from "./_data.ts";
 import { buildTrainer } from "./setup.ts";
+import type { Numerics } from "./numerics.ts";
 
 export type { RunData };
 
@@ -58,6 +60,8 @@ export interface RunParts {
   target: TargetBranch;
   optimizer: Optimizer;
   trainer: Trainer;
+  /** The trainer's numerics and why they were chosen (the run header prints them). */
+  numerics: Numerics;
   loader: Loader;
   /** The views of a batch: two global views, then the local ones of multi-crop. */
   views: Recipe;
@@ -142,7 +146,7 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
   const projector = { projHidden: c.projHidden, projDim: c.projDim, projDepth: c.projDepth };
   const encoder = { arch: c.arch, inChannels: data.channels, imageSize: data.viewSize, width: c.width, ...projector };
   const setup = buildTrainer({
-    encoder: { ...encoder, zeroInitResidual: c.zeroInitResidual },
+    encoder: { ...encoder, zeroInitResidual: c.zeroInitResidual, convInit: c.convInit },
     method,
     device,
     totalSteps: derived.totalSteps,
@@ -157,7 +161,7 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
     dist: group ? { group, syncBn: c.syncBn } : undefined,
   });
   stack.defer(() => setup.dispose());
-  const { online, target, state, optimizer, trainer } = setup;
+  const { online, target, state, optimizer, trainer, numerics } = setup;
   const prefetch = inMemory(data.train) ? 2 : 4; // streamed batches: keep the decoding threads busy
   const loader = new Loader(data.train, {
     batchSize: c.batchSize / worldSize, // the config's batch is the global one
@@ -186,6 +190,7 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
     target,
     optimizer,
     trainer,
+    numerics,
     loader,
     views,
     augment: augmentOf(c),
@@ -229,6 +234,33 @@ export interface Evaluation {
   knnTop5: number;
   /** Linear-probe test top-1, or null when not trained. */
   probe: number | null;
+}
+
+/** Largest image (C·H·W values) whose raw pixels the run evaluates as a baseline: 32² RGB. */
+const PIXEL_BASELINE_MAX = 3 * 32 * 32;
+
+/**
+ * The same evaluation on the normalised pixels themselves (kNN, k 200, cosine; a linear probe of
+ * `probeEpochs`): what the features are worth next to no network at all. Null for streamed sets and
+ * images larger than 32² RGB (where pixels are no baseline and the bank would not fit).
+ */
+export function pixelBaselines(parts: RunParts, probeEpochs: number): Evaluation | null {
+  const { evalTrain, test } = parts.data;
+  if (!inMemory(evalTrain) || !inMemory(test) || evalTrain.imageShape.reduce((a, b) => a * b) > PIXEL_BASELINE_MAX) {
+    return null;
+  }
+  const device = parts.online.parameters()[0].device;
+  const transform = evalTransform(parts.views);
+  return scope(() => {
+    const pixels = (set: TensorDataset): LabelledFeatures => ({
+      features: extractFeatures((x) => x.flatten(1), set.images, { batchSize: 4096, transform }), // [N, C·H·W]
+      labels: set.labels!,
+    });
+    const [train, test_] = [pixels(evalTrain), pixels(test)];
+    const { top1, top5 } = knnScores(train, test_, { device });
+    const probe = probeEpochs > 0 ? linearProbe(train, test_, { epochs: probeEpochs, device }).testAccuracy : null;
+    return { knn: top1, knnTop5: top5, probe };
+  });
 }
 
 /**

@@ -32,8 +32,13 @@ import { TRAIN_RECIPES } from "./recipes.ts";
 export const DATASETS = ["fashion-mnist", "mnist", "cifar10", "cifar100", "stl10", "image-folder"] as const;
 /** A dataset name. */
 export type DatasetName = typeof DATASETS[number];
-/** Numeric precisions `--precision` accepts. */
-export const PRECISIONS = ["fp32", "bf16"] as const;
+/**
+ * Numeric precisions `--precision` accepts: "auto" is the fastest the machine computes natively (bf16
+ * autocast on a CPU with bf16 instructions, float32 elsewhere; see `chooseNumerics`).
+ */
+export const PRECISIONS = ["auto", "fp32", "bf16"] as const;
+/** Backbone conv initialisations `--conv-init` accepts (see `ResNetOptions.convInit`). */
+export const CONV_INITS = ["torch", "kaiming_normal"] as const;
 /** Augmentations `--augment` accepts: the named view recipes of src/data, or none (crops only). */
 export const AUGMENTS = ["mocov2", "byol", "fashion-mnist", "none"] as const;
 /** Optimizers `--optimizer` accepts. */
@@ -59,6 +64,12 @@ export interface TrainConfig {
   projDepth: number;
   /** Start the last BN γ of every residual block at 0 (the paper's ResNet-50). @default false */
   zeroInitResidual: boolean;
+  /**
+   * Backbone conv weights: "torch" (`nn.Conv2d`'s default, what a plain PyTorch script gets) or
+   * "kaiming_normal" (torchvision's ResNet init, about 2.4× larger weights: a smaller effective learning
+   * rate of the convs under BN). @default "torch"
+   */
+  convInit: typeof CONV_INITS[number];
   /** Dataset. @default "fashion-mnist" */
   dataset: DatasetName;
   /** Folder of the dataset files. @default the Debian package's folder for Fashion-MNIST and MNIST */
@@ -103,7 +114,7 @@ export interface TrainConfig {
   target: TargetKind | null;
   /** Device: "cpu", "cuda" or "cuda:k". @default "cpu" */
   device: string;
-  /** "bf16" runs the forwards under autocast on CUDA. @default "fp32" */
+  /** Encoder forwards in bf16 autocast or float32: "auto" picks bf16 where the CPU computes it natively (see `chooseNumerics`). @default "auto" */
   precision: typeof PRECISIONS[number];
   /** Seed of weights, data order and augmentation. @default 0 */
   seed: number;
@@ -148,6 +159,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   projDim: 128,
   projDepth: 2,
   zeroInitResidual: false,
+  convInit: "torch",
   dataset: "fashion-mnist",
   dataDir: null,
   evalDataDir: null,
@@ -170,7 +182,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   warmupEpochs: 0.2,
   target: null,
   device: "cpu",
-  precision: "fp32",
+  precision: "auto",
   seed: 0,
   out: null,
   resume: null,
@@ -265,6 +277,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   const dataset = oneOf("dataset", hyphenated(config.dataset), DATASETS);
   if (config.target !== null) oneOf("target", config.target, TARGET_KINDS);
   oneOf("precision", config.precision, PRECISIONS);
+  oneOf("convInit", config.convInit, CONV_INITS);
   for (const f of ["out", "resume", "dataDir"] as const) {
     if (config[f] !== null && config[f]!.trim() === "") {
       throw new RangeError(`Invalid ${f} ${JSON.stringify(config[f])}: expected a folder path, or null`);
@@ -322,7 +335,18 @@ function checkTraining(config: TrainConfig, dataset: DatasetName): void {
   }
 }
 
-/** What a config adds to the two global views: ["6 local views", "a CutMix view"], or []. */
+/**
+ * What a config adds to the two global views: ["6 local views", "a CutMix view"], or [].
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_CONFIG, extraViews } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(extraViews(DEFAULT_CONFIG), []); // two global views only
+ * assert.equal(extraViews({ ...DEFAULT_CONFIG, cutmix: 1 }).length, 1);
+ * ```
+ */
 export function extraViews(config: TrainConfig): string[] {
   const local = config.multiCrop === null ? 0 : parseMultiCrop(config.multiCrop).local.count;
   return [

@@ -29,6 +29,7 @@ const IMAGENET: Partial<TrainConfig> = {
   arch: "resnet50",
   width: 0,
   zeroInitResidual: true,
+  convInit: "kaiming_normal",
   projHidden: 2048,
   projDim: 2048,
   projDepth: 3,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { cuda, type Device, type Tensor } from "../torch/mod.ts";
+import { cpuCapabilities, cuda, type Device, type Tensor } from "../torch/mod.ts";
 import { BatchNorm, type Module } from "../nn/mod.ts";
 import { LARS, type Optimizer, SGD } from "../optim/mod.ts";
 import { broadcastTensors, dataParallel, type ProcessGroup, syncBatchNorm } from "../dist/mod.ts";
@@ -20,6 +20,7 @@ import {
   targetBranch,
   Trainer,
 } from "../ssl/mod.ts";
+import { chooseNumerics, type Numerics, type Precision } from "./numerics.ts";
 
 /** Options of `buildTrainer`. */
 export interface BuildTrainerOptions {
@@ -43,8 +44,10 @@ export interface BuildTrainerOptions {
   momentum?: number;
   /** LARS trust coefficient η. @default 0.001 */
   trustCoefficient?: number;
-  /** "bf16" runs the forwards under autocast on CUDA (ignored on the CPU). @default "fp32" */
-  precision?: "fp32" | "bf16";
+  /** Encoder forwards in bf16 autocast or float32; "auto" as `chooseNumerics` decides for this machine. @default "auto" */
+  precision?: Precision;
+  /** Feed the encoders channels_last batches. @default as `chooseNumerics` decides (true) */
+  channelsLast?: boolean;
   /**
    * Skip non-finite steps on the device (see `TrainerParts.guardNonFinite`): for methods built without
    * per-step value checks (`checkValues: false`, the CUDA default). @default false
@@ -75,6 +78,8 @@ export interface TrainerSetup {
   optimizer: Optimizer;
   /** The trainer stepping them. */
   trainer: Trainer;
+  /** The numerics the trainer runs with, and why. */
+  numerics: Numerics;
   /** Frees every part (in reverse order of construction). */
   dispose(): void;
 }
@@ -82,8 +87,8 @@ export interface TrainerSetup {
 /**
  * Builds the networks, the method state, the optimizer (SGD or LARS) and the `Trainer` of a run. The weights come from the
  * global generator in a fixed order (online encoder, momentum copy, method state), so a seeded caller
- * gets the same weights every time. On CUDA it turns cuDNN autotuning and channels-last on, and bf16
- * autocast when asked; on the CPU the step stays fp32 and contiguous.
+ * gets the same weights every time. The numerics come from `chooseNumerics` (bf16 autocast where the
+ * CPU computes bf16 natively, or when asked for; channels_last); on CUDA cuDNN autotuning is on.
  *
  * @param options The encoder, method, device, schedule length and optimizer settings.
  * @returns The parts; free them with `dispose()`.
@@ -105,7 +110,7 @@ export interface TrainerSetup {
  * ```
  */
 export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
-  const { method, totalSteps, lr, weightDecay = 5e-4, precision = "fp32" } = options;
+  const { method, totalSteps, lr, weightDecay = 5e-4, precision = "auto" } = options;
   const device = options.device ?? "cpu";
   using stack = new DisposableStack();
   const encoder = () => siameseEncoder(options.encoder).to(device);
@@ -146,7 +151,10 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
   }
   const onCuda = device !== "cpu";
   if (onCuda) cuda.setCudnnBenchmark(true);
-  // bf16 autocast and channels_last pay off on CUDA only; on the CPU the run stays fp32, contiguous.
+  const chosen = chooseNumerics(device, precision, cpuCapabilities());
+  const numerics = options.channelsLast === undefined || options.channelsLast === chosen.channelsLast
+    ? chosen
+    : { ...chosen, channelsLast: options.channelsLast, reason: chosen.reason.replace("channels_last", "NCHW") };
   const trainer = stack.adopt(
     new Trainer({
       online,
@@ -154,13 +162,13 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
       method,
       state,
       optimizer,
-      bf16: onCuda && precision === "bf16",
-      channelsLast: onCuda,
+      bf16: numerics.bf16,
+      channelsLast: numerics.channelsLast,
       guardNonFinite: options.guardNonFinite ?? false,
       parallel,
     }),
     (t) => t.dispose(),
   );
   const owned = stack.move();
-  return { online, target, state, optimizer, trainer, dispose: () => owned.dispose() };
+  return { online, target, state, optimizer, trainer, numerics, dispose: () => owned.dispose() };
 }

@@ -28,7 +28,7 @@ import { readStats, type StepResult } from "../ssl/mod.ts";
 import { DistributedError } from "../dist/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
 import { lambdaRule, type TrainConfig, validateConfig } from "./config.ts";
-import { buildParts, checkDevice, evaluate, makeViews, type RunParts } from "./_parts.ts";
+import { buildParts, checkDevice, evaluate, makeViews, pixelBaselines, type RunParts } from "./_parts.ts";
 import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
 import {
   configChanges,
@@ -299,7 +299,7 @@ function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void):
       `optimizer ${c.optimizer} (momentum ${c.momentum}${trust}, ${decay}), lr floor ${(c.lrMin * c.batchSize) / 256}`,
   );
   log(`  config ${JSON.stringify(c)}`);
-  if (c.device === "cpu" && c.precision !== "fp32") log(`  note: precision ${c.precision} applies on CUDA only`);
+  log(`  numerics: ${parts.numerics.reason}`);
 }
 
 /** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
@@ -512,6 +512,11 @@ async function finish(run: Run): Promise<RunResult> {
     run.metrics?.write({ step: run.step, epoch: run.step / parts.derived.stepsPerEpoch, linearProbe: probe });
     run.log(`  linear probe: ${percent(probe)}`);
   }
+  const pixels = pixelBaselines(parts, c.probeEpochs);
+  if (pixels !== null) {
+    const probed = pixels.probe === null ? "" : `, linear probe ${percent(pixels.probe)}`;
+    run.log(`  raw pixels (the baseline, no network): kNN ${percent(pixels.knn)}${probed}`);
+  }
   const records = readMetricsLog(join(out, "metrics.jsonl"));
   await Deno.writeTextFile(
     join(out, "plot.svg"),
@@ -519,18 +524,27 @@ async function finish(run: Run): Promise<RunResult> {
   );
   await writeReport(join(out, "report.md"), {
     title: `unigrad: ${c.method} on ${c.dataset}`,
-    rows: [{
-      method: `${c.method} (${parts.method.form}, ${parts.method.target})`,
-      epochs: c.epochs,
-      knnInit: run.knnInit ?? undefined,
-      knnFinal,
-      linearProbe: probe ?? undefined,
-      pairsPerSecond,
-      wallSeconds: run.trainSeconds,
-    }],
+    rows: [
+      {
+        method: `${c.method} (${parts.method.form}, ${parts.method.target})`,
+        epochs: c.epochs,
+        knnInit: run.knnInit ?? undefined,
+        knnFinal,
+        linearProbe: probe ?? undefined,
+        pairsPerSecond,
+        wallSeconds: run.trainSeconds,
+      },
+      ...(pixels === null ? [] : [{
+        method: "raw pixels (normalised; no network)",
+        epochs: 0,
+        knnFinal: pixels.knn,
+        linearProbe: pixels.probe ?? undefined,
+      }]),
+    ],
     config: { ...c, methodOptions: parts.methodOptions },
     plot: "plot.svg",
     notes: [
+      `numerics: ${parts.numerics.reason}`,
       `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps` +
       (parts.worldSize > 1 ? `, data parallel over ${parts.worldSize} processes (SyncBN ${c.syncBn})` : ""),
       ...[lambdaRule(c) ?? []].flat(),

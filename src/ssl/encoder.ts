@@ -84,6 +84,8 @@ export interface SiameseEncoderOptions {
   projDepth: number;
   /** Start the last BN γ of every residual block at 0 (the paper's ResNet-50). @default false */
   zeroInitResidual?: boolean;
+  /** Conv weight initialisation of the backbone (see `ResNetOptions.convInit`). @default "kaiming_normal" */
+  convInit?: "kaiming_normal" | "torch";
 }
 
 /**
@@ -107,6 +109,7 @@ export function siameseEncoder(o: SiameseEncoderOptions): Encoder {
     inChannels: o.inChannels,
     stem,
     zeroInitResidual: o.zeroInitResidual ?? false,
+    convInit: o.convInit,
     ...(width > 0 ? { baseWidth: width } : {}),
   };
   const net = { resnet20, resnet18, resnet34, resnet50 }[o.arch](options);

@@ -10,6 +10,7 @@
  */
 import { type Device, type DType, keep, noGrad, type Tensor, zeros } from "../torch/mod.ts";
 import type { Module } from "../nn/module.ts";
+import { checkStateDict } from "../torch/state_dict.ts";
 
 /** Where the state's tensors live. */
 export interface StateOptions {
@@ -96,25 +97,11 @@ export function saveState(state: MethodState): SavedState {
 /**
  * Copies a saved state into `state` (same width and contents expected).
  *
- * @throws {TypeError} On missing or unexpected names, or shape mismatches.
+ * @throws {TypeError} On missing or unexpected names, or shape or dtype mismatches.
  */
 export function restoreState(state: MethodState, saved: SavedState): void {
   const own = saveState(state);
-  const missing = [...own.tensors.keys()].filter((k) => !saved.tensors.has(k));
-  const unexpected = [...saved.tensors.keys()].filter((k) => !own.tensors.has(k));
-  if (missing.length || unexpected.length) {
-    throw new TypeError(
-      `Cannot load method state: missing [${missing.join(", ")}], unexpected [${unexpected.join(", ")}]`,
-    );
-  }
-  for (const [k, t] of own.tensors) {
-    const src = saved.tensors.get(k)!;
-    if (src.shape.join() !== t.shape.join()) {
-      throw new TypeError(
-        `Cannot load method state "${k}": expected shape [${t.shape.join(", ")}] but got [${src.shape.join(", ")}]`,
-      );
-    }
-  }
+  checkStateDict(own.tensors, saved.tensors, "method state");
   for (const k of ["step", "queuePtr", "queueFilled"] as const) {
     const v = saved.numbers[k];
     if (!Number.isInteger(v) || v < 0) {

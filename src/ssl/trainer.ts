@@ -56,9 +56,13 @@ export interface TrainerParts {
   state: MethodState;
   /** The optimizer over the online parameters (and the method's, if any). */
   optimizer: Optimizer;
-  /** Run the forwards under bf16 autocast (CUDA). @default false */
+  /**
+   * Run the encoder forwards under bf16 autocast on the views' device (CUDA, or a CPU with native bf16:
+   * see `cpuCapabilities`). The features are cast back to float32 before the method sees them, so F,
+   * the gradients, the optimizer and the EMA stay float32. @default false
+   */
   bf16?: boolean;
-  /** Convert image batches to channels_last before the forwards (CUDA). @default false */
+  /** Convert image batches to channels_last before the forwards. @default false */
   channelsLast?: boolean;
   /**
    * Skip, on the device, any step whose gradients, statistics or method state are not finite: the
@@ -211,7 +215,8 @@ export class Trainer {
    */
   #forward(xs: readonly Tensor[]): { u: Tensor[]; z: Tensor[]; v: Tensor[]; zt: Tensor[] } {
     const { online, target } = this.#p;
-    const run = <T>(fn: () => T): T => this.#p.bf16 ? cuda.autocast("cuda", fn) : fn();
+    const device = xs[0].device === "cpu" ? "cpu" : "cuda";
+    const run = <T>(fn: () => T): T => this.#p.bf16 ? cuda.autocast(device, fn) : fn();
     const float = (z: Tensor) => z.to({ dtype: "float32" });
     const z = run(() => xs.map((x) => online.forward(x))).map(float); // V × [N, D]
     const u = z.map((zi) => normalize(zi)); // unit rows

@@ -25,4 +25,5 @@ export {
   setNumThreads,
   torchVersion,
 } from "./runtime.ts";
+export { BF16_FLAGS, type CpuCapabilities, cpuCapabilities, parseCpuInfo } from "./cpu.ts";
 export { type C10dBackend, c10dBackends, C10dGradSync, C10dGroup, type C10dGroupOptions } from "./c10d.ts";

@@ -18,11 +18,18 @@ Deno.test("gaussianBlur() matches a plain separable blur with reflected borders"
   const before = liveTensors();
   manualSeed(0);
   scope(() => {
-    const x = rand([1, 1, 7, 9]);
+    const x = rand([2, 3, 7, 9]);
     manualSeed(5);
     const y = gaussianBlur(x, { p: 1, sigma: [1.3, 1.3], kernelSize: 5 }).toArray() as number[][][][];
-    const want = blurPlane((x.toArray() as number[][][][])[0][0], 1.3, 2);
-    for (let i = 0; i < 7; i++) for (let j = 0; j < 9; j++) assert.ok(Math.abs(y[0][0][i][j] - want[i][j]) < 1e-5);
+    const planes = x.toArray() as number[][][][];
+    for (let n = 0; n < 2; n++) {
+      for (let c = 0; c < 3; c++) {
+        const want = blurPlane(planes[n][c], 1.3, 2);
+        for (let i = 0; i < 7; i++) {
+          for (let j = 0; j < 9; j++) assert.ok(Math.abs(y[n][c][i][j] - want[i][j]) < 1e-5, `${n} ${c} ${i} ${j}`);
+        }
+      }
+    }
   });
   assert.equal(liveTensors(), before);
 });
@@ -36,6 +43,18 @@ Deno.test("gaussianBlur() keeps constant images, keeps unblurred samples, and st
     assert.ok(maxDiff(gaussianBlur(x, { p: 0 }), x) === 0);
     const y = gaussianBlur(x, { p: 1, sigma: [0.5, 3], kernelSize: 7 });
     assert.ok(y.min().item() >= 0 && y.max().item() <= 1 + 1e-6);
+  });
+});
+
+Deno.test("gaussianBlur() with p 0.5 returns the unblurred samples exactly and blurs the others", () => {
+  manualSeed(3);
+  scope(() => {
+    const x = rand([16, 3, 12, 12]);
+    const y = gaussianBlur(x, { p: 0.5, sigma: [1, 2] });
+    const diffs = y.sub(x).abs().amax([1, 2, 3]).toArray() as number[]; // [N]
+    const kept = diffs.filter((d) => d === 0).length;
+    assert.ok(kept > 0 && kept < 16, `${kept} of 16 samples unblurred`);
+    for (const d of diffs) assert.ok(d === 0 || d > 1e-3, `a sample changed by only ${d}`);
   });
 });
 

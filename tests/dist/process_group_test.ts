@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as T from "../../mod.ts";
 import { globalBatch } from "./_data.ts";
-import { freePort, runRanks, spawnRanks } from "./_spawn.ts";
+import { freePort, type Rank, runRanks, spawnRanks } from "./_spawn.ts";
 
 Deno.test("ProcessGroup collectives give the same sums, means, gathers and broadcasts on 2 ranks", async () => {
   const results = (await runRanks("collectives")).map((r) => r.collectives as Record<string, unknown>);
@@ -33,9 +33,18 @@ Deno.test("ProcessGroup.allGatherWithGrad gives each rank its slice of the globa
   });
 });
 
+/** Waits until both ranks joined the group (their first line), failing with a rank's error otherwise. */
+async function bothReady(ranks: Rank[]): Promise<void> {
+  const first = await Promise.all(
+    ranks.map((r) => Promise.race([r.firstLine, r.done.then((d) => d.lines[0] ?? { exitCode: d.code })])),
+  );
+  first.forEach((line, rank) => assert.equal(line.ready, true, `rank ${rank} did not start: ${JSON.stringify(line)}`));
+}
+
 Deno.test("ProcessGroup: a rank killed with SIGKILL makes the other throw DistributedError naming it", async () => {
-  const ranks = spawnRanks("survive", 2, 2000);
-  await Promise.all(ranks.map((r) => r.firstLine));
+  // 4 s: long enough for both ranks to start and join on a loaded machine, short for the failure.
+  const ranks = spawnRanks("survive", 2, 4000);
+  await bothReady(ranks);
   ranks[1].child.kill("SIGKILL");
   const t0 = performance.now();
   const { lines, code } = await ranks[0].done;
@@ -46,12 +55,12 @@ Deno.test("ProcessGroup: a rank killed with SIGKILL makes the other throw Distri
   assert.equal(r.name, "DistributedError");
   assert.deepEqual(r.deadRanks, [1]);
   assert.match(r.failed, /Rank 0 of 2: allReduce failed: rank 1 died or stopped answering/);
-  assert.ok(seconds < 15, `took ${seconds} s`);
+  assert.ok(seconds < 20, `took ${seconds} s`); // c10d notices a dead peer within about 2× its timeout
 });
 
 Deno.test("ProcessGroup: when rank 0 (the store) is killed, rank 1 names it", async () => {
-  const ranks = spawnRanks("survive", 2, 2000);
-  await Promise.all(ranks.map((r) => r.firstLine));
+  const ranks = spawnRanks("survive", 2, 4000);
+  await bothReady(ranks);
   ranks[0].child.kill("SIGKILL");
   const { lines } = await ranks[1].done;
   await ranks[0].done;

@@ -22,7 +22,7 @@ T.setNumThreads(1);
 const group = worldArg === 0
   ? null
   : T.ProcessGroup.join({ address: "127.0.0.1", port, rank, worldSize: world, timeoutMs: 10_000 });
-const results: Record<string, { weights: number[]; F: number[] | null }> = {};
+const results: Record<string, { weights: number[]; target: number[] | null; F: number[] | null }> = {};
 for (const [name, options, lr] of METHODS_UNDER_TEST) {
   T.manualSeed(11);
   const views = [T.rand([GLOBAL_BATCH, 1, 8, 8]), T.rand([GLOBAL_BATCH, 1, 8, 8])];
@@ -35,6 +35,7 @@ for (const [name, options, lr] of METHODS_UNDER_TEST) {
     method,
     totalSteps: STEPS,
     lr,
+    precision: "fp32", // the float32 summation-order margin below; bf16 would round each side differently
     dist: group ? { group, syncBn: true } : undefined,
   });
   for (let k = 0; k < STEPS; k++) T.scope(() => setup.trainer.step(mine, k, lr)).dispose();
@@ -42,7 +43,10 @@ for (const [name, options, lr] of METHODS_UNDER_TEST) {
     T.cat(setup.online.parameters().map((p) => p.detach().flatten())).toArray() as number[]
   );
   const F = setup.state.F ? T.scope(() => setup.state.F!.flatten().toArray() as number[]) : null;
-  results[name] = { weights, F };
+  const momentum = setup.target.kind === "stop-grad" ? null : setup.target.module;
+  const target = momentum &&
+    T.scope(() => T.cat(momentum.parameters().map((p) => p.detach().flatten())).toArray() as number[]);
+  results[name] = { weights, target, F };
   setup.dispose();
   [...views, ...mine].forEach((t) => t.dispose());
 }

@@ -78,7 +78,7 @@ Deno.test("validateConfig() accepts the defaults and rejects bad fields, listing
     [{ arch: "resnet9" as never }, /Invalid arch "resnet9": expected one of resnet20, resnet18, resnet34, resnet50$/],
     [{ dataset: "imagenet" as never }, /Invalid dataset "imagenet": expected one of fashion-mnist, mnist, cifar10/],
     [{ target: "ema" as never }, /Invalid target "ema": expected one of stop-grad, momentum, momentum-positive$/],
-    [{ precision: "fp16" as never }, /Invalid precision "fp16": expected one of fp32, bf16$/],
+    [{ precision: "fp16" as never }, /Invalid precision "fp16": expected one of auto, fp32, bf16$/],
     [{ device: "gpu" }, /Invalid device "gpu": expected cpu, cuda or cuda:<index>$/],
     [{ epochs: "2" as never }, /Invalid epochs "2": expected a number$/],
     [{ out: 3 as never }, /Invalid out 3: expected a string or null$/],

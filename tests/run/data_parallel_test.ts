@@ -89,8 +89,15 @@ Deno.test("2 ranks take the same steps as 1 process on the same global batch (Un
       const d = maxDiff(rank[name].weights, one[name].weights);
       assert.ok(d < 5e-5 * scale, `${name}: weights differ from the 1-process run by ${d} (scale ${scale})`);
       if (one[name].F) assert.ok(maxDiff(rank[name].F, one[name].F) < 1e-5, `${name}: F differs`);
+      if (one[name].target) {
+        const dt = maxDiff(rank[name].target, one[name].target);
+        assert.ok(dt < 5e-5 * scale, `${name}: the momentum encoder differs by ${dt}`);
+      }
     }
-    assert.deepEqual(rank0[name].weights, rank1[name].weights, `${name}: the ranks' weights differ`);
+    // Every rank holds the same weights, momentum encoder and method state (F).
+    for (const key of ["weights", "target", "F"]) {
+      assert.deepEqual(rank0[name][key], rank1[name][key], `${name}: the ranks' ${key} differ`);
+    }
   }
 });
 

@@ -47,10 +47,10 @@ Deno.test("restoreState() rejects missing names, wrong shapes and bad counters",
   const a = newState(2, { correlation: true });
   const b = newState(3, { correlation: true });
   const c = newState(2, {});
-  assert.throws(() => restoreState(a, saveState(c)), /missing \[F\]/);
+  assert.throws(() => restoreState(a, saveState(c)), /missing keys \[F\]/);
   assert.throws(
     () => restoreState(a, saveState(b)),
-    /Cannot load method state "F": expected shape \[2, 2\] but got \[3, 3\]/,
+    /Cannot load method state: "F" has shape \[3, 3\] but expected \[2, 2\]/,
   );
   assert.throws(
     () => restoreState(a, { ...saveState(a), numbers: { step: -1, queuePtr: 0, queueFilled: 0 } }),

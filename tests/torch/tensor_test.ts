@@ -405,6 +405,10 @@ Deno.test(
       assert.equal(cl.isContiguous("channels_last"), true);
       assert.deepEqual(cl.strides(), [60, 1, 15, 3]);
       assert.deepEqual(cl.shape, [2, 3, 4, 5]);
+      // One channel: channels_last strides all the same (NCHW ones would make the kernels run NCHW).
+      const gray = zeros([2, 1, 4, 5]);
+      assert.deepEqual(gray.contiguous("channels_last").strides(), [20, 1, 5, 1]);
+      assert.deepEqual(gray.contiguous().strides(), [20, 20, 5, 1]);
       assert.equal(tensor(3).ndim, 0);
       assert.equal(tensor(3).numel, 1);
       assert.equal(zeros([2, 0]).numel, 0);
