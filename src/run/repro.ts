@@ -12,7 +12,9 @@
  * gradient form. Table 2 takes one form per family: (b) SimCLR's gradient form for the contrastive
  * family, (e) the unified form for the asymmetric family, (h) Barlow Twins l2 (the official
  * `barlow_twins_grad_mm`) for feature decorrelation; their momentum cells are Table 1's rows (b), (e), (h).
- * The unit-norm forms get λ_d = λ_2048·d/2048 (`runMethodOptions`).
+ * The unit-norm forms get λ_d = λ_2048·d/2048 (`runMethodOptions`). Every budget pins the backbone init to
+ * torchvision's (kaiming_normal, as the official code's torchvision ResNet), and the CPU budgets pin float32, so a
+ * budget trains the same numbers on any machine.
  *
  * @module
  */
@@ -48,6 +50,8 @@ export const BUDGETS: Readonly<Record<BudgetName, Budget>> = Object.freeze({
       projHidden: 32,
       projDim: 32,
       projDepth: 2,
+      convInit: "kaiming_normal",
+      precision: "fp32",
       batchSize: 32,
       epochs: 2,
       limitTrain: 64,
@@ -73,6 +77,8 @@ export const BUDGETS: Readonly<Record<BudgetName, Budget>> = Object.freeze({
       projHidden: 512,
       projDim: 128,
       projDepth: 2,
+      convInit: "kaiming_normal",
+      precision: "fp32",
       batchSize: 128,
       epochs: 3,
       limitTrain: 5120,
@@ -97,6 +103,7 @@ export const BUDGETS: Readonly<Record<BudgetName, Budget>> = Object.freeze({
       projHidden: 2048,
       projDim: 2048,
       projDepth: 3,
+      convInit: "kaiming_normal",
       batchSize: 512,
       epochs: 40,
       limitTrain: 0,
