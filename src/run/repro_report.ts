@@ -312,7 +312,7 @@ export function verdict(rows: readonly RowSummary[], totalSteps: number | null =
         : "not small against the training gain; one seed, so seed noise is not excluded")
       : r
       ? "larger than twice its standard error: the forms differ on this budget"
-      : "within twice its standard error: the forms agree";
+      : "within twice its standard error: no resolved difference (consistent with the claim, not a proof of equality)";
     return `- ${what}: kNN ${have.map(([id, s]) => `(${id}) ${formatStat(s)}`).join(", ")}; spread (${hi[0]}) − (${
       lo[0]
     }) = ${formatDiff(d)} — ${judged}.`;
@@ -389,7 +389,7 @@ export function verdict(rows: readonly RowSummary[], totalSteps: number | null =
         : "not within half the momentum gain (one seed)")
       : r
       ? "differs by more than twice its standard error: the claim does not hold here"
-      : "holds within twice its standard error";
+      : "no resolved difference (within twice its standard error): consistent with the claim";
     out.push(
       `- ${family} (${letter}): momentum-positive ${formatStat(mp)} vs momentum ${formatStat(m)}: ${
         formatDiff(d)
