@@ -3,7 +3,7 @@
  * reports how good its representation is (kNN, linear probe), with a run folder of metrics,
  * checkpoints, a plot and a report.
  *
- *   CPU (the default run: UniGrad on Fashion-MNIST, ~15 minutes on 2 cores):
+ *   CPU (the default run: UniGrad on Fashion-MNIST, about 3 minutes on 2 cores with native bf16):
  *     deno run -A train.ts
  *   One GPU:
  *     deno run -A train.ts --device cuda --arch resnet18 --proj-hidden 2048 --proj-dim 2048 --proj-depth 3 \

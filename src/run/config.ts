@@ -3,7 +3,7 @@
  * numbers derived from it. `train.ts` fills it from flags (and `--config file.json`); `train()` reads it.
  *
  * The defaults are the CPU default run: UniGrad on Fashion-MNIST with the small ResNet-20-style
- * network, chosen so that a 2-core machine trains it within 15 minutes and its kNN accuracy clearly
+ * network, chosen so that a 2-core machine trains it within a few minutes and its kNN accuracy clearly
  * rises above the same network's at initialisation.
  *
  * @module
