@@ -272,13 +272,8 @@ TS_EXPORT TsGroup* ts_dist_new_group(const char* addr, int32_t port, int32_t ran
     s->rank = rank;
     s->world = world;
     return new TsGroup{s};
-  } catch (const c10::Error& e) {
-    ts_set_error(e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    ts_set_error(e.what());
-  } catch (...) {
-    ts_set_error("unknown C++ exception");
   }
+  TS_CATCH
   return nullptr;
 }
 /// Leaves the group (autograd nodes still holding it keep it alive); NULL is ignored.
@@ -378,13 +373,8 @@ TS_EXPORT TsGradSync* ts_dist_grad_sync_new(TsGroup* g, TsList* params, const in
       h->hooks.emplace_back(acc, acc->add_post_hook(std::move(hook)));
     }
     return h;
-  } catch (const c10::Error& e) {
-    ts_set_error(e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    ts_set_error(e.what());
-  } catch (...) {
-    ts_set_error("unknown C++ exception");
   }
+  TS_CATCH
   return nullptr;
 }
 /// After backward: launches the buckets not yet started, waits for all, sets every gradient to scale·sum; status.

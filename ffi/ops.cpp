@@ -625,13 +625,8 @@ TS_EXPORT TsTensor* ts_list_get(TsList* l, int32_t i) {
   try {
     TORCH_CHECK(i >= 0 && i < static_cast<int32_t>(l->items.size()), "list index ", i, " out of range");
     return l->items[i].defined() ? ts_wrap(l->items[i]) : nullptr;
-  } catch (const c10::Error& e) {
-    ts_set_error(e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    ts_set_error(e.what());
-  } catch (...) {
-    ts_set_error("unknown C++ exception");
   }
+  TS_CATCH
   return nullptr;
 }
 /// New list of each entry's .grad; an entry without a gradient fails unless zeros = 1 (then a zero tensor).

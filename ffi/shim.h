@@ -33,30 +33,33 @@ TsList* ts_wrap_list(std::vector<at::Tensor> items);
 extern std::atomic<int64_t> ts_live_tensors;
 extern std::atomic<int64_t> ts_live_lists;
 
+/// The catch clauses of every exported function: the message (without libtorch's backtrace) goes
+/// to the thread-local error string; no exception crosses into Deno.
+#define TS_CATCH                                            \
+  catch (const c10::Error& e) {                             \
+    ts_set_error(e.what_without_backtrace());               \
+  }                                                         \
+  catch (const std::exception& e) {                         \
+    ts_set_error(e.what());                                 \
+  }                                                         \
+  catch (...) {                                             \
+    ts_set_error("unknown C++ exception");                  \
+  }
+
 /// Returns a new owned handle for the expression, or NULL with the error stored.
 #define TS_NEW(expr)                                        \
   try {                                                     \
     return ts_wrap(expr);                                   \
-  } catch (const c10::Error& e) {                           \
-    ts_set_error(e.what_without_backtrace());               \
-  } catch (const std::exception& e) {                       \
-    ts_set_error(e.what());                                 \
-  } catch (...) {                                           \
-    ts_set_error("unknown C++ exception");                  \
   }                                                         \
+  TS_CATCH                                                  \
   return nullptr;
 
 /// Returns a new owned list handle for the expression, or NULL with the error stored.
 #define TS_NEW_LIST(expr)                                   \
   try {                                                     \
     return ts_wrap_list(expr);                              \
-  } catch (const c10::Error& e) {                           \
-    ts_set_error(e.what_without_backtrace());               \
-  } catch (const std::exception& e) {                       \
-    ts_set_error(e.what());                                 \
-  } catch (...) {                                           \
-    ts_set_error("unknown C++ exception");                  \
   }                                                         \
+  TS_CATCH                                                  \
   return nullptr;
 
 /// Runs the statements and returns 0, or -1 with the error stored.
@@ -64,13 +67,8 @@ extern std::atomic<int64_t> ts_live_lists;
   try {                                                     \
     __VA_ARGS__;                                            \
     return 0;                                               \
-  } catch (const c10::Error& e) {                           \
-    ts_set_error(e.what_without_backtrace());               \
-  } catch (const std::exception& e) {                       \
-    ts_set_error(e.what());                                 \
-  } catch (...) {                                           \
-    ts_set_error("unknown C++ exception");                  \
   }                                                         \
+  TS_CATCH                                                  \
   return -1;
 
 /// Dims passed from TypeScript as (int64_t* data, int32_t n).
