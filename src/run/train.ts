@@ -353,11 +353,26 @@ class Meter {
 }
 
 /**
+ * One event-loop turn, as a function to await once per step: a MessageChannel message costs ~0.04 ms
+ * where `setTimeout(0)` costs ~2 ms (measured here), which would be 8 % of a 28 ms GPU step.
+ */
+function macrotaskTurn(): (() => Promise<void>) & Disposable {
+  const channel = new MessageChannel();
+  const turn = () =>
+    new Promise<void>((resolve) => {
+      channel.port1.onmessage = () => resolve();
+      channel.port2.postMessage(null);
+    });
+  return Object.assign(turn, { [Symbol.dispose]: () => channel.port1.close() });
+}
+
+/**
  * The loop: one `Trainer.step` per batch until the last step; a metrics line every `logEvery` steps;
  * kNN (every `evalEvery` epochs and at the end), a metrics line and a checkpoint at each epoch end; a
  * checkpoint every `checkpointEvery` steps in between. Evaluation and checkpoints are not training time.
  */
 async function trainLoop(run: Run): Promise<void> {
+  using turn = macrotaskTurn();
   const { stepsPerEpoch, totalSteps } = run.parts.derived;
   let [sinceLog, sinceEpoch] = [new Meter(), new Meter()];
   let mark = performance.now(); // training time runs from here: the batch, its views and the step
@@ -379,7 +394,7 @@ async function trainLoop(run: Run): Promise<void> {
       run.progress.update(run.step, run.shown);
       // A macrotask turn lets a pending SIGTERM/SIGINT listener run: the loader's batches resolve as
       // microtasks, so without it a signal would wait for the next file write (an epoch end).
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await turn();
       // Polled once per step; in a data-parallel run one tiny all-reduce makes every rank agree.
       run.stopping = run.dist ? stopAgreed(run.dist, run.stop) : run.stop.requested;
       if (run.stopping) return; // the caller checkpoints and ends the run
