@@ -220,6 +220,13 @@ TS_EXPORT TsTensor* ts_contiguous(TsTensor* t, int32_t format) {
   constexpr auto cl = at::MemoryFormat::ChannelsLast;
   TS_NEW(format == 1 ? t->contiguous(cl).to(t->options(), false, false, cl) : t->contiguous())
 }
+/// Re-lays out the tensor's data in place, keeping the tensor (its handle, autograd identity and any
+/// optimizer holding it), as PyTorch's `p.data = p.to(memory_format=...)` in `Module.to`; status.
+TS_EXPORT int32_t ts_set_memory_format_(TsTensor* t, int32_t format) {
+  constexpr auto cl = at::MemoryFormat::ChannelsLast;
+  TS_STATUS(auto c = format == 1 ? t->contiguous(cl).to(t->options(), false, false, cl) : t->contiguous();
+            if (!c.is_same(*t)) t->set_data(c.detach()))
+}
 /// Copy with its own storage (keeps autograd history).
 TS_EXPORT TsTensor* ts_clone(TsTensor* t) { TS_NEW(t->clone()) }
 /// Shares storage, no autograd history.

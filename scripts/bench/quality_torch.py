@@ -22,6 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import torch_resnet
+
 cfg = {
     "seed": 0, "epochs": 1, "limit_train": 0, "limit_test": 0, "threads": 2, "lam": 6.25, "lr": 0.1,
     "wd": 5e-4, "batch": 256, "wd_all": True, "warmup_epochs": 0.0, "init": "torch", "padding": "reflection",
@@ -53,54 +55,8 @@ train_x, train_y = load("train", cfg["limit_train"])
 test_x, test_y = load("t10k", cfg["limit_test"])
 
 
-class BasicBlock(nn.Module):
-    def __init__(self, cin, planes, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = None
-        if stride != 1 or cin != planes:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
-
-
-class ResNet20(nn.Module):
-    def __init__(self, w=16):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, w, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        layers, c = [], w
-        for i, width in enumerate([w, 2 * w, 4 * w]):
-            for j in range(3):
-                layers.append(BasicBlock(c, width, 2 if i > 0 and j == 0 else 1))
-                c = width
-        self.layers = nn.Sequential(*layers)
-        self.dim = c
-        if cfg["init"] == "torchvision":
-            for m in self.modules():
-                if isinstance(m, nn.Conv2d):
-                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        return torch.flatten(F.adaptive_avg_pool2d(self.layers(x), 1), 1)
-
-
-class Encoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.backbone = ResNet20()
-        d = self.backbone.dim
-        self.projector = nn.Sequential(nn.Linear(d, 512, bias=False), nn.BatchNorm1d(512), nn.ReLU(), nn.Linear(512, 128))
-
-    def forward(self, x):
-        return self.projector(self.backbone(x))
+def Encoder():
+    return torch_resnet.Encoder("resnet20", 1, 512, 128, 2, init=cfg["init"])
 
 
 def augment(x):

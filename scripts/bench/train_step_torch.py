@@ -11,8 +11,9 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_resnet import Encoder
 
 cfg = json.loads(sys.argv[1])
 torch.set_num_threads(cfg["threads"])
@@ -20,58 +21,8 @@ torch.manual_seed(0)
 dev = torch.device(cfg["device"] if cfg["device"] != "cuda" else "cuda:0")
 
 
-class BasicBlock(nn.Module):
-    def __init__(self, cin, planes, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = None
-        if stride != 1 or cin != planes:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
-        out = self.bn2(self.conv2(out))
-        idt = x if self.downsample is None else self.downsample(x)
-        return F.relu(out + idt, inplace=True)
-
-
-class ResNet(nn.Module):
-    def __init__(self, layers, widths, cin):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, widths[0], 3, 1, 1, bias=False)  # small stem, no max-pool
-        self.bn1 = nn.BatchNorm2d(widths[0])
-        blocks, c = [], widths[0]
-        for i, (n, w) in enumerate(zip(layers, widths)):
-            stage = []
-            for j in range(n):
-                stage.append(BasicBlock(c, w, 2 if (i > 0 and j == 0) else 1))
-                c = w
-            blocks.append(nn.Sequential(*stage))
-        self.layers = nn.Sequential(*blocks)
-        self.dim = c
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
-        return torch.flatten(F.adaptive_avg_pool2d(self.layers(x), 1), 1)
-
-
-def projector(cin, hidden, out, depth):
-    mods = []
-    for i in range(depth - 1):
-        mods += [nn.Linear(cin if i == 0 else hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True)]
-    mods.append(nn.Linear(cin if depth == 1 else hidden, out))
-    return nn.Sequential(*mods)
-
-
 def encoder():
-    if cfg["arch"] == "resnet20":
-        net = ResNet([3, 3, 3], [16, 32, 64], cfg["channels"])
-    else:
-        net = ResNet([2, 2, 2, 2], [64, 128, 256, 512], cfg["channels"])
-    return nn.Sequential(net, projector(net.dim, cfg["projHidden"], cfg["projDim"], cfg["projDepth"]))
+    return Encoder(cfg["arch"], cfg["channels"], cfg["projHidden"], cfg["projDim"], cfg["projDepth"])
 
 
 online = encoder().to(dev)

@@ -51,6 +51,13 @@ export abstract class BatchNorm extends Module {
   readonly num_batches_tracked: Tensor;
   /** Channels C. */
   readonly numFeatures: number;
+  /**
+   * Whether training-mode forwards update the running statistics and the batch counter (as PyTorch's
+   * `track_running_stats`, but eval mode still normalises with the running statistics). A momentum
+   * encoder turns it off: its running statistics are overwritten by the online ones at every update,
+   * so updating them would be work thrown away. @default true
+   */
+  updateRunningStats = true;
   readonly #momentum: number;
   readonly #eps: number;
   #training: BatchNormFn = batchNorm;
@@ -102,12 +109,13 @@ export abstract class BatchNorm extends Module {
       );
     }
     const training = this.training;
-    if (training) noGrad(() => this.num_batches_tracked.add_(1));
+    const update = !training || this.updateRunningStats;
+    if (training && update) noGrad(() => this.num_batches_tracked.add_(1));
     return (training ? this.#training : batchNorm)(x, {
       weight: this.weight,
       bias: this.bias,
-      runningMean: this.running_mean,
-      runningVar: this.running_var,
+      runningMean: update ? this.running_mean : null,
+      runningVar: update ? this.running_var : null,
       training,
       momentum: this.#momentum,
       eps: this.#eps,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type Device, keep, noGrad, type Tensor } from "../torch/mod.ts";
+import { type Device, keep, type MemoryFormat, noGrad, type Tensor } from "../torch/mod.ts";
 import { checkStateDict } from "../torch/state_dict.ts";
 
 /**
@@ -179,6 +179,17 @@ export abstract class Module {
       t.dispose();
     }
     for (const c of this.#children.values()) c.to(device, dtype);
+    return this;
+  }
+
+  /**
+   * Re-lays out every 4-D parameter and buffer (convolution weights) in place in `format`, as
+   * `torch.nn.Module.to(memory_format=…)`: with channels_last inputs, libtorch's convolutions otherwise
+   * reorder NCHW weights on every call. The tensors stay the same objects (optimizers and hooks that
+   * hold them stay valid) and keep their values; checkpoints are written in the row-major layout either way.
+   */
+  toMemoryFormat_(format: MemoryFormat): this {
+    for (const t of [...this.parameters(), ...this.buffers()]) if (t.shape.length === 4) t.setMemoryFormat_(format);
     return this;
   }
 

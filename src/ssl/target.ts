@@ -15,6 +15,7 @@
  */
 import { noGrad, type Tensor, TensorList } from "../torch/mod.ts";
 import type { Module } from "../nn/module.ts";
+import { BatchNorm } from "../nn/batchnorm.ts";
 import { emaMomentum } from "../optim/schedule.ts";
 import { TARGET_KINDS, type TargetKind } from "./method.ts";
 
@@ -95,6 +96,9 @@ export function targetBranch(kind: TargetKind, online: Module, options: TargetOp
   }
   copy.loadStateDict(online.stateDict());
   for (const p of copy.parameters()) p.requiresGrad_(false);
+  // The copy's BN running statistics are overwritten by the online ones at every update: not
+  // updating them in its forwards saves that work (and gives the same values).
+  for (const bn of batchNorms(copy)) bn.updateRunningStats = false;
   const lists = [copy.parameters(), online.parameters(), copy.buffers(), online.buffers()].map((ts) =>
     TensorList.of(ts)
   );
@@ -121,4 +125,9 @@ export function targetBranch(kind: TargetKind, online: Module, options: TargetOp
       copy.dispose();
     },
   };
+}
+
+/** Every batch-norm layer of a module tree. */
+function batchNorms(m: Module): BatchNorm[] {
+  return [...(m instanceof BatchNorm ? [m] : []), ...m.namedChildren().flatMap(([, c]) => batchNorms(c))];
 }

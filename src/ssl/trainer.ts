@@ -62,7 +62,10 @@ export interface TrainerParts {
    * the gradients, the optimizer and the EMA stay float32. @default false
    */
   bf16?: boolean;
-  /** Convert image batches to channels_last before the forwards. @default false */
+  /**
+   * Convert image batches to channels_last before the forwards; the trainer also re-lays out the
+   * encoders' convolution weights in place (`Module.toMemoryFormat_`). @default false
+   */
   channelsLast?: boolean;
   /**
    * Skip, on the device, any step whose gradients, statistics or method state are not finite: the
@@ -134,6 +137,12 @@ export class Trainer {
    */
   constructor(parts: TrainerParts) {
     this.#p = parts;
+    if (parts.channelsLast) {
+      // Weights in the inputs' layout, as a PyTorch script's model.to(memory_format=…): libtorch
+      // would otherwise reorder every convolution weight on every call (forward and backward).
+      parts.online.toMemoryFormat_("channels_last");
+      parts.target.module.toMemoryFormat_("channels_last");
+    }
     this.#guard = parts.guardNonFinite ? guardOf(parts) : null;
   }
 

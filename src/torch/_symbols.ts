@@ -47,6 +47,7 @@ export const SYMBOLS = {
   ts_rand_like: { parameters: ["pointer"], result: "pointer" },
   ts_to: { parameters: ["pointer", "i32", "i32", "i32", "i32"], result: "pointer" },
   ts_contiguous: { parameters: ["pointer", "i32"], result: "pointer" },
+  ts_set_memory_format_: { parameters: ["pointer", "i32"], result: "i32" },
   ts_clone: { parameters: ["pointer"], result: "pointer" },
   ts_detach: { parameters: ["pointer"], result: "pointer" },
   ts_shallow_clone: { parameters: ["pointer"], result: "pointer" },

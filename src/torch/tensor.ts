@@ -194,6 +194,28 @@ export class Tensor {
   contiguous(format: MemoryFormat = "contiguous"): Tensor {
     return this.#wrap(sym.ts_contiguous(this[HANDLE], format === "channels_last" ? 1 : 0), "contiguous");
   }
+  /**
+   * Re-lays out this tensor's data in place in the given layout (a no-op when it already is): the
+   * handle, its autograd identity and anything holding it (an optimizer, a gradient hook) stay valid,
+   * as PyTorch's `Module.to(memory_format=…)` does for parameters. Values are unchanged.
+   *
+   * @example Usage
+   * ```ts
+   * import { randn } from "@unigrad/unigrad";
+   * import assert from "node:assert/strict";
+   *
+   * const w = randn([8, 1, 3, 3]);
+   * const before = w.toArray();
+   * w.setMemoryFormat_("channels_last");
+   * assert.ok(w.isContiguous("channels_last"));
+   * assert.deepEqual(w.toArray(), before);
+   * w.dispose();
+   * ```
+   */
+  setMemoryFormat_(format: MemoryFormat): this {
+    check(sym.ts_set_memory_format_(this[HANDLE], format === "channels_last" ? 1 : 0), "setMemoryFormat_");
+    return this;
+  }
   /** Copy with its own storage; keeps the autograd history. */
   clone(): Tensor {
     return this.#wrap(sym.ts_clone(this[HANDLE]), "clone");

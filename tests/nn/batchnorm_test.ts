@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { liveTensors, randn, scope, tensor } from "../../mod.ts";
+import { liveTensors, manualSeed, randn, scope, tensor } from "../../mod.ts";
 import { BatchNorm1d, BatchNorm2d } from "../../src/nn/batchnorm.ts";
 import { assertClose, golden } from "./_golden.ts";
 
@@ -38,6 +38,26 @@ Deno.test("BatchNorm2d matches torch.nn.BatchNorm2d in training, NCHW and channe
     });
     bn.dispose();
   }
+  assert.equal(liveTensors(), before);
+});
+
+Deno.test("BatchNorm updateRunningStats = false: the same training output, running statistics and counter untouched", () => {
+  const before = liveTensors();
+  manualSeed(0);
+  const [a, b] = [new BatchNorm2d(3, { momentum: 0.3 }), new BatchNorm2d(3, { momentum: 0.3 })];
+  b.updateRunningStats = false;
+  scope(() => {
+    const x = randn([4, 3, 5, 5]).mul(2).add(1);
+    assert.deepEqual(b.forward(x).toArray(), a.forward(x).toArray());
+    assert.notDeepEqual(a.running_mean.toArray(), [0, 0, 0]); // the update this layer skips did happen in a
+    assert.deepEqual(b.running_mean.toArray(), [0, 0, 0]);
+    assert.deepEqual(b.running_var.toArray(), [1, 1, 1]);
+    assert.equal(b.num_batches_tracked.item(), 0);
+    b.eval(); // eval still normalises with the running statistics
+    assert.deepEqual(b.forward(x).toArray(), x.div(Math.sqrt(1 + 1e-5)).toArray());
+  });
+  a.dispose();
+  b.dispose();
   assert.equal(liveTensors(), before);
 });
 

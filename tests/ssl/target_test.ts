@@ -43,6 +43,10 @@ Deno.test("targetBranch('momentum').update is the EMA of the weights and copies 
     );
     const y = target.forward(randn([4, 3]));
     assert.equal(y.requiresGrad, false);
+    // Its forwards leave its BN statistics alone (the next update overwrites them anyway).
+    target.module.buffers().forEach((b, i) =>
+      assertClose(b.to("float64"), online.buffers()[i].to("float64"), 0, `buffer ${i} after a forward`)
+    );
   });
   target.dispose();
   online.dispose();

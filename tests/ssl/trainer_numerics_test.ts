@@ -54,6 +54,13 @@ function train(numerics: { bf16?: boolean; channelsLast?: boolean }, steps = 2, 
   const state = method.initState(D);
   const optimizer = new SGD(online.namedParameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
   const trainer = new Trainer({ online, target, method, state, optimizer, ...numerics });
+  // With channels_last the trainer re-lays out every conv weight in place (online and momentum encoder).
+  const convs = [...online.parameters(), ...target.module.parameters()].filter((p) => p.ndim === 4);
+  assert.ok(convs.length > 0);
+  const layout = numerics.channelsLast ? "channels_last" : "contiguous";
+  for (const w of convs) assert.ok(w.isContiguous(layout), `a conv weight is not ${layout}`);
+  // (1×1 kernels and 1-channel inputs are both at once; the 3×3 ones on 8+ channels are not.)
+  if (numerics.channelsLast) assert.ok(convs.some((w) => !w.isContiguous("contiguous")));
   manualSeed(1);
   const views = [randn([16, 1, 12, 12]), randn([16, 1, 12, 12])];
   for (let k = 0; k < steps; k++) scope(() => trainer.step(views, k, 0.1)).dispose();

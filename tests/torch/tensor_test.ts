@@ -448,6 +448,26 @@ Deno.test(
   ),
 );
 
+Deno.test(
+  "Tensor.setMemoryFormat_ re-lays out in place: same handle, values, requiresGrad; gradients follow",
+  noLeaks(() =>
+    scope(() => {
+      const w = arange(0, 16).to("float32").reshape([2, 2, 2, 2]).requiresGrad_(true);
+      const before = w.toArray();
+      assert.equal(w.setMemoryFormat_("channels_last"), w);
+      assert.deepEqual(w.strides(), [8, 1, 4, 2]);
+      assert.deepEqual(w.toArray(), before); // row-major on the host either way (checkpoints too)
+      assert.equal(w.requiresGrad, true);
+      w.mul(ones([2, 2, 2, 2]).mul(3)).sum().backward();
+      assert.deepEqual(flat(w.grad!), new Array(16).fill(3));
+      const gray = zeros([4, 1, 3, 3]).setMemoryFormat_("channels_last"); // C = 1: still channels_last strides
+      assert.deepEqual(gray.strides(), [9, 1, 3, 1]);
+      assert.deepEqual(w.setMemoryFormat_("contiguous").strides(), [8, 4, 2, 1]);
+      assert.throws(() => tensor([1, 2]).setMemoryFormat_("channels_last"), TorchError); // needs 4 dims
+    })
+  ),
+);
+
 const ROUND_TRIP: [DType, number[], string][] = [
   ["float32", [1.5, -2.25, 0.125], "Float32Array"],
   ["float64", [1.5, -2.25, 1e-300], "Float64Array"],

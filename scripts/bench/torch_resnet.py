@@ -1,0 +1,80 @@
+"""The default encoder in plain PyTorch, shared by the PyTorch sides of the benchmarks
+(train_step_torch.py, step_levers.py, quality_torch.py): a CIFAR-style ResNet (3×3 stem, no max-pool)
+and the projector, built as unigrad's src/nn builds them.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or cin != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        out = self.bn2(self.conv2(out))
+        idt = x if self.downsample is None else self.downsample(x)
+        return F.relu(out + idt, inplace=True)
+
+
+class ResNet(nn.Module):
+    """layers: blocks per stage; widths: channels per stage; init "torch" (nn.Conv2d's default) or
+    "torchvision" (kaiming_normal_, fan_out, as torchvision's ResNets)."""
+
+    def __init__(self, layers, widths, cin, init="torch"):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, widths[0], 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        blocks, c = [], widths[0]
+        for i, (n, w) in enumerate(zip(layers, widths)):
+            stage = []
+            for j in range(n):
+                stage.append(BasicBlock(c, w, 2 if (i > 0 and j == 0) else 1))
+                c = w
+            blocks.append(nn.Sequential(*stage))
+        self.layers = nn.Sequential(*blocks)
+        self.dim = c
+        if init == "torchvision":
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        return torch.flatten(F.adaptive_avg_pool2d(self.layers(x), 1), 1)
+
+
+def projector(cin, hidden, out, depth):
+    """depth Linear layers; BN + ReLU after each but the last, which has a bias."""
+    mods = []
+    for i in range(depth - 1):
+        mods += [nn.Linear(cin if i == 0 else hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True)]
+    mods.append(nn.Linear(cin if depth == 1 else hidden, out))
+    return nn.Sequential(*mods)
+
+
+def backbone(arch, cin, width=16, init="torch"):
+    """resnet20 (3 stages × 3 blocks, width·1/2/4) or resnet18 (4 stages × 2 blocks, 64…512)."""
+    if arch == "resnet20":
+        return ResNet([3, 3, 3], [width, 2 * width, 4 * width], cin, init)
+    return ResNet([2, 2, 2, 2], [64, 128, 256, 512], cin, init)
+
+
+class Encoder(nn.Module):
+    """backbone → projector; .backbone gives the features kNN and the linear probe use."""
+
+    def __init__(self, arch, cin, hidden, out, depth, init="torch"):
+        super().__init__()
+        self.backbone = backbone(arch, cin, init=init)
+        self.projector = projector(self.backbone.dim, hidden, out, depth)
+
+    def forward(self, x):
+        return self.projector(self.backbone(x))
