@@ -19,10 +19,9 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-import torch_resnet
+import torch_unigrad
 
 cfg = {
     "seed": 0, "epochs": 1, "limit_train": 0, "limit_test": 0, "threads": 2, "lam": 6.25, "lr": 0.1,
@@ -56,7 +55,7 @@ test_x, test_y = load("t10k", cfg["limit_test"])
 
 
 def Encoder():
-    return torch_resnet.Encoder("resnet20", 1, 512, 128, 2, init=cfg["init"])
+    return torch_unigrad.Encoder("resnet20", 1, 512, 128, 2, init=cfg["init"])
 
 
 def augment(x):
@@ -135,7 +134,8 @@ total = steps_per_epoch * cfg["epochs"]
 warm = round(cfg["warmup_epochs"] * steps_per_epoch)
 knn_init = knn(online)
 start = time.time()
-Fm, k, rho, lam = None, 0, 0.99, cfg["lam"]
+k = 0
+step = torch_unigrad.UniGradStep(online, target, opt, cfg["lam"], bf16=cfg["bf16"])
 gen = torch.Generator().manual_seed(cfg["seed"])
 for epoch in range(cfg["epochs"]):
     order = torch.randperm(len(train_x), generator=gen)
@@ -148,26 +148,7 @@ for epoch in range(cfg["epochs"]):
         x1, x2 = augment(batch), augment(batch)
         if cfg["channels_last"]:
             x1, x2 = x1.contiguous(memory_format=torch.channels_last), x2.contiguous(memory_format=torch.channels_last)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg["bf16"]):
-            z1, z2 = online(x1).float(), online(x2).float()
-            with torch.no_grad():
-                t1, t2 = target(x1).float(), target(x2).float()
-        u1, u2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
-        v1, v2 = F.normalize(t1, dim=1), F.normalize(t2, dim=1)
-        with torch.no_grad():
-            Fb = (v1.T @ v1 + v2.T @ v2) / (2 * N)
-            Fm = Fb if Fm is None else rho * Fm + (1 - rho) * Fb
-            g1 = (-v2 + lam * u1 @ Fm) / (2 * N)
-            g2 = (-v1 + lam * u2 @ Fm) / (2 * N)
-        opt.zero_grad(set_to_none=True)
-        torch.autograd.backward([u1, u2], [g1, g2])
-        opt.step()
-        m = 1 - (1 - 0.996) * (math.cos(math.pi * k / total) + 1) / 2
-        with torch.no_grad():
-            for pt, po in zip(target.parameters(), online.parameters()):
-                pt.mul_(m).add_(po, alpha=1 - m)
-            for bt, bo in zip(target.buffers(), online.buffers()):
-                bt.copy_(bo)
+        step(x1, x2, k, total)
         k += 1
 wall = time.time() - start
 print(json.dumps({"knn_init": knn_init, "knn_final": knn(online), "train_s": wall, "steps": total}))

@@ -21,13 +21,12 @@ time(A) / time(B), above 1 = the lever saves time. Usage:
 """
 import argparse
 import contextlib
-import math
 import time
 
 import torch
 import torch.nn.functional as F
 
-from torch_resnet import Encoder
+from torch_unigrad import Encoder, UniGradStep
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=1)
@@ -57,35 +56,17 @@ opt = torch.optim.SGD(online.parameters(), lr=0.1, momentum=0.9, weight_decay=5e
 x1 = torch.rand(N, 1, 28, 28).contiguous(memory_format=fmt)
 x2 = torch.rand(N, 1, 28, 28).contiguous(memory_format=fmt)
 x12 = torch.cat([x1, x2]).contiguous(memory_format=fmt)
-Fm = torch.zeros(128, 128)
 
 
 def autocast():
     return torch.autocast("cpu", dtype=torch.bfloat16) if BF16 else contextlib.nullcontext()
 
 
+unigrad_step = UniGradStep(online, target, opt, 6.25, bf16=BF16)
+
+
 def step(k=0, total=100):
-    global Fm
-    with autocast():
-        z1, z2 = online(x1).float(), online(x2).float()
-        with torch.no_grad():
-            v1, v2 = target(x1).float(), target(x2).float()
-    u1, u2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
-    v1, v2 = F.normalize(v1, dim=1), F.normalize(v2, dim=1)
-    with torch.no_grad():
-        Fm = 0.99 * Fm + 0.01 * (v1.T @ v1 + v2.T @ v2) / (2 * N)
-        g1 = (-v2 + 6.25 * u1 @ Fm) / (2 * N)
-        g2 = (-v1 + 6.25 * u2 @ Fm) / (2 * N)
-    opt.zero_grad(set_to_none=True)
-    torch.autograd.backward([u1, u2], [g1, g2])
-    opt.step()
-    m = 1 - 0.004 * (math.cos(math.pi * k / total) + 1) / 2
-    with torch.no_grad():
-        tp, op = list(target.parameters()), list(online.parameters())
-        torch._foreach_mul_(tp, m)
-        torch._foreach_add_(tp, op, alpha=1 - m)
-        for bt, bo in zip(target.buffers(), online.buffers()):
-            bt.copy_(bo)
+    unigrad_step(x1, x2, k, total)
 
 
 def timed(fn):

@@ -4,16 +4,13 @@ online encoder with backward, two through the momentum encoder, SGD, EMA), timed
 Usage: python3 train_step_torch.py '{"arch": "resnet20", "batch": 256, ...}'  → one JSON line; with
 "serve": true it times one step per "step" line read from stdin instead.
 """
-import contextlib
 import json
-import math
 import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
-from torch_resnet import Encoder
+from torch_unigrad import Encoder, UniGradStep
 
 cfg = json.loads(sys.argv[1])
 torch.set_num_threads(cfg["threads"])
@@ -39,8 +36,6 @@ if dev.type == "cuda":
 decay = [p for p in online.parameters() if p.ndim > 1]
 no_decay = [p for p in online.parameters() if p.ndim <= 1]
 opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}], lr=0.1, momentum=0.9)
-lam, rho = cfg["lambda"], 0.99
-Fm = None
 N, C, S = cfg["batch"], cfg["channels"], cfg["size"]
 x1 = torch.rand(N, C, S, S, device=dev)
 x2 = torch.rand(N, C, S, S, device=dev)
@@ -50,29 +45,11 @@ if channels_last:
 bf16 = cfg["precision"] == "bf16"
 
 
+step_of = UniGradStep(online, target, opt, cfg["lambda"], bf16=bf16, device_type=dev.type)
+
+
 def step(k, total):
-    global Fm
-    with torch.autocast(device_type=dev.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
-        z1, z2 = online(x1).float(), online(x2).float()
-        with torch.no_grad():
-            v1, v2 = target(x1).float(), target(x2).float()
-    u1, u2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
-    v1, v2 = F.normalize(v1, dim=1), F.normalize(v2, dim=1)
-    with torch.no_grad():
-        Fb = (v1.T @ v1 + v2.T @ v2) / (2 * N)
-        Fm = Fb if Fm is None else rho * Fm + (1 - rho) * Fb
-        g1 = (-v2 + lam * u1 @ Fm) / (2 * N)
-        g2 = (-v1 + lam * u2 @ Fm) / (2 * N)
-    opt.zero_grad(set_to_none=True)
-    torch.autograd.backward([u1, u2], [g1, g2])
-    opt.step()
-    m = 1 - (1 - 0.996) * (math.cos(math.pi * k / total) + 1) / 2
-    with torch.no_grad():
-        tp, op = list(target.parameters()), list(online.parameters())
-        torch._foreach_mul_(tp, m)
-        torch._foreach_add_(tp, op, alpha=1 - m)
-        for bt, bo in zip(target.buffers(), online.buffers()):
-            bt.copy_(bo)
+    step_of(x1, x2, k, total)
 
 
 sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)

@@ -1,7 +1,10 @@
-"""The default encoder in plain PyTorch, shared by the PyTorch sides of the benchmarks
-(train_step_torch.py, step_levers.py, quality_torch.py): a CIFAR-style ResNet (3×3 stem, no max-pool)
-and the projector, built as unigrad's src/nn builds them.
+"""The default encoder and the UniGrad step in plain PyTorch, shared by the PyTorch sides of the
+benchmarks (train_step_torch.py, step_levers.py, quality_torch.py): a CIFAR-style ResNet (3×3 stem, no
+max-pool) and the projector, built as unigrad's src/nn builds them, and one training step as an eager
+PyTorch script writes it.
 """
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -78,3 +81,38 @@ class Encoder(nn.Module):
 
     def forward(self, x):
         return self.projector(self.backbone(x))
+
+
+class UniGradStep:
+    """One UniGrad step with a momentum target: both views through the online encoder (with backward)
+    and the target (no grad), F as an EMA of the targets' second moments, g = (−v' + λ·u·F) / 2N,
+    SGD, then the target's weights ← EMA (cosine 0.996 → 1) and its BN statistics copied."""
+
+    def __init__(self, online, target, opt, lam, rho=0.99, bf16=False, device_type="cpu", base_momentum=0.996):
+        self.online, self.target, self.opt = online, target, opt
+        self.lam, self.rho, self.bf16, self.device_type, self.base = lam, rho, bf16, device_type, base_momentum
+        self.F = None
+
+    def __call__(self, x1, x2, k, total):
+        n = x1.shape[0]
+        with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.bf16):
+            z1, z2 = self.online(x1).float(), self.online(x2).float()
+            with torch.no_grad():
+                t1, t2 = self.target(x1).float(), self.target(x2).float()
+        u1, u2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
+        v1, v2 = F.normalize(t1, dim=1), F.normalize(t2, dim=1)
+        with torch.no_grad():
+            Fb = (v1.T @ v1 + v2.T @ v2) / (2 * n)
+            self.F = Fb if self.F is None else self.rho * self.F + (1 - self.rho) * Fb
+            g1 = (-v2 + self.lam * u1 @ self.F) / (2 * n)
+            g2 = (-v1 + self.lam * u2 @ self.F) / (2 * n)
+        self.opt.zero_grad(set_to_none=True)
+        torch.autograd.backward([u1, u2], [g1, g2])
+        self.opt.step()
+        m = 1 - (1 - self.base) * (math.cos(math.pi * k / total) + 1) / 2
+        with torch.no_grad():
+            tp, op = list(self.target.parameters()), list(self.online.parameters())
+            torch._foreach_mul_(tp, m)
+            torch._foreach_add_(tp, op, alpha=1 - m)
+            for bt, bo in zip(self.target.buffers(), self.online.buffers()):
+                bt.copy_(bo)
