@@ -72,12 +72,14 @@ function timeOurs(c: Case, device: "cpu" | "cuda", minSeconds: number): { viewsP
   manualSeed(0);
   const batch: Tensor = scope(() => rand([c.batch, c.channels, c.side, c.side], { device }).mul(255).to("uint8"));
   const sync = () => device === "cuda" && cuda.synchronize();
-  scope(() => c.recipe.apply(batch)); // warm-up
+  // The views are freed at each scope's end (returned from it, they would outlive it and every call
+  // would fault in fresh pages), as PyTorch frees a call's outputs.
+  scope(() => void c.recipe.apply(batch)); // warm-up
   sync();
   let reps = 0;
   const start = performance.now();
   while (reps < 3 || performance.now() - start < minSeconds * 1000) {
-    scope(() => c.recipe.apply(batch));
+    scope(() => void c.recipe.apply(batch));
     reps++;
   }
   sync();
@@ -148,7 +150,7 @@ if (!args.values["cuda-only"]) {
     const batch: Tensor = scope(() => rand([c.batch, c.channels, c.side, c.side]).mul(255).to("uint8"));
     const ours = () => {
       const t0 = performance.now();
-      scope(() => c.recipe.apply(batch));
+      scope(() => void c.recipe.apply(batch)); // views freed at the scope's end, as PyTorch frees its outputs
       return performance.now() - t0;
     };
     ours(); // warm-up, both sides

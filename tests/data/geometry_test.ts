@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { interpolate, liveTensors, manualSeed, rand, scope, tensor } from "../../mod.ts";
+import { affineGrid, gridSample, interpolate, liveTensors, manualSeed, rand, scope, stack, tensor } from "../../mod.ts";
 import { randomResizedCrop, resizedCrop, sampleCrops } from "../../src/data/geometry.ts";
 import { maxDiff } from "./_helpers.ts";
 
@@ -34,6 +34,29 @@ Deno.test("resizedCrop() equals cropping then bilinear resizing", () => {
     assert.ok(maxDiff(y.narrow(0, 0, 1), ref0) < 1e-5);
     assert.ok(maxDiff(y.narrow(0, 1, 1), ref1) < 1e-5);
   });
+});
+
+Deno.test("resizedCrop()'s separable grid samples what affineGrid's grid samples (any box, flip, output size)", () => {
+  const before = liveTensors();
+  manualSeed(3);
+  scope(() => {
+    const x = rand([6, 3, 11, 13]);
+    const [H, W] = [11, 13];
+    const boxes = tensor([[0, 0, 13, 11], [2.5, 1, 7, 9], [5, 3, 1, 1], [0, 4, 13, 2], [1, 1, 3, 10], [6, 2, 7, 9]]);
+    const flips = tensor([1, -1, 1, -1, -1, 1]);
+    for (const size of [[5, 7], [1, 1], [1, 9], [16, 16]] as [number, number][]) {
+      const y = resizedCrop(x, { boxes, flips }, size);
+      // The affine map as a PyTorch script writes it: theta = [[sx, 0, cx], [0, sy, cy]].
+      const [x0, y0, bw, bh] = boxes.t().chunk(4, 0).map((c) => c.view([6]));
+      const sx = bw.div(W).mul(flips), sy = bh.div(H), zero = sx.mul(0);
+      const cx = x0.mul(2).add(bw).div(W).sub(1), cy = y0.mul(2).add(bh).div(H).sub(1);
+      const theta = stack([sx, zero, cx, zero, sy, cy], 1).view([6, 2, 3]);
+      const ref = gridSample(x, affineGrid(theta, [6, 3, ...size]), { padding: "border" });
+      assert.deepEqual(y.shape, ref.shape);
+      assert.ok(maxDiff(y, ref) < 1e-6, `output ${size}: ${maxDiff(y, ref)}`);
+    }
+  });
+  assert.equal(liveTensors(), before);
 });
 
 Deno.test("sampleCrops() draws boxes inside the image within the scale and ratio ranges, independently per sample", () => {
