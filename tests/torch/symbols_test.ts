@@ -259,6 +259,10 @@ const CASES: Partial<Record<Name, Case>> = {
     good: () => o([1, 2, 2, 2]).contiguous("channels_last"),
     bad: () => o([2]).contiguous("channels_last"),
   },
+  ts_set_memory_format_: {
+    good: () => o([1, 2, 2, 2]).setMemoryFormat_("channels_last"),
+    bad: () => o([2]).setMemoryFormat_("channels_last"),
+  },
   ts_clone: { good: () => o([1]).clone(), bad: () => huge().clone() },
   ts_detach: { good: () => o([1]).detach(), ...infallible("makes a view", () => gone().detach()) },
   ts_shallow_clone: { good: () => o([1]).share(), ...infallible("copies a reference", () => gone().share()) },
