@@ -1,12 +1,12 @@
 /**
  * Equal-settings quality: the default run (`train`, as `deno task train` runs it) next to a plain
  * PyTorch script at the same settings (scripts/bench/quality_torch.py: ResNet-20 width 16, 512→128
- * projector with BN, λ 6.25, batch 256, lr 0.1 cosine, wd 5e-4, momentum encoder 0.996, crops
+ * projector with BN, λ 6.25, the default's batch and epochs, lr 0.1·B/256 cosine, wd 5e-4, momentum encoder 0.996, crops
  * 0.2–1 by affine grid sampling, flips, brightness/contrast 0.4 with p 0.8), for each seed: kNN
  * (k 200, τ 0.1) at initialisation and after training. Accuracy is deterministic per seed and
  * machine; the minutes are not (shared machines), so only accuracy is compared.
  *
- * Usage: `deno run -A scripts/bench/quality.ts [--seeds 0,1] [--epochs 1] [--limit-train N]
+ * Usage: `deno run -A scripts/bench/quality.ts [--seeds 0,1] [--epochs E] [--limit-train N]
  * [--limit-test N] [--torch-only | --ours-only]` (the defaults take a few CPU-minutes per run).
  *
  * @module
@@ -57,6 +57,8 @@ async function torch(seed: number): Promise<Row> {
   const spec = {
     seed,
     epochs: common.epochs,
+    batch: DEFAULT_CONFIG.batchSize,
+    lr: (DEFAULT_CONFIG.lr * DEFAULT_CONFIG.batchSize) / 256, // ours scales the base lr with the batch
     limit_train: common.limitTrain,
     limit_test: common.limitTest,
     threads: common.threads,

@@ -8,7 +8,7 @@
  * median ms/step, pairs/s and the speed-up (median over step pairs of PyTorch ms / ours ms; above 1 =
  * ours faster) per setting.
  *
- * Usage: `deno task bench:train [-- --arch resnet20 --batch 256 --steps 8 --device cpu
+ * Usage: `deno task bench:train [-- --arch resnet20 --batch 128 --steps 8 --device cpu
  * --settings fp32-nchw,fp32-cl,bf16-cl]`
  *
  * @module
@@ -18,6 +18,7 @@ import {
   type Arch,
   buildTrainer,
   cuda,
+  DEFAULT_CONFIG,
   type Device,
   manualSeed,
   rand,
@@ -30,7 +31,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     arch: { type: "string", default: "resnet20" },
-    batch: { type: "string", default: "256" },
+    batch: { type: "string", default: String(DEFAULT_CONFIG.batchSize) }, // the default run's step
     steps: { type: "string", default: "8" },
     warmup: { type: "string", default: "2" },
     threads: { type: "string", default: String(navigator.hardwareConcurrency) },

@@ -90,9 +90,12 @@ export interface TrainConfig {
   multiCrop: string | null;
   /** CutMix: α of Beta(α, α) for an extra view that is a CutMix of the batch; 0: none. @default 0 */
   cutmix: number;
-  /** Training epochs (the CPU default: one pass over Fashion-MNIST, ~10 minutes on 2 cores). @default 1 */
+  /**
+   * Training epochs. The CPU default run's 5 epochs of batch 128 were chosen to fit 10 minutes of
+   * training on a 2-core machine (README, "Quick start"). @default 5
+   */
   epochs: number;
-  /** Pairs per step. @default 256 */
+  /** Pairs per step. @default 128 */
   batchSize: number;
   /** Base learning rate (for batchSize 256; scaled linearly with the batch). @default 0.1 */
   lr: number;
@@ -170,8 +173,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   augment: null,
   multiCrop: null,
   cutmix: 0,
-  epochs: 1,
-  batchSize: 256,
+  epochs: 5,
+  batchSize: 128,
   lr: 0.1,
   wd: 5e-4,
   wdExcludeNormBias: true,
