@@ -91,8 +91,8 @@ export interface TrainConfig {
   /** CutMix: α of Beta(α, α) for an extra view that is a CutMix of the batch; 0: none. @default 0 */
   cutmix: number;
   /**
-   * Training epochs. The CPU default run's 5 epochs of batch 128 were chosen to fit 10 minutes of
-   * training on a 2-core machine (README, "Quick start"). @default 5
+   * Training epochs. The CPU default run's 4 epochs of batch 128 were chosen to fit 10 minutes of
+   * training on a 2-core machine (README, "Quick start"). @default 4
    */
   epochs: number;
   /** Pairs per step. @default 128 */
@@ -173,7 +173,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   augment: null,
   multiCrop: null,
   cutmix: 0,
-  epochs: 5,
+  epochs: 4,
   batchSize: 128,
   lr: 0.1,
   wd: 5e-4,
