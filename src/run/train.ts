@@ -147,6 +147,7 @@ interface Run extends RunCounters {
  * const out = await Deno.makeTempDir();
  * const result = await train({
  *   ...DEFAULT_CONFIG,
+ *   epochs: 1,
  *   width: 4,
  *   projHidden: 16,
  *   projDim: 8,
