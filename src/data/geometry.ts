@@ -174,7 +174,7 @@ function room(full: Operand, box: Tensor): Tensor {
  * ```
  */
 export function resizedCrop(x: Tensor, params: CropParams, size: number | readonly [number, number]): Tensor {
-  const [N, C, H, W] = checkImages(x, "crop");
+  const [N, , H, W] = checkImages(x, "crop");
   const [oh, ow] = sizeOf(size);
   return scope(() => {
     const [x0, y0, bw, bh] = params.boxes.t().chunk(4, 0).map((c) => c.view([N])); // 4 × [N]
