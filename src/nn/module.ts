@@ -96,6 +96,11 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every module below it, depth first, the root first (as `torch.nn.Module.modules()`). */
+  modules(): Module[] {
+    return [this, ...[...this.#children.values()].flatMap((c) => c.modules())];
+  }
+
   /** Every parameter tensor. */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, t]) => t);

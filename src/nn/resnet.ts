@@ -50,11 +50,6 @@ export interface ResNetConfig extends ResNetOptions {
 
 type Block = BasicBlock | Bottleneck;
 
-function* modules(m: Module): Generator<Module> {
-  yield m;
-  for (const [, c] of m.namedChildren()) yield* modules(c);
-}
-
 /**
  * A ResNet (He et al. 2016) laid out as torchvision's: `conv1`, `bn1`, `layer1` … `layerK`
  * (Sequentials of blocks), `fc`. Initialisation replays torchvision's: every layer's default init at
@@ -132,7 +127,7 @@ export class ResNet extends Module {
   }
 
   #initialise(zeroInitResidual: boolean, convInit: "kaiming_normal" | "torch"): void {
-    for (const m of modules(this)) {
+    for (const m of this.modules()) {
       if (m instanceof Conv2d && convInit === "kaiming_normal") kaimingNormal_(m.weight, { mode: "fan_out" });
       if (zeroInitResidual && (m instanceof BasicBlock || m instanceof Bottleneck)) {
         noGrad(() => m.lastBn.weight.zero_());

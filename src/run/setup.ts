@@ -6,7 +6,7 @@
  * @module
  */
 import { cpuCapabilities, cuda, type Device, type Tensor } from "../torch/mod.ts";
-import { BatchNorm, type Module } from "../nn/mod.ts";
+import { BatchNorm } from "../nn/mod.ts";
 import { LARS, type Optimizer, SGD } from "../optim/mod.ts";
 import { broadcastTensors, dataParallel, type ProcessGroup, syncBatchNorm } from "../dist/mod.ts";
 import {
@@ -59,11 +59,6 @@ export interface BuildTrainerOptions {
    * the global batch. @default none (one process)
    */
   dist?: { group: ProcessGroup; syncBn: boolean };
-}
-
-/** Every module of a tree, the root first. */
-function modules(m: Module): Module[] {
-  return [m, ...m.namedChildren().flatMap(([, c]) => modules(c))];
 }
 
 /** The parts `buildTrainer` makes, freed together by `dispose()`. */
@@ -140,7 +135,7 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
     const { group, syncBn } = options.dist;
     const nets = [online, ...(target.kind === "stop-grad" ? [] : [target.module])];
     if (syncBn) {
-      for (const bn of nets.flatMap(modules)) {
+      for (const bn of nets.flatMap((n) => n.modules())) {
         if (bn instanceof BatchNorm) bn.setTrainingNorm((x, o) => syncBatchNorm(group, x, o));
       }
     }

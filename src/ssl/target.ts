@@ -98,7 +98,7 @@ export function targetBranch(kind: TargetKind, online: Module, options: TargetOp
   for (const p of copy.parameters()) p.requiresGrad_(false);
   // The copy's BN running statistics are overwritten by the online ones at every update: not
   // updating them in its forwards saves that work (and gives the same values).
-  for (const bn of batchNorms(copy)) bn.updateRunningStats = false;
+  for (const bn of copy.modules()) if (bn instanceof BatchNorm) bn.updateRunningStats = false;
   const lists = [copy.parameters(), online.parameters(), copy.buffers(), online.buffers()].map((ts) =>
     TensorList.of(ts)
   );
@@ -125,9 +125,4 @@ export function targetBranch(kind: TargetKind, online: Module, options: TargetOp
       copy.dispose();
     },
   };
-}
-
-/** Every batch-norm layer of a module tree. */
-function batchNorms(m: Module): BatchNorm[] {
-  return [...(m instanceof BatchNorm ? [m] : []), ...m.namedChildren().flatMap(([, c]) => batchNorms(c))];
 }
