@@ -17,6 +17,7 @@
 import { parseArgs } from "node:util";
 import { cuda, getNumThreads, manualSeed, rand, scope, setNumThreads, type Tensor } from "../../mod.ts";
 import { multiCrop, type Recipe, recipe } from "../../src/data/mod.ts";
+import { type PythonServer, pythonServer } from "./_python_server.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -88,21 +89,8 @@ function timeOurs(c: Case, device: "cpu" | "cuda", minSeconds: number): { viewsP
   return { viewsPerS: (c.batch * c.recipe.length * 1000) / ms, msPerBatch: ms };
 }
 
-/** The lines of a byte stream (@std/streams is out of reach). */
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffered = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += text;
-    let nl;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-    }
-  }
-}
-
-/** augment_torch.py serving the cases: `apply(i)` runs case i once there and returns its ms. */
-function torchServer(cases: Case[]): { apply(i: number): Promise<number>; close(): Promise<void> } {
+/** augment_torch.py serving the cases: `time(String(i))` runs case i once there and returns its ms. */
+function torchServer(cases: Case[]): PythonServer {
   const spec = cases.map((c) => ({
     name: c.name,
     batch: c.batch,
@@ -111,26 +99,7 @@ function torchServer(cases: Case[]): { apply(i: number): Promise<number>; close(
     views: pythonViews(c.recipe),
   }));
   const script = new URL("./augment_torch.py", import.meta.url).pathname;
-  const child = new Deno.Command(args.values.python, {
-    args: [script, String(threads), JSON.stringify(spec), "--serve"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const lines = readLines(child.stdout);
-  return {
-    async apply(i: number): Promise<number> {
-      await writer.write(new TextEncoder().encode(`${i}\n`));
-      const { value, done } = await lines.next();
-      if (done) throw new Error(`${args.values.python} ${script} ended early (see its error above)`);
-      return JSON.parse(value).ms;
-    },
-    async close() {
-      await writer.close();
-      await child.status;
-    },
-  };
+  return pythonServer(args.values.python, script, [String(threads), JSON.stringify(spec), "--serve"]);
 }
 
 function row(cells: (string | number)[]): string {
@@ -154,16 +123,16 @@ if (!args.values["cuda-only"]) {
       return performance.now() - t0;
     };
     ours(); // warm-up, both sides
-    await server.apply(i);
+    await server.time(String(i));
     const mine: number[] = [], theirs: number[] = [];
     const start = performance.now();
     for (let k = 0; k < 2 * rounds || performance.now() - start < 2 * seconds * 1000; k++) {
       // Who goes first alternates, so neither side always follows the other's memory traffic.
       if (k % 2 === 0) {
         mine.push(ours());
-        theirs.push(await server.apply(i));
+        theirs.push(await server.time(String(i)));
       } else {
-        theirs.push(await server.apply(i));
+        theirs.push(await server.time(String(i)));
         mine.push(ours());
       }
     }

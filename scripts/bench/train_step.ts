@@ -14,6 +14,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { type PythonServer, pythonServer } from "./_python_server.ts";
 import {
   type Arch,
   buildTrainer,
@@ -116,43 +117,11 @@ function ours(s: Setting): { step(k: number): number; dispose(): void } {
   };
 }
 
-/** The lines of a byte stream (@std/streams is out of reach). */
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffered = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += text;
-    let nl;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-    }
-  }
-}
-
 /** PyTorch's step in setting `s`: a python3 process that runs and times one step per request. */
-function torch(s: Setting): { step(): Promise<number>; close(): Promise<void> } {
+function torch(s: Setting): PythonServer {
   const script = new URL("./train_step_torch.py", import.meta.url).pathname;
   const spec = { ...cfg, precision: s.precision, channelsLast: s.channelsLast, serve: true };
-  const child = new Deno.Command(values.python!, {
-    args: [script, JSON.stringify(spec)],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const lines = readLines(child.stdout);
-  return {
-    async step(): Promise<number> {
-      await writer.write(new TextEncoder().encode("step\n"));
-      const { value, done } = await lines.next();
-      if (done) throw new Error(`${values.python} ${script} ended early (see its error above)`);
-      return JSON.parse(value).ms;
-    },
-    async close() {
-      await writer.close();
-      await child.status;
-    },
-  };
+  return pythonServer(values.python!, script, [JSON.stringify(spec)]);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -165,7 +134,7 @@ for (const s of settings) {
   const mine: number[] = [];
   const theirs: number[] = [];
   for (let k = 0; k < cfg.warmup + cfg.steps; k++) {
-    const [t1, t2] = k % 2 === 0 ? [a.step(k), await b.step()] : [await b.step(), a.step(k)].reverse();
+    const [t1, t2] = k % 2 === 0 ? [a.step(k), await b.time("step")] : [await b.time("step"), a.step(k)].reverse();
     if (k >= cfg.warmup) {
       mine.push(t1);
       theirs.push(t2);
