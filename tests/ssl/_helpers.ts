@@ -1,8 +1,33 @@
 /** Shared test helpers for tests/ssl: seeded features, golden values, error measures. */
 import assert from "node:assert/strict";
-import { autograd, type DType, liveTensors, normalize, randn, scope, type Tensor, tensor } from "../../mod.ts";
+import {
+  autograd,
+  type DType,
+  liveTensors,
+  normalize,
+  randn,
+  ResNet,
+  scope,
+  type Tensor,
+  tensor,
+  unigradProjector,
+} from "../../mod.ts";
+import { Encoder } from "../../src/ssl/encoder.ts";
 import type { Features, Method } from "../../src/ssl/method.ts";
 import { disposeState, type MethodState } from "../../src/ssl/state.ts";
+
+/** A tiny 1-channel ResNet (stages 8, 16, one basic block each) with a 32-wide hidden, `outDim`-wide projector. */
+export function tinyEncoder(outDim: number): Encoder {
+  const net = new ResNet({
+    block: "basic",
+    layers: [1, 1],
+    widths: [8, 16],
+    stem: "small",
+    inChannels: 1,
+    numClasses: 0,
+  });
+  return new Encoder(net, unigradProjector({ inDim: net.featureDim, hiddenDim: 32, outDim, depth: 2 }));
+}
 
 /** Random features: z online (requires grad), zt target, u = normalize(z), v = normalize(zt). */
 export function randomFeatures(N: number, D: number, dtype: DType = "float64"): Required<Features> {

@@ -7,40 +7,26 @@ import {
   manualSeed,
   noGrad,
   randn,
-  ResNet,
   scope,
   setNumThreads,
   SGD,
   type Tensor,
-  unigradProjector,
 } from "../../mod.ts";
 import { createMethod } from "../../src/ssl/mod.ts";
 import type { Method } from "../../src/ssl/method.ts";
 import { disposeState } from "../../src/ssl/state.ts";
 import { targetBranch } from "../../src/ssl/target.ts";
-import { Encoder } from "../../src/ssl/encoder.ts";
 import { Trainer } from "../../src/ssl/trainer.ts";
+import { tinyEncoder } from "./_helpers.ts";
 
 setNumThreads(1);
 
 const D = 32;
 
-function tinyEncoder(): Encoder {
-  const net = new ResNet({
-    block: "basic",
-    layers: [1, 1],
-    widths: [8, 16],
-    stem: "small",
-    inChannels: 1,
-    numClasses: 0,
-  });
-  return new Encoder(net, unigradProjector({ inDim: net.featureDim, hiddenDim: 32, outDim: D, depth: 2 }));
-}
-
 /** Online weights after `steps` steps of UniGrad (momentum target) from seed 0 on fixed views, with the given numerics. */
 function train(numerics: { bf16?: boolean; channelsLast?: boolean }, steps = 2, seen?: Set<string>) {
   manualSeed(0);
-  const online = tinyEncoder();
+  const online = tinyEncoder(D);
   const inner = createMethod("unigrad", { lambda: 2 });
   // The method as the trainer calls it, recording the dtypes of the features it is handed.
   const method: Method = {
@@ -50,7 +36,7 @@ function train(numerics: { bf16?: boolean; channelsLast?: boolean }, steps = 2, 
       return inner.gradient(f, state, options);
     },
   };
-  const target = targetBranch("momentum", online, { copy: tinyEncoder(), totalSteps: 10 });
+  const target = targetBranch("momentum", online, { copy: tinyEncoder(D), totalSteps: 10 });
   const state = method.initState(D);
   const optimizer = new SGD(online.namedParameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
   const trainer = new Trainer({ online, target, method, state, optimizer, ...numerics });

@@ -11,20 +11,19 @@ import {
   normalize,
   randn,
   recipe,
-  ResNet,
   scope,
   setNumThreads,
   SGD,
   type Tensor,
-  unigradProjector,
 } from "../../mod.ts";
 import { cutmix } from "../../src/data/cutmix.ts";
 import { createMethod, widthScaledLambda } from "../../src/ssl/mod.ts";
 import type { Features, Method } from "../../src/ssl/method.ts";
 import { disposeState, type MethodState } from "../../src/ssl/state.ts";
 import { type TargetBranch, targetBranch } from "../../src/ssl/target.ts";
-import { Encoder } from "../../src/ssl/encoder.ts";
+import type { Encoder } from "../../src/ssl/encoder.ts";
 import { Trainer } from "../../src/ssl/trainer.ts";
+import { tinyEncoder } from "./_helpers.ts";
 
 // One intra-op thread: deterministic, and fast on a shared 2-core machine.
 setNumThreads(1);
@@ -43,17 +42,6 @@ manualSeed(1);
 const fixed = scope(() => views.apply(data.images.narrow(0, 0, 64)));
 
 /** A two-stage ResNet (8 and 16 channels, one block each) and a 32→64 projector. */
-function tinyEncoder(): Encoder {
-  const net = new ResNet({
-    block: "basic",
-    layers: [1, 1],
-    widths: [8, 16],
-    stem: "small",
-    inChannels: 1,
-    numClasses: 0,
-  });
-  return new Encoder(net, unigradProjector({ inDim: net.featureDim, hiddenDim: 32, outDim: D, depth: 2 }));
-}
 
 interface Parts {
   method: Method;
@@ -67,8 +55,8 @@ interface Parts {
 
 /** Everything a Trainer needs, assembled as train() does (scripts/bench/train_step.ts shows the same). */
 function assemble(method: Method, totalSteps = STEPS): Parts {
-  const online = tinyEncoder();
-  const copy = method.target === "stop-grad" ? undefined : tinyEncoder();
+  const online = tinyEncoder(D);
+  const copy = method.target === "stop-grad" ? undefined : tinyEncoder(D);
   const target = targetBranch(method.target, online, { copy, totalSteps });
   const state = method.initState(D);
   const params = [
