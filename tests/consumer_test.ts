@@ -12,6 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { describeExit, runChild } from "./_child.ts";
 import { shimSourceHash } from "../src/torch/_shim_key.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -34,17 +35,9 @@ async function deno(
   };
   const libtorch = Deno.env.get("LIBTORCH");
   if (libtorch) env.LIBTORCH = libtorch;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(LIMIT_MS),
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  return { ok: out.success, text: stdout + new TextDecoder().decode(out.stderr), stdout };
+  const out = await runChild(Deno.execPath(), { args, cwd, env, clearEnv: true, timeoutMs: LIMIT_MS });
+  const ok = out.code === 0 && !out.timedOut;
+  return { ok, text: ok ? out.stdout + out.stderr : `${out.stdout}\n${describeExit(out, 40)}`, stdout: out.stdout };
 }
 
 /** The consumer's program: a few training steps of UniGrad on random images, printing the losses. */

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { parseConfig } from "../train.ts";
 import { readMetricsLog } from "../src/io/metrics_log.ts";
+import { type ChildResult, runChild } from "./_child.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
 const root = await Deno.makeTempDir({ prefix: "unigrad-image-folder-run-" });
@@ -41,15 +42,8 @@ const TINY = [
   ...["--batch-size", "32", "--probe-epochs", "1", "--decode-workers", "1", "--threads", "1", "--log-every", "1"],
 ];
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "train.ts", ...args],
-    cwd: repo,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, stdout: text(stdout), stderr: text(stderr) };
+function cli(args: string[]): Promise<ChildResult> {
+  return runChild(Deno.execPath(), { args: ["run", "-A", "train.ts", ...args], cwd: repo, timeoutMs: 180_000 });
 }
 
 Deno.test("train.ts --recipe unigrad-imagenet-100ep trains on an image folder end to end and records the resolved config", async () => {

@@ -5,6 +5,7 @@ import { parseConfig } from "../train.ts";
 import { DEFAULT_CONFIG, readConfigFile, validateConfig } from "../src/run/config.ts";
 import { METHODS } from "../src/ssl/registry.ts";
 import { readMetricsLog, type TrainingRecord } from "../src/io/metrics_log.ts";
+import { assertExit, type BoundedChild, type ChildResult, startChild, waitFor } from "./_child.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
 const root = await Deno.makeTempDir({ prefix: "unigrad-train-test-" });
@@ -20,26 +21,17 @@ const TINY = [
   ...["--probe-epochs", "2", "--threads", "1"],
 ];
 
-function cli(args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "train.ts", ...args],
-    cwd: repo,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+/** Every train.ts child gets this long: a tiny run takes a few seconds, a crash fails its test at once. */
+const CHILD_MS = 120_000;
+
+function cli(args: string[]): BoundedChild {
+  return startChild(Deno.execPath(), { args: ["run", "-A", "train.ts", ...args], cwd: repo, timeoutMs: CHILD_MS });
 }
 
-interface Finished {
-  code: number;
-  signal: Deno.Signal | null;
-  stdout: string;
-  stderr: string;
-}
+type Finished = ChildResult;
 
-async function finish(child: Deno.ChildProcess): Promise<Finished> {
-  const { code, signal, stdout, stderr } = await child.output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, signal, stdout: text(stdout), stderr: text(stderr) };
+function finish(child: BoundedChild): Promise<Finished> {
+  return child.result;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -56,10 +48,8 @@ async function runs(): Promise<
   const [outA, outB] = [join(root, "a"), join(root, "b")];
   const childA = cli([...TINY, "--out", outA]);
   const childB = cli([...TINY, "--out", outB]);
-  while (!(await exists(join(outB, "checkpoints", "ckpt-00000002")))) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  childB.kill("SIGKILL");
+  await waitForPath(join(outB, "checkpoints", "ckpt-00000002"), childB);
+  childB.child.kill("SIGKILL");
   const [a, killed] = await Promise.all([finish(childA), finish(childB)]);
   const left = [...Deno.readDirSync(join(outB, "checkpoints"))].map((e) => e.name).sort();
   const resumed = await finish(cli([...TINY, "--resume", outB]));
@@ -70,7 +60,7 @@ let shared: ReturnType<typeof runs> | null = null;
 Deno.test("train.ts: a tiny run writes config.json, metrics.jsonl, checkpoints, plot.svg and report.md", async () => {
   shared ??= runs();
   const { a, outA } = await shared;
-  assert.equal(a.code, 0, a.stderr);
+  assertExit(a, 0, "train.ts");
   // config.json: the config, the derived numbers, the method's options; usable again as --config.
   const saved = JSON.parse(await Deno.readTextFile(join(outA, "config.json")));
   assert.deepEqual(saved.derived, { stepsPerEpoch: 4, totalSteps: 12, effectiveLr: 0.0125, warmupSteps: 1 });
@@ -118,10 +108,10 @@ Deno.test("train.ts: a tiny run writes config.json, metrics.jsonl, checkpoints, 
 Deno.test("train.ts: a run killed with SIGKILL and resumed with --resume ends with the same weights bit for bit", async () => {
   shared ??= runs();
   const { a, killed, left, resumed, outA, outB } = await shared;
-  assert.equal(a.code, 0, a.stderr);
+  assertExit(a, 0, "train.ts");
   assert.equal(killed.signal, "SIGKILL", "the run ended before it could be killed");
   assert.ok(left.length > 0 && !left.includes("ckpt-00000012"), `killed run left ${left}`);
-  assert.equal(resumed.code, 0, resumed.stderr);
+  assertExit(resumed, 0, "train.ts");
   assert.match(resumed.stdout, new RegExp(`resumed from .*${left.at(-1)} at step ${Number(left.at(-1)!.slice(5))}\n`));
   // Online weights, EMA target, optimizer momentum and F: the same bytes.
   const tensors = (out: string) => Deno.readFileSync(join(out, "checkpoints", "ckpt-00000012", "tensors.safetensors"));
@@ -178,9 +168,9 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
   assert.equal(await exists(join(root, "never")), false, "a failed start left its run folder behind");
 });
 
-/** Waits until `path` exists (polling every 5 ms). */
-async function waitFor(path: string): Promise<void> {
-  while (!(await exists(path))) await new Promise((r) => setTimeout(r, 5));
+/** Waits until `path` exists; fails at once if `child` ends first, and after CHILD_MS. */
+function waitForPath(path: string, child: BoundedChild): Promise<void> {
+  return waitFor(() => exists(path), CHILD_MS, `waiting for ${path}`, child.result);
 }
 
 Deno.test("train.ts: SIGTERM and SIGINT stop after the step with a checkpoint and exit 143 / 130; --resume alone finishes bit for bit", async () => {
@@ -189,8 +179,8 @@ Deno.test("train.ts: SIGTERM and SIGINT stop after the step with a checkpoint an
   const outs = { SIGTERM: join(root, "sigterm"), SIGINT: join(root, "sigint") };
   const ended = await Promise.all((["SIGTERM", "SIGINT"] as const).map(async (signal) => {
     const child = cli([...TINY, "--out", outs[signal]]);
-    await waitFor(join(outs[signal], "checkpoints", "ckpt-00000002"));
-    child.kill(signal);
+    await waitForPath(join(outs[signal], "checkpoints", "ckpt-00000002"), child);
+    child.child.kill(signal);
     return await finish(child);
   }));
   for (const [i, signal] of (["SIGTERM", "SIGINT"] as const).entries()) {
@@ -208,7 +198,7 @@ Deno.test("train.ts: SIGTERM and SIGINT stop after the step with a checkpoint an
   }
   // The settings come from the checkpoint: --resume alone continues the same run.
   const resumed = await finish(cli(["--resume", outs.SIGTERM]));
-  assert.equal(resumed.code, 0, resumed.stderr);
+  assertExit(resumed, 0, "train.ts");
   const tensors = (out: string) => Deno.readFileSync(join(out, "checkpoints", "ckpt-00000012", "tensors.safetensors"));
   assert.deepEqual(tensors(outs.SIGTERM), tensors(outA));
 });
@@ -219,14 +209,17 @@ Deno.test("train.ts refuses a second run into a running run's folder, a new run 
   const busy = join(root, "busy");
   const first = cli([...TINY, "--epochs", "50", "--out", busy]);
   try {
-    await waitFor(join(busy, "run.lock"));
+    await waitForPath(join(busy, "run.lock"), first);
     const [second, over, changed] = await Promise.all([
       finish(cli([...TINY, "--out", busy])),
       finish(cli([...TINY, "--out", outA])),
       finish(cli(["--resume", outA, "--lr", "0.5", "--batch-size", "16"])),
     ]);
     assert.equal(second.code, 1);
-    assert.match(second.stderr, new RegExp(`Cannot use run folder "${busy}": another run \\(pid ${first.pid}, since`));
+    assert.match(
+      second.stderr,
+      new RegExp(`Cannot use run folder "${busy}": another run \\(pid ${first.child.pid}, since`),
+    );
     assert.equal(over.code, 1);
     assert.match(
       over.stderr,
@@ -238,14 +231,14 @@ Deno.test("train.ts refuses a second run into a running run's folder, a new run 
       /the config differs from the checkpoint's in batchSize \(32 → 16\), lr \(0\.1 → 0\.5\)/,
     );
   } finally {
-    first.kill("SIGKILL");
-    await first.output();
+    first.child.kill("SIGKILL");
+    await first.result;
   }
 });
 
 Deno.test("train.ts --help lists every flag, its default, and every method", async () => {
   const help = await finish(cli(["--help"]));
-  assert.equal(help.code, 0);
+  assertExit(help, 0, "train.ts --help");
   const fields = Object.keys(DEFAULT_CONFIG).filter((k) => k !== "methodOptions");
   const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   for (const k of fields) {

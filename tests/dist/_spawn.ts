@@ -1,6 +1,10 @@
 /** Spawns the ranks of a distributed test as real Deno processes on a free loopback port. */
 
+import { describeExit, startChild } from "../_child.ts";
+
 const WORKER = new URL("./_worker.ts", import.meta.url).pathname;
+/** The bound on one rank's process: the shared scenarios take about 20 s together. */
+const CHILD_MS = 180_000;
 
 /** A free TCP port on 127.0.0.1 (bound, then released). */
 export function freePort(): number {
@@ -23,18 +27,19 @@ export interface Rank {
 export function spawnRanks(scenario: string, world: number, timeoutMs = 5000): Rank[] {
   const port = freePort();
   return Array.from({ length: world }, (_, rank) => {
-    const child = new Deno.Command(Deno.execPath(), {
+    const bounded = startChild(Deno.execPath(), {
       args: ["run", "-A", WORKER, scenario, String(port), String(rank), String(world), String(timeoutMs)],
       env: { UNIGRAD_NUM_THREADS: "1", NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+      timeoutMs: CHILD_MS,
+      streamStdout: true,
+    });
+    const child = bounded.child;
     let first: (v: Record<string, unknown>) => void = () => {};
     const firstLine = new Promise<Record<string, unknown>>((resolve) => first = resolve);
     const done = (async () => {
       const lines: Record<string, unknown>[] = [];
       let buffer = "";
-      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      for await (const chunk of bounded.stdout!) {
         buffer += chunk;
         let nl;
         while ((nl = buffer.indexOf("\n")) >= 0) {
@@ -44,8 +49,9 @@ export function spawnRanks(scenario: string, world: number, timeoutMs = 5000): R
           lines.push(line);
         }
       }
-      const { code } = await child.status;
-      return { lines, code };
+      const result = await bounded.result;
+      if (result.code !== 0) console.error(`rank ${rank} of "${scenario}": ${describeExit(result)}`);
+      return { lines, code: result.code };
     })();
     return { child, done, firstLine };
   });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { mkfifo } from "../_child.ts";
 import { liveTensors, manualSeed, randn, scope, type Tensor, tensor } from "../../mod.ts";
 import {
   addPrefix,
@@ -191,11 +192,11 @@ Deno.test("loadCheckpoint() reads only a regular tensors file inside the checkpo
   await refuse(zero, /it is a character device, not a regular file/);
   const fifo = await save(11);
   await Deno.remove(`${fifo}/tensors.safetensors`);
-  assert.equal((await new Deno.Command("mkfifo", { args: [`${fifo}/tensors.safetensors`] }).output()).code, 0);
+  await mkfifo(`${fifo}/tensors.safetensors`);
   await refuse(fifo, /it is a FIFO, not a regular file/);
   const stateFifo = await save(12);
   await Deno.remove(`${stateFifo}/state.json`);
-  assert.equal((await new Deno.Command("mkfifo", { args: [`${stateFifo}/state.json`] }).output()).code, 0);
+  await mkfifo(`${stateFifo}/state.json`);
   await refuse(stateFifo, /state.json: it is a FIFO/);
   const huge = await save(13);
   await editRecord(huge, (r) => (r.tensors as Record<string, unknown>).bytes = 2 ** 40);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { mkfifo } from "../_child.ts";
 import { MetricsLog, readMetricsLog } from "../../src/io/metrics_log.ts";
 
 Deno.test("MetricsLog.write() appends one JSON line per record, readable before close", async () => {
@@ -46,7 +47,7 @@ Deno.test("readMetricsLog() skips a cut-off last line and rejects a malformed on
 Deno.test("readMetricsLog() refuses a FIFO or a device instead of blocking or growing", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    assert.equal((await new Deno.Command("mkfifo", { args: [`${dir}/m.jsonl`] }).output()).code, 0);
+    await mkfifo(`${dir}/m.jsonl`);
     assert.throws(() => readMetricsLog(`${dir}/m.jsonl`), /m.jsonl": it is not a regular file/);
     assert.throws(() => readMetricsLog("/dev/zero"), /not a regular file/);
   } finally {

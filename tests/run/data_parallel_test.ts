@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { assertExit, type BoundedChild, type ChildResult, startChild } from "../_child.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const WORKER = new URL("./_dp_worker.ts", import.meta.url).pathname;
@@ -28,23 +29,21 @@ function freePort(): number {
   return port;
 }
 
-function spawn(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
+function spawn(args: string[], env: Record<string, string> = {}, streamStdout = false): BoundedChild {
+  return startChild(Deno.execPath(), {
     args: ["run", "-A", ...args],
     env: { UNIGRAD_NUM_THREADS: "1", NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+    timeoutMs: 240_000,
+    streamStdout,
+  });
 }
 
-async function finish(child: Deno.ChildProcess): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await child.output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+function finish(child: BoundedChild): Promise<ChildResult> {
+  return child.result;
 }
 
 /** Ranks of train.ts started as torchrun would (the test keeps each process to signal it). */
-function trainRanks(args: string[], world = 2): Deno.ChildProcess[] {
+function trainRanks(args: string[], world = 2): BoundedChild[] {
   const port = String(freePort());
   return Array.from({ length: world }, (_, rank) =>
     spawn([TRAIN, ...args], {
@@ -79,7 +78,7 @@ Deno.test("2 ranks take the same steps as 1 process on the same global batch (Un
     finish(spawn([WORKER, port, "0", "2"])),
     finish(spawn([WORKER, port, "1", "2"])),
   ]);
-  runs.forEach((r, i) => assert.equal(r.code, 0, `run ${i}: ${r.stderr}`));
+  runs.forEach((r, i) => assertExit(r, 0, `run ${i}`));
   const [one, rank0, rank1] = runs.map((r) => JSON.parse(r.stdout.trim().split("\n").at(-1)!));
   for (const name of Object.keys(one)) {
     for (const rank of [rank0, rank1]) {
@@ -105,7 +104,7 @@ Deno.test("train.ts --nproc 2 runs 2 ranks that write one run folder (rank 0 alo
   const out = await Deno.makeTempDir();
   try {
     const two = await finish(spawn([TRAIN, ...TINY, "--epochs=1", "--nproc=2", `--out=${out}`]));
-    assert.equal(two.code, 0, two.stderr);
+    assertExit(two, 0, "train.ts --nproc 2");
     assert.match(two.stdout, /data parallel: 2 processes × 16 pairs, SyncBN true/);
     assert.equal(two.stdout.match(/kNN at initialisation/g)?.length, 1, "only rank 0 speaks");
     assert.deepEqual([...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name), ["ckpt-00000008"]);
@@ -121,7 +120,7 @@ Deno.test("a rank killed with SIGKILL makes the other exit non-zero within the t
   try {
     const ranks = trainRanks([...TINY, "--epochs=50", "--log-every=1", "--dist-timeout=5", `--out=${out}`]);
     await trainingStarted(out);
-    ranks[1].kill("SIGKILL");
+    ranks[1].child.kill("SIGKILL");
     const t0 = Date.now();
     const [survivor] = await Promise.all([finish(ranks[0]), finish(ranks[1])]);
     assert.equal(survivor.code, 1);
@@ -139,7 +138,7 @@ Deno.test("SIGTERM to both ranks: they stop after the same step, rank 0 writes o
     const long = ["--limit-train=4096", "--checkpoint-every=100000", "--eval-every=0", "--log-every=1"];
     const ranks = trainRanks([...TINY, ...long, "--epochs=2", `--out=${out}`]);
     await trainingStarted(out);
-    ranks.forEach((r) => r.kill("SIGTERM"));
+    ranks.forEach((r) => r.child.kill("SIGTERM"));
     const [r0, r1] = await Promise.all(ranks.map(finish));
     assert.deepEqual([r0.code, r1.code], [143, 143], r0.stderr + r1.stderr);
     // Either rank's signal may be the one the ranks agreed on first.
@@ -151,17 +150,16 @@ Deno.test("SIGTERM to both ranks: they stop after the same step, rank 0 writes o
     const saved = [...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name);
     assert.deepEqual(saved, [`ckpt-${m[1].padStart(8, "0")}`]);
     // Resumed on 1 process (killed once it has said where it continues from).
-    const resumed = spawn([TRAIN, ...TINY, ...long, "--epochs=2", `--resume=${out}`]);
-    const lines = resumed.stdout.pipeThrough(new TextDecoderStream()).values();
+    const resumed = spawn([TRAIN, ...TINY, ...long, "--epochs=2", `--resume=${out}`], {}, true);
+    const lines = resumed.stdout!.values();
     let seen = "";
     while (!/resumed from .* at step \d+/.test(seen)) {
       const next = await lines.next();
       if (next.done) break;
       seen += next.value;
     }
-    resumed.kill("SIGKILL");
-    await resumed.status;
-    await resumed.stderr.cancel();
+    resumed.child.kill("SIGKILL");
+    await resumed.result;
     assert.match(seen, new RegExp(`resumed from .*ckpt-0*${m[1]} at step ${m[1]}`));
   } finally {
     await Deno.remove(out, { recursive: true });

@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
 import { LOCK_FILE, RunLock } from "../../src/run/lock.ts";
+import { type BoundedChild, startChild } from "../_child.ts";
 
 const LOCK = new URL("../../src/run/lock.ts", import.meta.url).href;
 
 /** A child process that takes the lock of `dir`, prints "locked", and waits to be killed. */
-function holder(dir: string): Deno.ChildProcess {
+function holder(dir: string): BoundedChild {
   const code = `import { RunLock } from "${LOCK}";
     await RunLock.acquire("${dir}"); console.log("locked"); setInterval(() => {}, 1000);`;
-  return new Deno.Command(Deno.execPath(), { args: ["eval", code], stdout: "piped", stderr: "inherit" }).spawn();
+  return startChild(Deno.execPath(), { args: ["eval", code], timeoutMs: 60_000, streamStdout: true });
 }
 
-async function firstLine(child: Deno.ChildProcess): Promise<string> {
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+async function firstLine(child: BoundedChild): Promise<string> {
+  const reader = child.stdout!.getReader();
   const { value } = await reader.read();
   reader.releaseLock();
   return value ?? "";
@@ -22,14 +23,17 @@ Deno.test("RunLock.acquire() refuses a folder another live process holds, naming
   const child = holder(dir);
   try {
     assert.match(await firstLine(child), /locked/);
-    await assert.rejects(() => RunLock.acquire(dir), new RegExp(`another run \\(pid ${child.pid}, since .*\\) holds`));
+    await assert.rejects(
+      () => RunLock.acquire(dir),
+      new RegExp(`another run \\(pid ${child.child.pid}, since .*\\) holds`),
+    );
   } finally {
-    child.kill("SIGKILL");
-    await child.status;
+    child.child.kill("SIGKILL");
+    await child.result;
   }
   // Killed with SIGKILL, it left its lock behind: a stale lock, taken over.
   const stale = JSON.parse(await Deno.readTextFile(`${dir}/${LOCK_FILE}`));
-  assert.equal(stale.pid, child.pid);
+  assert.equal(stale.pid, child.child.pid);
   const lock = await RunLock.acquire(dir);
   assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/${LOCK_FILE}`)).pid, Deno.pid);
   lock.release();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertExit, runChild } from "../_child.ts";
 import { join } from "node:path";
 import { BUDGETS, plannedRuns, REPRO_ROWS, rowConfig, type RowResult, selectRows } from "../../src/run/repro.ts";
 import {
@@ -149,13 +150,13 @@ Deno.test("deno task repro --budget smoke: every row trains, the report has the 
   const out = join(root, "smoke");
   const script = new URL("../../scripts/repro.ts", import.meta.url).pathname;
   const repro = async (...args: string[]) => {
-    const o = await new Deno.Command(Deno.execPath(), {
+    const o = await runChild(Deno.execPath(), {
       args: ["run", "-A", script, "--budget", "smoke", "--out", out, "--threads", "1", ...args],
       env: { UNIGRAD_NUM_THREADS: "1" },
-    }).output();
-    const text = new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
-    assert.equal(o.code, 0, text);
-    return text;
+      timeoutMs: 300_000,
+    });
+    assertExit(o, 0, "repro --budget smoke");
+    return o.stdout + o.stderr;
   };
   const first = await repro();
   assert.equal(first.match(/: done in /g)?.length, REPRO_ROWS.length, first);

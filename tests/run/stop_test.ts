@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { StopFlag } from "../../src/run/stop.ts";
+import { type BoundedChild, describeExit, startChild } from "../_child.ts";
 
 const STOP = new URL("../../src/run/stop.ts", import.meta.url).href;
 
 /** A child that polls a signal stop every 10 ms; it exits with the request's code when `obey`, else keeps going. */
-function child(obey: boolean): Deno.ChildProcess {
+function child(obey: boolean): BoundedChild {
   const code = `import { stopOnSignals } from "${STOP}";
     const stop = stopOnSignals((s) => console.log("first " + s));
     console.log("ready");
     const t = setInterval(() => { if (${obey} && stop.requested) { console.log("stopping " + stop.reason); Deno.exit(stop.exitCode); } }, 10);`;
-  return new Deno.Command(Deno.execPath(), { args: ["eval", code], stdout: "piped" }).spawn();
+  return startChild(Deno.execPath(), { args: ["eval", code], timeoutMs: 60_000, streamStdout: true });
 }
 
 async function waitFor(lines: ReadableStreamDefaultReader<string>, text: string): Promise<string> {
@@ -25,25 +26,26 @@ async function waitFor(lines: ReadableStreamDefaultReader<string>, text: string)
 Deno.test("stopOnSignals(): the first SIGTERM or SIGINT is a request the loop sees; it exits 143 or 130", async () => {
   for (const [signal, exit] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     const p = child(true);
-    const out = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const out = p.stdout!.getReader();
     await waitFor(out, "ready");
-    p.kill(signal);
+    p.child.kill(signal);
     assert.match(await waitFor(out, `stopping ${signal}`), new RegExp(`first ${signal}`));
     await out.cancel();
-    assert.equal((await p.status).code, exit);
+    const r = await p.result;
+    assert.equal(r.code, exit, describeExit(r));
   }
 });
 
 Deno.test("stopOnSignals(): a second signal ends the process at once", async () => {
   const p = child(false);
-  const out = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const out = p.stdout!.getReader();
   await waitFor(out, "ready");
-  p.kill("SIGINT");
+  p.child.kill("SIGINT");
   await waitFor(out, "first SIGINT");
-  p.kill("SIGINT");
+  p.child.kill("SIGINT");
   await out.cancel();
-  const status = await p.status;
-  assert.ok(status.code === 130 || status.signal === "SIGINT", JSON.stringify(status));
+  const status = await p.result;
+  assert.ok(!status.timedOut && (status.code === 130 || status.signal === "SIGINT"), describeExit(status));
 });
 
 Deno.test("StopFlag keeps the first reason and maps it to an exit code", () => {

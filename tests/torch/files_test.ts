@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
+import { mkfifo, runChild } from "../_child.ts";
 import { openRegularFile, readFileBounded, writeFileAtomic } from "../../src/torch/files.ts";
-
-async function mkfifo(path: string): Promise<void> {
-  assert.equal((await new Deno.Command("mkfifo", { args: [path] }).output()).code, 0);
-}
 
 Deno.test("openRegularFile() refuses devices, FIFOs, directories and missing files without blocking", async () => {
   const dir = await Deno.makeTempDir();
@@ -41,10 +38,11 @@ Deno.test("writeFileAtomic() names the path when the write fails and leaves no t
     // A file-size limit of 1 KiB (with SIGXFSZ ignored) makes the write fail as a full disk would.
     const code = `import { writeFileAtomic } from "${new URL("../../src/torch/files.ts", import.meta.url)}";
       await writeFileAtomic("${dir}/big.bin", new Uint8Array(1 << 20)).catch((e) => console.log(e.message));`;
-    const out = await new Deno.Command("bash", {
+    const out = await runChild("bash", {
       args: ["-c", `ulimit -f 1; trap "" XFSZ; exec "${Deno.execPath()}" eval '${code}'`],
-    }).output();
-    assert.match(new TextDecoder().decode(out.stdout), new RegExp(`Cannot write ${dir}/big.bin: File too large`));
+      timeoutMs: 60_000,
+    });
+    assert.match(out.stdout, new RegExp(`Cannot write ${dir}/big.bin: File too large`));
     assert.deepEqual([...Deno.readDirSync(dir)], []);
     await writeFileAtomic(`${dir}/a`, "x");
     await Deno.chmod(dir, 0o500);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { torchVersion } from "../../mod.ts";
+import { type ChildResult, runChild } from "../_child.ts";
 
 const root = new URL("../../", import.meta.url);
 const manifest = JSON.parse(Deno.readTextFileSync(new URL("build/shim.json", root)));
@@ -8,7 +9,7 @@ const manifest = JSON.parse(Deno.readTextFileSync(new URL("build/shim.json", roo
 async function runScript(
   modUrl: URL,
   env: Record<string, string> = {},
-): Promise<Deno.CommandOutput & { text: string }> {
+): Promise<ChildResult & { success: boolean; text: string }> {
   const dir = await Deno.makeTempDir();
   try {
     const script = `${dir}/main.ts`;
@@ -17,14 +18,12 @@ async function runScript(
       `import { ones, torchVersion } from ${JSON.stringify(modUrl.href)};\n` +
         `console.log(torchVersion(), ones([2]).add(1).toArray().join(","));\n`,
     );
-    const out = await new Deno.Command(Deno.execPath(), {
+    const out = await runChild(Deno.execPath(), {
       args: ["run", "-A", "--no-lock", script],
       env: { ...env, NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    return Object.assign(out, { text });
+      timeoutMs: 120_000,
+    });
+    return { ...out, success: out.code === 0 && !out.timedOut, text: out.stdout + out.stderr };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
