@@ -10,8 +10,10 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <dlfcn.h>
 #include <malloc.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -51,6 +53,41 @@ TS_EXPORT void ts_free(TsTensor* t) {
 TS_EXPORT int32_t ts_version(char* out, int32_t cap) {
   TS_STATUS(std::snprintf(out, cap, "%d.%d.%d", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH))
 }
+/// oneDNN's effective instruction set (`dnnl_cpu_isa_t`: 0x7 AVX2, 0x27 AVX-512, 0xe7 AVX-512 with bf16, …,
+/// after ONEDNN_MAX_CPU_ISA), or -1 when this libtorch's oneDNN does not export the query by name.
+TS_EXPORT int32_t ts_onednn_isa() {
+  static const int32_t isa = [] {
+    using Query = int (*)();
+    auto query = reinterpret_cast<Query>(dlsym(RTLD_DEFAULT, "dnnl_get_effective_cpu_isa"));
+    return query ? static_cast<int32_t>(query()) : -1;
+  }();
+  return isa;
+}
+
+/// `t` with NCHW strides. Not `contiguous()`: a 1×1 kernel or a 1-channel image in channels_last already
+/// counts as contiguous (its size-1 dims' strides are ignored), and libtorch would still see channels_last.
+static at::Tensor ts_nchw(const at::Tensor& t) {
+  return t.suggest_memory_format() == at::MemoryFormat::ChannelsLast ? t.clone(at::MemoryFormat::Contiguous) : t;
+}
+
+/// True for a CPU convolution that must not run channels_last here (see ts_conv2d).
+static bool ts_conv_avoids_channels_last(const at::Tensor& x, const at::Tensor& w, int32_t stride) {
+  constexpr int32_t kAvx512Core = 0x27;  // dnnl_cpu_isa_avx512_core
+  constexpr int64_t kMinSafeChannels = 16;
+  if (stride < 2 || w.dim() != 4 || w.size(2) != 1 || w.size(3) != 1 || w.size(1) >= kMinSafeChannels) return false;
+  if (!x.is_cpu()) return false;
+  const int32_t isa = ts_onednn_isa();
+  if (isa >= kAvx512Core && isa != 0x407 /* avx2_vnni */) return false;
+  // UNIGRAD_ONEDNN_GUARD=off lets the tests show the defect is still there (tests/nn/onednn_guard_test.ts).
+  static const bool off = [] {
+    const char* v = std::getenv("UNIGRAD_ONEDNN_GUARD");
+    return v && std::strcmp(v, "off") == 0;
+  }();
+  if (off) return false;
+  return x.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
+         w.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
+}
+
 /// Sets the intra-op thread count.
 TS_EXPORT int32_t ts_set_num_threads(int32_t n) { TS_STATUS(at::set_num_threads(n)) }
 /// Intra-op thread count (>= 1).
@@ -487,9 +524,27 @@ TS_UNARY(linalg_inv, at::linalg_inv(*a))
 // ---------------------------------------------------------------- nn
 
 /// [N, C, H, W] * weight [O, C/g, kh, kw] (+ bias [O]) → [N, O, H', W'].
+///
+/// oneDNN 2.6.3 (Debian's libdnnl2, called by libtorch 1.13) corrupts the heap in the backward-to-weights
+/// pass of a channels_last 1×1 convolution with stride 2 and fewer than 8 input channels when its kernels
+/// are AVX2 or older (an AVX2-only CPU, or ONEDNN_MAX_CPU_ISA=AVX2): glibc then aborts ("double free or
+/// corruption") or the process spins. Measured by scripts/onednn_conv_probe.py: every cin 1–7, any cout,
+/// sizes 14–32, 1 and 2 threads; cin ≥ 8, 3×3 kernels, stride 1, NCHW and the AVX-512 kernels are
+/// clean. Such a convolution runs in NCHW instead (input and weight copied to NCHW strides: libtorch picks
+/// the channels_last kernels when either is channels_last), its output given back in the input's layout.
+/// The bound is 16 input channels, twice the measured one, and an unknown instruction set counts as AVX2.
 TS_EXPORT TsTensor* ts_conv2d(TsTensor* x, TsTensor* w, TsTensor* b, int32_t stride, int32_t padding, int32_t dilation,
                               int32_t groups) {
-  TS_NEW(at::conv2d(*x, *w, ts_opt(b), {stride, stride}, {padding, padding}, {dilation, dilation}, groups))
+  TS_NEW(([&] {
+    const at::Tensor& in = *x;
+    const at::Tensor& weight = *w;
+    if (ts_conv_avoids_channels_last(in, weight, stride)) {
+      auto y = at::conv2d(ts_nchw(in), ts_nchw(weight), ts_opt(b), {stride, stride}, {padding, padding},
+                          {dilation, dilation}, groups);
+      return y.contiguous(at::MemoryFormat::ChannelsLast);
+    }
+    return at::conv2d(in, weight, ts_opt(b), {stride, stride}, {padding, padding}, {dilation, dilation}, groups);
+  }()))
 }
 /// Batch norm over [N, C, ...]; in training mode updates running_mean/var in place (if given).
 TS_EXPORT TsTensor* ts_batch_norm(TsTensor* x, TsTensor* w, TsTensor* b, TsTensor* rm, TsTensor* rv, int32_t training,

@@ -17,6 +17,7 @@ export const SYMBOLS = {
   ts_list_live_count: { parameters: [], result: "i32" },
   ts_free: { parameters: ["pointer"], result: "void" },
   ts_version: { parameters: ["buffer", "i32"], result: "i32" },
+  ts_onednn_isa: { parameters: [], result: "i32" },
   ts_set_num_threads: { parameters: ["i32"], result: "i32" },
   ts_get_num_threads: { parameters: [], result: "i32" },
   ts_mallopt: { parameters: ["i32", "i32", "i32"], result: "i32" },

@@ -25,5 +25,15 @@ export {
   setNumThreads,
   torchVersion,
 } from "./runtime.ts";
-export { BF16_FLAGS, type CpuCapabilities, cpuCapabilities, parseCpuInfo } from "./cpu.ts";
+export {
+  BF16_FLAGS,
+  CPU_CLASSES,
+  type CpuCapabilities,
+  cpuCapabilities,
+  type CpuClass,
+  cpuClassName,
+  cpuClassOf,
+  onednnIsaCap,
+  parseCpuInfo,
+} from "./cpu.ts";
 export { type C10dBackend, c10dBackends, C10dGradSync, C10dGroup, type C10dGroupOptions } from "./c10d.ts";

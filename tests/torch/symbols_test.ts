@@ -6,6 +6,7 @@
  * shim fail, or the reason it cannot fail).
  */
 import assert from "node:assert/strict";
+import { assertExit, runChild } from "../_child.ts";
 import * as T from "../../mod.ts";
 import { SYMBOLS } from "../../src/torch/_symbols.ts";
 import { lastError, sym } from "../../src/torch/_lib.ts";
@@ -38,11 +39,11 @@ function cFunctions(file: string): CFunction[] {
   });
 }
 
-Deno.test("SYMBOLS lists exactly the ts_ symbols exported by the built library", () => {
-  const out = new Deno.Command("nm", { args: ["-D", "--defined-only", manifest.path], stdout: "piped" }).outputSync();
-  assert.ok(out.success, `nm -D ${manifest.path} failed`);
+Deno.test("SYMBOLS lists exactly the ts_ symbols exported by the built library", async () => {
+  const out = await runChild("nm", { args: ["-D", "--defined-only", manifest.path], timeoutMs: 30_000 });
+  assertExit(out, 0, `nm -D ${manifest.path}`);
   const exported = new Set(
-    Array.from(new TextDecoder().decode(out.stdout).matchAll(/ T (ts_\w+)$/gm), (m) => m[1]),
+    Array.from(out.stdout.matchAll(/ T (ts_\w+)$/gm), (m) => m[1]),
   );
   const built = (n: Name) => n.startsWith("ts_dist_") ? manifest.dist : manifest.cuda;
   const missing = NAMES.filter((n) => !exported.has(n) && !(OPTIONAL.has(n) && !built(n)));
@@ -208,6 +209,7 @@ const CASES: Partial<Record<Name, Case>> = {
     bad: () => check(sym.ts_set_num_threads(0), "setNumThreads"),
   },
   ts_get_num_threads: { good: () => T.getNumThreads(), why: "reads a setting" },
+  ts_onednn_isa: { good: () => sym.ts_onednn_isa(), why: "reads a setting (-1 when oneDNN cannot be asked)" },
   ts_mallopt: {
     good: () => check(sym.ts_mallopt(256 << 20, 1 << 30, 64 << 20), "mallopt"),
     why: "glibc's mallopt accepts every value of these three parameters",
