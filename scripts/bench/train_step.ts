@@ -6,7 +6,8 @@
  * channels_last. PyTorch runs in a python3 process that times one step per request, so the two sides
  * alternate step by step and load from other processes on a shared machine hurts both alike. Prints
  * median ms/step, pairs/s and the speed-up (median over step pairs of PyTorch ms / ours ms; above 1 =
- * ours faster) per setting.
+ * ours faster) per setting, and marks the setting `--precision auto` picks on this machine (its reason
+ * names the CPU class; run it under ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 for an AVX2-only CPU).
  *
  * Usage: `deno task bench:train [-- --arch resnet20 --batch 128 --steps 8 --device cpu
  * --settings fp32-nchw,fp32-cl,bf16-cl]`
@@ -18,6 +19,8 @@ import { type PythonServer, pythonServer } from "./_python_server.ts";
 import {
   type Arch,
   buildTrainer,
+  chooseNumerics,
+  cpuCapabilities,
   cuda,
   DEFAULT_CONFIG,
   type Device,
@@ -161,13 +164,17 @@ console.log(
     "min".padStart(8)
   } ${"ours pairs/s".padStart(13)} ${"speed-up".padStart(9)}`,
 );
+// The setting `--precision auto` picks here, marked in the table.
+const auto = chooseNumerics(device, "auto", cpuCapabilities());
+const picked = (s: Setting) => s.precision === (auto.bf16 ? "bf16" : "fp32") && s.channelsLast === auto.channelsLast;
 for (const r of results) {
   console.log(
-    `${r.s.name.padEnd(20)} ${r.ours.toFixed(1).padStart(9)} ${r.oursMin.toFixed(1).padStart(8)} ${
-      r.torch.toFixed(1).padStart(9)
-    } ${r.torchMin.toFixed(1).padStart(8)} ${((cfg.batch * 1000) / r.ours).toFixed(0).padStart(13)} ${
-      r.speedup.toFixed(3).padStart(8)
-    }×`,
+    `${(picked(r.s) ? `${r.s.name} ← auto` : r.s.name).padEnd(20)} ${r.ours.toFixed(1).padStart(9)} ${
+      r.oursMin.toFixed(1).padStart(8)
+    } ${r.torch.toFixed(1).padStart(9)} ${r.torchMin.toFixed(1).padStart(8)} ${
+      ((cfg.batch * 1000) / r.ours).toFixed(0).padStart(13)
+    } ${r.speedup.toFixed(3).padStart(8)}×`,
   );
 }
 console.log("speed-up = median over step pairs of PyTorch ms / ours ms (above 1 = ours faster)");
+console.log(`auto picks on this machine: ${auto.reason}`);

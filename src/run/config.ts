@@ -91,10 +91,16 @@ export interface TrainConfig {
   /** CutMix: α of Beta(α, α) for an extra view that is a CutMix of the batch; 0: none. @default 0 */
   cutmix: number;
   /**
-   * Training epochs. The CPU default run's 4 epochs of batch 128 were chosen to fit 10 minutes of
-   * training on a 2-core machine (README, "Quick start"). @default 4
+   * Training epochs; 0: as many whole epochs as fit `trainMinutes` of training, measured on this
+   * machine before the run (`resolveEpochs`; config.json then records the count). @default 0
    */
   epochs: number;
+  /**
+   * With `epochs` 0: the training time to fill, in minutes (evaluation and checkpoints not counted).
+   * The default run's 10 minutes give 4 epochs on a 2-core CPU with bf16 instructions and 1 on an
+   * AVX2-only one (README, "Quick start"). @default 10
+   */
+  trainMinutes: number;
   /** Pairs per step. @default 128 */
   batchSize: number;
   /** Base learning rate (for batchSize 256; scaled linearly with the batch). @default 0.1 */
@@ -173,7 +179,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   augment: null,
   multiCrop: null,
   cutmix: 0,
-  epochs: 4,
+  epochs: 0,
+  trainMinutes: 10,
   batchSize: 128,
   lr: 0.1,
   wd: 5e-4,
@@ -261,7 +268,7 @@ function checkTypes(config: TrainConfig): void {
  *
  * const config = validateConfig({ ...DEFAULT_CONFIG, method: "barlow_twins", epochs: 2 });
  * assert.equal(config.method, "barlow-twins"); // the one spelling
- * assert.throws(() => validateConfig({ ...DEFAULT_CONFIG, epochs: 0 }), /Invalid epochs 0: expected an integer ≥ 1/);
+ * assert.throws(() => validateConfig({ ...DEFAULT_CONFIG, epochs: -1 }), /Invalid epochs -1: expected an integer ≥ 0/);
  * ```
  */
 export function validateConfig(config: TrainConfig): TrainConfig {
@@ -289,10 +296,16 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   if (!/^(cpu|cuda(:\d+)?)$/.test(config.device)) {
     throw new RangeError(`Invalid device "${config.device}": expected cpu, cuda or cuda:<index>`);
   }
-  for (const f of ["projHidden", "projDim", "projDepth", "epochs", "logEvery", "checkpointEvery"] as const) {
+  for (const f of ["projHidden", "projDim", "projDepth", "logEvery", "checkpointEvery"] as const) {
     atLeast(f, config[f], 1);
   }
-  for (const f of ["width", "evalEvery", "limitTrain", "limitTest", "probeEpochs", "threads", "seed"] as const) {
+  atLeast("trainMinutes", config.trainMinutes, 0, false);
+  if (config.epochs === 0 && !(config.trainMinutes > 0)) {
+    throw new RangeError("Invalid epochs 0 with trainMinutes 0: epochs 0 fills trainMinutes; give one of them");
+  }
+  for (
+    const f of ["width", "epochs", "evalEvery", "limitTrain", "limitTest", "probeEpochs", "threads", "seed"] as const
+  ) {
     atLeast(f, config[f], 0);
   }
   for (const f of ["lr", "wd", "warmupEpochs"] as const) atLeast(f, config[f], 0, false);
@@ -372,6 +385,7 @@ export interface DerivedNumbers {
 
 /** Steps and the effective learning rate for a training set of `trainSize` images. */
 export function derive(config: TrainConfig, trainSize: number): DerivedNumbers {
+  if (config.epochs < 1) throw new RangeError("Cannot plan the run: epochs 0 is resolved first (resolveEpochs)");
   const stepsPerEpoch = Math.floor(trainSize / config.batchSize);
   if (stepsPerEpoch < 1) {
     throw new RangeError(`Cannot train: ${trainSize} training images give no full batch of ${config.batchSize}`);
@@ -480,7 +494,7 @@ export function buildMethod(config: TrainConfig, comm?: Communicator): Method {
  * `readConfigFile`); older runs wrote the config's method options as `methodOpts` and the built ones
  * as `methodOptions`.
  */
-const OUTPUT_ONLY = ["derived", "runMethodOptions", "lambdaRule", "resolved"];
+const OUTPUT_ONLY = ["derived", "runMethodOptions", "lambdaRule", "resolved", "budget"];
 
 /** The largest config file read (a config is about 1 kB). */
 const MAX_CONFIG_BYTES = 1 << 20;

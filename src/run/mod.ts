@@ -27,6 +27,7 @@ export {
 export { recipeConfig, TRAIN_RECIPES, type TrainRecipe } from "./recipes.ts";
 export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
 export { chooseNumerics, type Numerics, type Precision } from "./numerics.ts";
+export { type EpochBudget, epochsWithin, resolveEpochs } from "./budget.ts";
 export { type RunResult, type StoppedRun, train, type TrainOptions } from "./train.ts";
 export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./stop.ts";
 export { LOCK_FILE, type LockOwner, RunLock } from "./lock.ts";

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { CpuCapabilities } from "../torch/cpu.ts";
+import { type CpuCapabilities, type CpuClass, cpuClassName } from "../torch/cpu.ts";
 import type { PRECISIONS } from "./config.ts";
 
 /** A `precision` setting: "auto", "fp32" or "bf16". */
@@ -28,13 +28,21 @@ export interface Numerics {
   reason: string;
 }
 
+/** CPU classes whose convolutions run oneDNN's AVX-512 kernels: channels_last pays there. */
+const CHANNELS_LAST_CLASSES: readonly CpuClass[] = ["avx512", "avx512-bf16"];
+
 /**
  * The numerics for `device` and `precision` on a CPU with `cpu`'s capabilities (a pure function, so
  * it can be checked for any machine).
  *
- * - CUDA: channels_last; bf16 only when asked for ("auto" keeps float32 there, as before).
- * - CPU: channels_last; bf16 with "auto" where the CPU has bf16 instructions, with "bf16" always
- *   (emulated, and slower, without them); "fp32" forces float32.
+ * - CUDA: channels_last; bf16 autocast unless `precision` is "fp32" (every GPU from Ampere on computes
+ *   bf16 natively; `--precision fp32` for an older one).
+ * - CPU with bf16 instructions (class `avx512-bf16`): channels_last, bf16 autocast with "auto".
+ * - AVX-512 CPU without them (`avx512`): channels_last, float32 with "auto".
+ * - AVX2-only CPU (and older): NCHW, float32 with "auto". channels_last gains nothing measurable
+ *   there (`deno task bench:train`, docs/cpu-performance.md) and it is the layout whose AVX2 kernels
+ *   have oneDNN's memory-corrupting defect (the shim routes around it either way).
+ * - "bf16" forces bf16 autocast (emulated, and slower, without bf16 instructions); "fp32" float32.
  *
  * @param device "cpu", "cuda" or "cuda:k".
  * @param precision "auto", "fp32" or "bf16".
@@ -46,39 +54,43 @@ export interface Numerics {
  * import { chooseNumerics, parseCpuInfo } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
- * const cpu = parseCpuInfo("flags\t: avx2 avx512f avx512_bf16\n");
+ * const cpu = parseCpuInfo("flags\t: avx2 avx512f avx512bw avx512vl avx512dq avx512_bf16\n");
  * assert.equal(chooseNumerics("cpu", "auto", cpu).bf16, true);
  * assert.equal(chooseNumerics("cpu", "fp32", cpu).bf16, false);
+ * assert.equal(chooseNumerics("cpu", "auto", parseCpuInfo("flags\t: avx2\n")).channelsLast, false);
  * ```
  */
 export function chooseNumerics(device: string, precision: Precision, cpu: CpuCapabilities): Numerics {
   if (device !== "cpu") {
-    const bf16 = precision === "bf16";
-    return {
-      bf16,
-      channelsLast: true,
-      reason: bf16 ? "bf16 autocast, channels_last (asked for)" : `fp32, channels_last (precision ${precision})`,
-    };
+    const bf16 = precision !== "fp32";
+    const why = precision === "fp32"
+      ? "--precision fp32"
+      : precision === "bf16"
+      ? "--precision bf16"
+      : "auto: bf16 on CUDA; --precision fp32 for a GPU without bf16, before Ampere";
+    return { bf16, channelsLast: true, reason: `${bf16 ? "bf16 autocast" : "fp32"}, channels_last (${why})` };
   }
-  const flags = cpu.bf16Flags.join(", ");
+  const channelsLast = CHANNELS_LAST_CLASSES.includes(cpu.cpuClass);
+  const layout = channelsLast ? "channels_last" : "NCHW";
+  const machine = `${cpuClassName(cpu.cpuClass)} CPU (${cpu.classSource})`;
+  const bf16Why = cpu.nativeBf16 ? `native: ${cpu.bf16Flags.join(", ")}` : "emulated: no bf16 instructions in use";
   if (precision === "fp32") {
-    return { bf16: false, channelsLast: true, reason: "fp32, channels_last (--precision fp32)" };
+    return { bf16: false, channelsLast, reason: `fp32, ${layout} (--precision fp32; ${machine})` };
   }
   if (precision === "bf16") {
-    const why = cpu.nativeBf16 ? `native on this CPU: ${flags}` : "emulated: this CPU has no bf16 instructions";
-    return { bf16: true, channelsLast: true, reason: `bf16 autocast, channels_last (--precision bf16; ${why})` };
+    return { bf16: true, channelsLast, reason: `bf16 autocast, ${layout} (--precision bf16, ${bf16Why}; ${machine})` };
   }
-  return cpu.nativeBf16
-    ? {
+  if (cpu.nativeBf16) {
+    return {
       bf16: true,
-      channelsLast: true,
-      reason:
-        `bf16 autocast, channels_last (auto: the CPU computes bf16 natively: ${flags}; --precision fp32 forces fp32)`,
-    }
-    : {
-      bf16: false,
-      channelsLast: true,
-      reason:
-        "fp32, channels_last (auto: no avx512_bf16/amx_bf16 on this CPU, where bf16 would be emulated and slower)",
+      channelsLast,
+      reason: `bf16 autocast, ${layout} (auto on an ${machine}: ${bf16Why}; --precision fp32 forces fp32)`,
     };
+  }
+  const layoutWhy = channelsLast ? "" : "; NCHW: as fast as channels_last on AVX2 kernels, and clear of their defect";
+  return {
+    bf16: false,
+    channelsLast,
+    reason: `fp32, ${layout} (auto on an ${machine}: no bf16 instructions in use, bf16 would be emulated${layoutWhy})`,
+  };
 }

@@ -17,10 +17,10 @@ export interface TrainRecipe {
 }
 
 /**
- * The paper's ImageNet setting (DESIGN.md section 1; the official `configs/unigrad.py` and
+ * The paper's ImageNet setting (its section 4; the official `configs/unigrad.py` and
  * `project/pretrainer.py`): ResNet-50 with the last BN γ of every block at 0, a 3×2048 projector,
  * λ 100, ρ 0.99, momentum encoder, SGD momentum 0.9 with weight decay 1e-4 on every parameter, lr
- * 0.05·B/256 for B = 1024 with a 5-epoch warm-up then cosine down to 1e-3·lr, 100 epochs, bf16, the
+ * 0.05·B/256 for B = 1024 with a 5-epoch warm-up then cosine down to 1e-3·lr, 100 epochs, bf16 (where the device computes it), the
  * MoCo v2 augmentation at 224², SyncBN when the run spans several processes (`--nproc`, torchrun, srun).
  */
 const IMAGENET: Partial<TrainConfig> = {
@@ -47,12 +47,12 @@ const IMAGENET: Partial<TrainConfig> = {
   wd: 1e-4,
   wdExcludeNormBias: false,
   warmupEpochs: 5,
-  precision: "bf16",
+  precision: "auto", // bf16 autocast on a GPU and on a CPU with bf16 instructions, float32 elsewhere
   syncBn: true,
   probeEpochs: 90,
 };
 
-/** The CPU default run (Fashion-MNIST, ResNet-20, 512→128 projector, 4 epochs of batch 128). */
+/** The CPU default run (Fashion-MNIST, ResNet-20, 512→128 projector, batch 128, the epochs that fit 10 minutes). */
 const FASHION_MNIST: Partial<TrainConfig> = {
   method: "unigrad",
   methodOptions: {},
@@ -63,7 +63,8 @@ const FASHION_MNIST: Partial<TrainConfig> = {
   projDepth: 2,
   dataset: "fashion-mnist",
   augment: "fashion-mnist",
-  epochs: 4,
+  epochs: 0,
+  trainMinutes: 10,
   batchSize: 128,
   lr: 0.1,
   wd: 5e-4,
@@ -74,7 +75,7 @@ const FASHION_MNIST: Partial<TrainConfig> = {
 export const TRAIN_RECIPES: Readonly<Record<string, TrainRecipe>> = {
   "unigrad-imagenet-100ep": {
     description: "the paper's ImageNet run: ResNet-50, 3×2048 projector, λ 100, SGD lr 0.05·B/256 (B 1024), " +
-      "wd 1e-4, 5 warm-up epochs + cosine, 100 epochs, bf16, MoCo v2 views at 224²",
+      "wd 1e-4, 5 warm-up epochs + cosine, 100 epochs, bf16 where the device computes it, MoCo v2 views at 224²",
     config: IMAGENET,
   },
   "unigrad-cutmix": {
@@ -90,7 +91,7 @@ export const TRAIN_RECIPES: Readonly<Record<string, TrainRecipe>> = {
   "unigrad-cifar10": {
     description:
       "CIFAR-10 on one GPU: ResNet-18 with the small stem, 3×2048 projector, λ 100, batch 512, lr 0.1·B/256, " +
-      "wd 5e-4, 2 warm-up epochs + cosine, 200 epochs, bf16, MoCo v2 views at 32²",
+      "wd 5e-4, 2 warm-up epochs + cosine, 200 epochs, bf16 where the device computes it, MoCo v2 views at 32²",
     config: {
       method: "unigrad",
       methodOptions: { lambda: 100, rho: 0.99 },
@@ -105,12 +106,13 @@ export const TRAIN_RECIPES: Readonly<Record<string, TrainRecipe>> = {
       lr: 0.1,
       wd: 5e-4,
       warmupEpochs: 2,
-      precision: "bf16",
+      precision: "auto",
     },
   },
   "unigrad-fashion-mnist": {
     description: "the CPU default run: ResNet-20 (width 16), 512→128 projector (λ 6.25), batch 128, lr 0.1·128/256, " +
-      "wd 5e-4, 4 epochs, grayscale views at 28²",
+      "wd 5e-4, as many epochs as fit 10 minutes of training here (4 with bf16 instructions, 1 on AVX2), " +
+      "grayscale views at 28²",
     config: FASHION_MNIST,
   },
   "unigrad-official-fashion-mnist": {

@@ -43,6 +43,7 @@ import {
   stepSeed,
 } from "./_state.ts";
 import { claimFolder } from "./_folder.ts";
+import { type EpochBudget, resolveEpochs } from "./budget.ts";
 import { stopOnSignals, type StopRequest } from "./stop.ts";
 
 /** Non-finite steps in a row after which a guarded run (no per-step checks) stops. */
@@ -169,7 +170,9 @@ export async function train(
   options: TrainOptions = {},
 ): Promise<RunResult> {
   using stack = new DisposableStack();
-  const { config: c, dist } = joinRun(validateConfig(config));
+  const joined = joinRun(validateConfig(config));
+  const dist = joined.dist;
+  let c = joined.config;
   if (dist) stack.defer(() => dist.dispose());
   const lead = dist === null || dist.group.rank === 0;
   if (!lead) log = () => {}; // rank 0 speaks for the job
@@ -178,6 +181,8 @@ export async function train(
   const from = c.resume === null ? null : await openResume(c.resume);
   if (from !== null) stack.defer(() => from.checkpoint.tensors.forEach((t) => t.dispose()));
   const source = from === null ? null : runFolderOf(from.checkpoint.path);
+  // A resumed run keeps the epoch count its start resolved (config.json and the checkpoint hold it).
+  if (from !== null && c.epochs === 0) c = { ...c, epochs: savedEpochs(from.checkpoint.state.config) };
   if (from !== null) checkSameRun(c, from);
   const out = c.out ?? source ?? `runs/${c.method}-${c.dataset}`;
   // Rank 0 owns the run folder; the other ranks write nothing.
@@ -187,17 +192,29 @@ export async function train(
 
   let parts: RunParts;
   let counters: RunCounters;
+  let budget: EpochBudget | null = null;
   try {
+    // ---- epochs 0: as many as fit the training budget, measured on this machine (then fixed)
+    if (c.epochs === 0) {
+      ({ config: c, budget } = await resolveEpochs(c, dist?.group ?? null));
+    }
     // ---- the parts; the weights are drawn from the seed (a resume overwrites them; ranks get rank 0's)
     manualSeed(c.seed);
     parts = stack.adopt(await buildParts(c, dist?.group ?? null), (p) => p.dispose());
-    describe(c, parts, log);
+    describe(c, parts, budget, log);
     const resolved = { augment: parts.augment, views: parts.views.length + (c.cutmix > 0 ? 1 : 0) };
     if (lead) {
       await writeFileAtomic(
         join(out, "config.json"),
         JSON.stringify(
-          { ...c, derived: parts.derived, runMethodOptions: parts.methodOptions, lambdaRule: lambdaRule(c), resolved },
+          {
+            ...c,
+            derived: parts.derived,
+            runMethodOptions: parts.methodOptions,
+            lambdaRule: lambdaRule(c),
+            resolved,
+            ...(budget ? { budget } : {}),
+          },
           null,
           2,
         ) +
@@ -245,6 +262,12 @@ export async function train(
   return await finish(run);
 }
 
+/** The epoch count a checkpoint's config holds (0, refused later as a difference, when it has none). */
+function savedEpochs(saved: unknown): number {
+  const epochs = (saved as { epochs?: unknown } | null)?.epochs;
+  return typeof epochs === "number" ? epochs : 0;
+}
+
 const STOPPING = "stopping after this step with a checkpoint (a second signal ends the run at once)";
 
 /** Refuses a resume whose config would not continue the checkpoint's run, listing the differences. */
@@ -280,9 +303,15 @@ async function stopped(run: Run): Promise<RunResult> {
 }
 
 /** Prints what runs, the numbers derived from the config, and the config. */
-function describe(c: TrainConfig, parts: RunParts, log: (line: string) => void): void {
+function describe(c: TrainConfig, parts: RunParts, budget: EpochBudget | null, log: (line: string) => void): void {
   const { method, derived } = parts;
   log(`unigrad ${c.method} (${method.form}, target ${method.target}) on ${c.dataset}, ${c.arch}, device ${c.device}`);
+  if (budget) {
+    log(
+      `  epochs ${budget.epochs}: what fits ${budget.trainMinutes} min of training here (${budget.pairsPerSecond} ` +
+        `pairs/s over ${budget.timedSteps} measured steps; planned ${budget.plannedMinutes} min; --epochs N fixes it)`,
+    );
+  }
   log(
     `  pairs/step ${c.batchSize}, steps/epoch ${derived.stepsPerEpoch}, total steps ${derived.totalSteps}, ` +
       `effective lr ${derived.effectiveLr}, warm-up steps ${derived.warmupSteps}, threads ${getNumThreads()}, ` +

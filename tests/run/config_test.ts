@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { mkfifo } from "../_child.ts";
 import { join } from "node:path";
 import {
   buildMethod,
@@ -47,6 +48,7 @@ Deno.test("every config field is read by the run (train.ts and its helpers, or d
     source("../../src/run/_data.ts"),
     source("../../src/run/_state.ts"),
     source("../../src/run/_dist.ts"),
+    source("../../src/run/budget.ts"),
     derive.toString(),
     runMethodOptions.toString(),
     configSource.slice(start, configSource.indexOf("\n}\n", start)),
@@ -62,13 +64,15 @@ Deno.test("validateConfig() accepts the defaults and rejects bad fields, listing
   assert.deepEqual([old.method, old.dataset], ["barlow-twins", "fashion-mnist"]); // the older spellings
   assert.equal(validateConfig(config({ method: "barlow_twins-a_identity" })).method, "barlow-twins-a-identity");
   const cases: [Partial<TrainConfig> & Record<string, unknown>, RegExp][] = [
-    [{ epochs: 0 }, /Invalid epochs 0: expected an integer ≥ 1$/],
+    [{ epochs: -1 }, /Invalid epochs -1: expected an integer ≥ 0$/],
+    [{ epochs: 0, trainMinutes: 0 }, /Invalid epochs 0 with trainMinutes 0: epochs 0 fills trainMinutes/],
+    [{ trainMinutes: -1 }, /Invalid trainMinutes -1: expected a number ≥ 0$/],
     [{ lr: -1 }, /Invalid lr -1: expected a number ≥ 0$/],
     [{ batchSize: 1 }, /Invalid batchSize 1: expected an integer ≥ 2$/],
     [{ threads: 1.5 }, /Invalid threads 1.5: expected an integer ≥ 0$/],
     [{ seed: 1e300 }, /Invalid seed 1e\+300: expected an integer from 0 to 2\^53 − 1$/],
     [{ seed: 2 ** 53 }, /Invalid seed 9007199254740992: expected an integer from 0 to 2\^53 − 1$/],
-    [{ epochs: 2 ** 60 }, /Invalid epochs .*: expected an integer from 1 to 2\^53 − 1$/],
+    [{ epochs: 2 ** 60 }, /Invalid epochs .*: expected an integer from 0 to 2\^53 − 1$/],
     [{ out: "" }, /Invalid out "": expected a folder path, or null$/],
     [{ resume: " " }, /Invalid resume " ": expected a folder path, or null$/],
     [
@@ -103,8 +107,10 @@ Deno.test("derive() gives steps per epoch (full batches), total steps, the linea
     effectiveLr: 0.1,
     warmupSteps: 47,
   });
-  assert.equal(derive(config({ batchSize: 512, lr: 0.1 }), 60000).effectiveLr, 0.2);
-  assert.throws(() => derive(config({ batchSize: 256 }), 100), /100 training images give no full batch of 256/);
+  assert.equal(derive(config({ batchSize: 512, lr: 0.1, epochs: 1 }), 60000).effectiveLr, 0.2);
+  assert.throws(() => derive(config({ batchSize: 256, epochs: 1 }), 100), /100 training images give no full batch/);
+  // epochs 0 (fill trainMinutes) is resolved by measuring first; planning it directly is a bug.
+  assert.throws(() => derive(config({ epochs: 0 }), 60000), /epochs 0 is resolved first/);
 });
 
 Deno.test("runMethodOptions() scales λ = λ_2048·d/2048 for every unit-norm form, unless λ is given", () => {
@@ -166,7 +172,7 @@ Deno.test("readConfigFile() reads a JSON object (a run's config.json too) and na
     assert.throws(() => readConfigFile(join(dir, "missing.json")), /Cannot read config file ".*missing\.json": /);
     assert.throws(() => readConfigFile("/dev/zero"), /Cannot read config file "\/dev\/zero": it is a character device/);
     const fifo = join(dir, "fifo.json");
-    assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    await mkfifo(fifo);
     assert.throws(() => readConfigFile(fifo), /fifo.json": it is a FIFO, not a regular file/);
     await Deno.writeTextFile(bad, " ".repeat(2 << 20));
     assert.throws(() => readConfigFile(bad), /bad.json": its 2097152 bytes are larger than the 1048576 allowed/);
