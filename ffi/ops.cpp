@@ -72,12 +72,9 @@ static at::Tensor ts_nchw(const at::Tensor& t) {
 
 /// True for a CPU convolution that must not run channels_last here (see ts_conv2d).
 static bool ts_conv_avoids_channels_last(const at::Tensor& x, const at::Tensor& w, int32_t stride) {
-  constexpr int32_t kAvx512Core = 0x27;  // dnnl_cpu_isa_avx512_core
   constexpr int64_t kMinSafeChannels = 16;
   if (stride < 2 || w.dim() != 4 || w.size(2) != 1 || w.size(3) != 1 || w.size(1) >= kMinSafeChannels) return false;
   if (!x.is_cpu()) return false;
-  const int32_t isa = ts_onednn_isa();
-  if (isa >= kAvx512Core && isa != 0x407 /* avx2_vnni */) return false;
   // UNIGRAD_ONEDNN_GUARD=off lets the tests show the defect is still there (tests/nn/onednn_guard_test.ts).
   static const bool off = [] {
     const char* v = std::getenv("UNIGRAD_ONEDNN_GUARD");
@@ -525,14 +522,15 @@ TS_UNARY(linalg_inv, at::linalg_inv(*a))
 
 /// [N, C, H, W] * weight [O, C/g, kh, kw] (+ bias [O]) → [N, O, H', W'].
 ///
-/// oneDNN 2.6.3 (Debian's libdnnl2, called by libtorch 1.13) corrupts the heap in the backward-to-weights
-/// pass of a channels_last 1×1 convolution with stride 2 and fewer than 8 input channels when its kernels
-/// are AVX2 or older (an AVX2-only CPU, or ONEDNN_MAX_CPU_ISA=AVX2): glibc then aborts ("double free or
-/// corruption") or the process spins. Measured by scripts/onednn_conv_probe.py: every cin 1–7, any cout,
-/// sizes 14–32, 1 and 2 threads; cin ≥ 8, 3×3 kernels, stride 1, NCHW and the AVX-512 kernels are
-/// clean. Such a convolution runs in NCHW instead (input and weight copied to NCHW strides: libtorch picks
-/// the channels_last kernels when either is channels_last), its output given back in the input's layout.
-/// The bound is 16 input channels, twice the measured one, and an unknown instruction set counts as AVX2.
+/// oneDNN 2.6.3 (Debian's libdnnl2, called by libtorch 1.13) writes past its reduce-to-unit-stride workspace
+/// in the backward-to-weights pass of a channels_last 1×1 convolution with stride 2 and fewer input channels
+/// than its channel block (oneDNN issue #6035): with AVX2 kernels (an AVX2-only CPU, or ONEDNN_MAX_CPU_ISA=AVX2)
+/// glibc then aborts ("free(): invalid pointer", "double free or corruption") or the process spins.
+/// scripts/onednn_conv_probe.py measured it for every cin 1–7, any cout, sizes 14–32; cin ≥ 8, 3×3 kernels,
+/// stride 1 and NCHW are clean. The AVX-512 kernel (block 16) measured clean, but the upstream fix patches
+/// it too, so the guard holds on every CPU: such a convolution runs in NCHW (input and weight copied to
+/// NCHW strides: libtorch picks the channels_last kernels when either is channels_last), its output given
+/// back in the input's layout. Only tiny networks have such layers (a ResNet-20 below width 16).
 TS_EXPORT TsTensor* ts_conv2d(TsTensor* x, TsTensor* w, TsTensor* b, int32_t stride, int32_t padding, int32_t dilation,
                               int32_t groups) {
   TS_NEW(([&] {

@@ -99,7 +99,7 @@ Deno.test("parseConfig(): a recipe sets every option, a config file and flags ov
     2048,
     1,
     800,
-    "bf16",
+    "auto", // bf16 autocast on a GPU and a CPU with bf16 instructions, float32 elsewhere
     "unigrad-cutmix",
   ]);
   const file = join(root, "c.json");

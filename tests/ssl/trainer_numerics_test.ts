@@ -2,10 +2,12 @@
 // gradients, the optimizer and the EMA stay float32), and channels_last giving the NCHW result.
 import assert from "node:assert/strict";
 import {
+  cpuCapabilities,
   type Features,
   liveTensors,
   manualSeed,
   noGrad,
+  onednnIsaCap,
   randn,
   scope,
   setNumThreads,
@@ -75,36 +77,54 @@ function relativeGap(a: [string, Tensor][], b: [string, Tensor][], init: [string
   return Math.sqrt(gap / moved);
 }
 
-Deno.test("Trainer with bf16 on the CPU: features, F, gradients, weights and optimizer state stay float32", () => {
-  const live = liveTensors();
-  const seen = new Set<string>();
-  const bf16 = train({ bf16: true }, 2, seen);
-  assert.deepEqual([...seen], ["float32"]);
-  assert.deepEqual([...bf16.dtypes], ["float32"]);
-  const fp32 = train({}, 2);
-  const init = train({}, 0);
-  // Autocast did run (the steps differ from float32's) and the steps agree to bf16's precision: two steps of a
-  // tiny network on noise, whose update is small, so bf16's ~0.4 % rounding shows as ~15 % of it (0.15 here).
-  const gap = relativeGap(bf16.weights, fp32.weights, init.weights);
-  assert.ok(gap > 1e-3 && gap < 0.3, `bf16 and fp32 steps differ by ${gap} of the update`);
-  for (const r of [bf16, fp32, init]) r.weights.forEach(([, t]) => t.dispose());
-  assert.equal(liveTensors(), live);
+/**
+ * Under ONEDNN_MAX_CPU_ISA=AVX2 on a CPU with AVX-512 (the AVX2 pass of .ci/run), bf16 convolutions cannot run:
+ * libtorch picks oneDNN's bf16 kernels by the CPU's flags, and the cap then refuses to build them ("could not
+ * create a primitive descriptor iterator"). A real AVX2-only CPU takes ATen's reference path instead. So the bf16
+ * tests are ignored there, and run on every machine whose oneDNN is not capped below AVX-512.
+ */
+const BF16_CONV_CAPPED = onednnIsaCap() !== null && !["avx512", "avx512-bf16"].includes(cpuCapabilities().cpuClass);
+
+Deno.test({
+  name: "Trainer with bf16 on the CPU: features, F, gradients, weights and optimizer state stay float32",
+  ignore: BF16_CONV_CAPPED,
+  fn: () => {
+    const live = liveTensors();
+    const seen = new Set<string>();
+    const bf16 = train({ bf16: true }, 2, seen);
+    assert.deepEqual([...seen], ["float32"]);
+    assert.deepEqual([...bf16.dtypes], ["float32"]);
+    const fp32 = train({}, 2);
+    const init = train({}, 0);
+    // Autocast did run (the steps differ from float32's) and the steps agree to bf16's precision: two steps of a
+    // tiny network on noise, whose update is small, so bf16's ~0.4 % rounding shows as ~15 % of it (0.15 here).
+    const gap = relativeGap(bf16.weights, fp32.weights, init.weights);
+    assert.ok(gap > 1e-3 && gap < 0.3, `bf16 and fp32 steps differ by ${gap} of the update`);
+    for (const r of [bf16, fp32, init]) r.weights.forEach(([, t]) => t.dispose());
+    assert.equal(liveTensors(), live);
+  },
 });
 
-Deno.test("Trainer with channels_last gives the NCHW steps (float32, and bf16 to its precision)", () => {
+/** channels_last and NCHW steps of the trainer agree: to float32 rounding, or to bf16's precision. */
+function layoutsAgree(bf16: boolean): void {
   const live = liveTensors();
   const init = train({}, 0);
-  for (const bf16 of [false, true]) {
-    const nchw = train({ bf16 }, 2);
-    const cl = train({ bf16, channelsLast: true }, 2);
-    const gap = relativeGap(cl.weights, nchw.weights, init.weights);
-    assert.ok(
-      gap > 0 && gap < (bf16 ? 0.3 : 1e-4),
-      `bf16 ${bf16}: channels_last and NCHW steps differ by ${gap} of the update`,
-    );
-    assert.deepEqual([...cl.dtypes], ["float32"]);
-    for (const r of [nchw, cl]) r.weights.forEach(([, t]) => t.dispose());
-  }
-  init.weights.forEach(([, t]) => t.dispose());
+  const nchw = train({ bf16 }, 2);
+  const cl = train({ bf16, channelsLast: true }, 2);
+  const gap = relativeGap(cl.weights, nchw.weights, init.weights);
+  assert.ok(
+    gap > 0 && gap < (bf16 ? 0.3 : 1e-4),
+    `bf16 ${bf16}: channels_last and NCHW steps differ by ${gap} of the update`,
+  );
+  assert.deepEqual([...cl.dtypes], ["float32"]);
+  for (const r of [nchw, cl, init]) r.weights.forEach(([, t]) => t.dispose());
   assert.equal(liveTensors(), live);
+}
+
+Deno.test("Trainer with channels_last gives the NCHW steps in float32", () => layoutsAgree(false));
+
+Deno.test({
+  name: "Trainer with channels_last gives the NCHW steps in bf16, to its precision",
+  ignore: BF16_CONV_CAPPED,
+  fn: () => layoutsAgree(true),
 });
