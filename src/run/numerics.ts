@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type CpuCapabilities, type CpuClass, cpuClassName } from "../torch/cpu.ts";
+import { type CpuCapabilities, cpuClassName } from "../torch/cpu.ts";
 import type { PRECISIONS } from "./config.ts";
 
 /** A `precision` setting: "auto", "fp32" or "bf16". */
@@ -28,20 +28,16 @@ export interface Numerics {
   reason: string;
 }
 
-/** CPU classes whose convolutions run oneDNN's AVX-512 kernels: channels_last pays there. */
-const CHANNELS_LAST_CLASSES: readonly CpuClass[] = ["avx512", "avx512-bf16"];
-
 /**
  * The numerics for `device` and `precision` on a CPU with `cpu`'s capabilities (a pure function, so
  * it can be checked for any machine).
  *
  * - CUDA: channels_last; bf16 autocast unless `precision` is "fp32" (every GPU from Ampere on computes
  *   bf16 natively; `--precision fp32` for an older one).
- * - CPU with bf16 instructions (class `avx512-bf16`): channels_last, bf16 autocast with "auto".
- * - AVX-512 CPU without them (`avx512`): channels_last, float32 with "auto".
- * - AVX2-only CPU (and older): NCHW, float32 with "auto". channels_last gains nothing measurable
- *   there (`deno task bench:train`, docs/cpu-performance.md) and it is the layout whose AVX2 kernels
- *   have oneDNN's memory-corrupting defect (the shim routes around it either way).
+ * - CPU: channels_last on every class (`deno task bench:train`: 1.07× NCHW's pairs/s on an AVX2-only
+ *   EPYC, 1.3–1.45× under the AVX2 cap on an AVX-512 one, more on AVX-512; the shim keeps the layers
+ *   that meet oneDNN's channels_last defect in NCHW, docs/cpu-classes.md). bf16 autocast with "auto"
+ *   only on the `avx512-bf16` class (bf16 instructions), float32 on `avx512` and `avx2`.
  * - "bf16" forces bf16 autocast (emulated, and slower, without bf16 instructions); "fp32" float32.
  *
  * @param device "cpu", "cuda" or "cuda:k".
@@ -57,7 +53,7 @@ const CHANNELS_LAST_CLASSES: readonly CpuClass[] = ["avx512", "avx512-bf16"];
  * const cpu = parseCpuInfo("flags\t: avx2 avx512f avx512bw avx512vl avx512dq avx512_bf16\n");
  * assert.equal(chooseNumerics("cpu", "auto", cpu).bf16, true);
  * assert.equal(chooseNumerics("cpu", "fp32", cpu).bf16, false);
- * assert.equal(chooseNumerics("cpu", "auto", parseCpuInfo("flags\t: avx2\n")).channelsLast, false);
+ * assert.equal(chooseNumerics("cpu", "auto", parseCpuInfo("flags\t: avx2\n")).bf16, false);
  * ```
  */
 export function chooseNumerics(device: string, precision: Precision, cpu: CpuCapabilities): Numerics {
@@ -70,8 +66,8 @@ export function chooseNumerics(device: string, precision: Precision, cpu: CpuCap
       : "auto: bf16 on CUDA; --precision fp32 for a GPU without bf16, before Ampere";
     return { bf16, channelsLast: true, reason: `${bf16 ? "bf16 autocast" : "fp32"}, channels_last (${why})` };
   }
-  const channelsLast = CHANNELS_LAST_CLASSES.includes(cpu.cpuClass);
-  const layout = channelsLast ? "channels_last" : "NCHW";
+  const channelsLast = true;
+  const layout = "channels_last";
   const machine = `${cpuClassName(cpu.cpuClass)} CPU (${cpu.classSource})`;
   const bf16Why = cpu.nativeBf16 ? `native: ${cpu.bf16Flags.join(", ")}` : "emulated: no bf16 instructions in use";
   if (precision === "fp32") {
@@ -87,10 +83,9 @@ export function chooseNumerics(device: string, precision: Precision, cpu: CpuCap
       reason: `bf16 autocast, ${layout} (auto on an ${machine}: ${bf16Why}; --precision fp32 forces fp32)`,
     };
   }
-  const layoutWhy = channelsLast ? "" : "; NCHW: as fast as channels_last on AVX2 kernels, and clear of their defect";
   return {
     bf16: false,
     channelsLast,
-    reason: `fp32, ${layout} (auto on an ${machine}: no bf16 instructions in use, bf16 would be emulated${layoutWhy})`,
+    reason: `fp32, ${layout} (auto on an ${machine}: no bf16 instructions in use, bf16 would be emulated)`,
   };
 }
