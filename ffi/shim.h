@@ -1,6 +1,6 @@
 // unigrad shim: shared definitions for every translation unit.
 //
-// Rules (see shared/DESIGN.md section 3 and STYLE.md items 1-4):
+// Rules (docs/architecture.md, "The shim"):
 // - every exported function is extern "C", takes borrowed handles and plain scalars,
 //   and returns a new owned handle (NULL on failure) or an int32_t status (0 / -1);
 // - the body sits inside TS_NEW / TS_STATUS, which catch every C++ exception and store

@@ -236,6 +236,33 @@ Deno.test("train.ts refuses a second run into a running run's folder, a new run 
   }
 });
 
+Deno.test("train.ts --epochs 0: the epochs that fit --train-minutes, measured first, recorded, and the same run as --epochs N", async () => {
+  const tiny = TINY.filter((_, i) => TINY[i] !== "--epochs" && TINY[i - 1] !== "--epochs");
+  const [auto, fixed] = [join(root, "budget-auto"), join(root, "budget-fixed")];
+  // 128 images of batch 32: 4 steps an epoch; 1.2 s at this network's few hundred pairs/s is one to a few epochs.
+  const a = await finish(cli([...tiny, "--epochs", "0", "--train-minutes", "0.02", "--out", auto]));
+  assertExit(a, 0, "train.ts --epochs 0");
+  const saved = JSON.parse(await Deno.readTextFile(join(auto, "config.json")));
+  const { budget, epochs } = saved;
+  assert.ok(Number.isInteger(epochs) && epochs >= 1, `epochs ${epochs}`);
+  assert.equal(budget.epochs, epochs);
+  assert.equal(budget.trainMinutes, 0.02);
+  assert.equal(budget.stepsPerEpoch, 4);
+  assert.ok(budget.timedSteps >= 3 && budget.pairsPerSecond > 0, JSON.stringify(budget));
+  // ⌊0.9 · budget · rate / pairs per epoch⌋, at least 1.
+  const fit = (rate: number) => Math.max(1, Math.floor((0.9 * 0.02 * 60 * rate) / (4 * 32)));
+  assert.ok(fit(budget.pairsPerSecond - 0.05) <= epochs && epochs <= fit(budget.pairsPerSecond + 0.05)); // rate rounded
+  assert.match(a.stdout, new RegExp(`^  epochs ${epochs}: what fits 0.02 min of training here \\(`, "m"));
+  assert.deepEqual(saved.derived.totalSteps, 4 * epochs);
+  // The calibration steps leave no trace: the same run with --epochs N gives the same weights, bit for bit.
+  const f = await finish(cli([...tiny, "--epochs", String(epochs), "--out", fixed]));
+  assertExit(f, 0, `train.ts --epochs ${epochs}`);
+  const last = `ckpt-${String(4 * epochs).padStart(8, "0")}`;
+  const tensors = (out: string) => Deno.readFileSync(join(out, "checkpoints", last, "tensors.safetensors"));
+  assert.deepEqual(tensors(auto), tensors(fixed));
+  assert.equal(JSON.parse(await Deno.readTextFile(join(fixed, "config.json"))).budget, undefined);
+});
+
 Deno.test("train.ts --help lists every flag, its default, and every method", async () => {
   const help = await finish(cli(["--help"]));
   assertExit(help, 0, "train.ts --help");

@@ -151,7 +151,7 @@ if (!args.values["cpu-only"]) {
   if (!cuda.isAvailable()) {
     console.log("CUDA: not available, section skipped");
   } else {
-    // Reference ResNet-18 step times (DESIGN.md, one H100, bf16): 29.9 ms for 512 pairs at 28².
+    // Reference ResNet-18 step time (PyTorch on one H100, bf16): 29.9 ms for 512 pairs at 28².
     const cases: (Case & { stepMs?: number })[] = [
       {
         name: "fashion-mnist 28² ×512",

@@ -160,7 +160,7 @@ try {
   const node = (name: string) => (14 * best[name].cpu).toFixed(0);
   console.log(
     `16-core node, 14 cores decoding: ${node("ours stream")} images/s (stream), ${node("ours cache")} (cache), ` +
-      `PyTorch rrc ${node("torch rrc")}, against ≈1,400 images/s for a ResNet-50 step on one H100 (DESIGN.md §5)`,
+      `PyTorch rrc ${node("torch rrc")}, against ≈1,400 images/s for a ResNet-50 step on one H100 (PyTorch, bf16)`,
   );
 } finally {
   if (!args.values.dir) await Deno.remove(tmp, { recursive: true });

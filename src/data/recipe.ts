@@ -29,7 +29,7 @@ export const IMAGENET_STATS: Normalization = { mean: [0.485, 0.456, 0.406], std:
 /** Fashion-MNIST's training-set pixel statistics. */
 export const FASHION_MNIST_STATS: Normalization = { mean: [0.286], std: [0.353] };
 
-/** One view's pipeline. Each default is the paper's recipe (MoCo v2 augmentation, DESIGN.md section 1). */
+/** One view's pipeline. Each default is the paper's recipe (the MoCo v2 augmentation the paper trains with). */
 export interface ViewOptions extends CropOptions {
   /** Colour jitter, or null for none. @default {} (brightness, contrast, saturation 0.4, hue 0.1, p 0.8) */
   jitter?: JitterOptions | null;

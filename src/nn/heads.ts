@@ -68,7 +68,7 @@ export interface ProjectorOptions {
   inDim?: number;
   /** Width of the hidden layers. @default 2048 */
   hiddenDim?: number;
-  /** Output width d. λ = 100 belongs to d = 2048 (see DESIGN.md). @default 2048 */
+  /** Output width d. λ = 100 belongs to d = 2048 (the mean eigenvalue of λF is λ/d; see `widthScaledLambda`). @default 2048 */
   outDim?: number;
   /** Number of Linear layers (≥ 1); every one but the last is followed by BN + ReLU. @default 3 */
   depth?: number;
@@ -77,8 +77,8 @@ export interface ProjectorOptions {
 }
 
 /**
- * UniGrad's projector. The paper's ImageNet recipe (as DESIGN.md records it): "projector three Linear
- * 2048 layers (BN + ReLU after the first two, no bias)". The official code (`project/model.py`,
+ * UniGrad's projector. The paper's ImageNet recipe (its section 4.1): a projector of three Linear 2048
+ * layers (BN + ReLU after the first two, no bias). The official code (`project/model.py`,
  * `_projection_mlp`: "3 layers, with BN applied to its hidden fc layers but no ReLU on the output fc
  * layer") builds the hidden Linears with `bias=False` and the output one as `nn.Linear(h_dims, out_dims)`,
  * i.e. with a bias; that is the default here (`outputBias: false` drops it). The official model nests

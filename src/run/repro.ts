@@ -40,7 +40,7 @@ export interface Budget {
   predictorHidden: number;
 }
 
-/** The budgets: `smoke` (the test), `cpu` (about an hour on 2 quiet cores), `gpu` (DESIGN.md §5, one GPU). */
+/** The budgets: `smoke` (the test), `cpu` (about an hour on 2 quiet cores), `gpu` (one GPU). */
 export const BUDGETS: Readonly<Record<BudgetName, Budget>> = Object.freeze({
   smoke: {
     description: "every row a few steps on a few hundred images: checks the runner, measures nothing",
@@ -95,7 +95,7 @@ export const BUDGETS: Readonly<Record<BudgetName, Budget>> = Object.freeze({
     predictorHidden: 512,
   },
   gpu: {
-    description: "DESIGN.md §5 on one GPU: ResNet-18 (small stem), 3×2048 projector, batch 512, 40 epochs, " +
+    description: "one GPU: ResNet-18 (small stem), 3×2048 projector, batch 512, 40 epochs, " +
       "lr 0.1 (2-epoch warm-up, cosine), wd 5e-4, bf16",
     config: {
       arch: "resnet18",

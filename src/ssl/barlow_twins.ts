@@ -12,7 +12,7 @@
  * - "l2": A → I on l2-normalised features u, v, λ = 50, g1 = 2·(−v2 + λ·Σ_b (v2·v2_b/N)·u1_b) per sample,
  *   over the gathered (global) batch as the official `loss_barlow_twins_grad_mm`. The negative's vectors
  *   are the online u1_b (the official code's z1_bank), which makes it the exact gradient of the A = I
- *   loss; DESIGN.md §1 writes v1_b.
+ *   loss; the paper's Table 1 writes v1_b.
  *
  * Symmetrised: L = ½·(ℓ(1 → 2) + ℓ(2 → 1)); with a stop-grad target this is the published loss in value
  * and half its gradient (the official framework's scale). The BN forms use the local batch.

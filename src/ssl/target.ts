@@ -9,7 +9,7 @@
  * network. (For "momentum-positive" the method uses the online features for its negative gradient; the
  * branch itself is the same momentum encoder.)
  * The EMA is one `_foreach_` call over persistent tensor lists, and a separate step the trainer calls
- * after the optimizer (STYLE 9).
+ * after the optimizer.
  *
  * @module
  */

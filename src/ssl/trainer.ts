@@ -1,5 +1,5 @@
 /**
- * The training step of the unified framework, and nothing else (STYLE 15): views → online and
+ * The training step of the unified framework, and nothing else: views → online and
  * target forwards → the method's gradient → backward → optimizer → EMA. Schedules, evaluation,
  * logging and checkpoints live in their own files and talk to the trainer through `step()`'s inputs
  * and result.
@@ -201,7 +201,7 @@ export class Trainer {
     });
     this.#p.parallel?.averageGradients(); // the same mean gradient on every rank
     optimizer.step(lr);
-    const momentum = target.update(step); // EMA is a separate, named step (STYLE 9)
+    const momentum = target.update(step); // the EMA is a separate, named step after the optimizer
     this.#guard?.end([...Object.values(stats), ...(loss ? [loss] : [])]); // no host sync
     const owned = [...Object.values(stats), ...(loss ? [loss] : [])].map((t) => keep(t));
     return { stats, loss, lr, momentum, dispose: () => owned.forEach((t) => t.dispose()) };

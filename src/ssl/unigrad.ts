@@ -19,7 +19,7 @@ import type { CommonOptions, Method } from "./method.ts";
 
 /** Options of `unigrad`. */
 export interface UnigradOptions extends CommonOptions {
-  /** Balance λ of the negative gradient (belongs to D = 2048; see DESIGN.md). @default 100 */
+  /** Balance λ of the negative gradient (belongs to D = 2048: the mean eigenvalue of λF is λ/D). @default 100 */
   lambda?: number;
   /** Moving-average coefficient ρ of F. @default 0.99 */
   rho?: number;

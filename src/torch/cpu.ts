@@ -5,7 +5,7 @@
  *
  * - `avx2`: AVX2 only (older Intel, AMD Zen 2/3). bf16 is emulated (slow); oneDNN's AVX2 channels_last
  *   convolutions have a memory-corrupting defect the shim routes around (see `ffi/ops.cpp`,
- *   `scripts/onednn_conv_probe.py`), and NCHW is as fast there.
+ *   `scripts/onednn_conv_probe.py`, docs/cpu-classes.md).
  * - `avx512`: AVX-512 without bf16 instructions (Skylake-SP to Ice Lake): float32, channels_last.
  * - `avx512-bf16`: AVX-512 with avx512_bf16 or amx_bf16 (Cooper Lake, Sapphire Rapids, AMD Zen 4):
  *   bf16 autocast pays.

@@ -1,6 +1,6 @@
 /**
- * The symbol table (src/torch/_symbols.ts) against the built library and the C sources (STYLE item 5),
- * and a call of every shim function with good and with bad inputs (STYLE item 23).
+ * The symbol table (src/torch/_symbols.ts) against the built library and the C sources, and a call of
+ * every shim function with good and with bad inputs.
  *
  * Adding a shim function: add its entry to CASES below (a good call, and a bad call that makes the
  * shim fail, or the reason it cannot fail).
