@@ -16,110 +16,7 @@
  * @module
  */
 import { fnv1a64, SHIM_SOURCES, shimSourceHash, userCacheDir } from "./_shim_key.ts";
-
-/** Where a libtorch lives and what it is. */
-interface Libtorch {
-  /** How it was found: "LIBTORCH", "wheel" or "debian". */
-  source: string;
-  /** Include directories. */
-  include: string[];
-  /** Directory holding libtorch*.so. */
-  libDir: string;
-  /** Version string, e.g. "1.13.1". */
-  version: string;
-  /** Whether libtorch_cuda is present. */
-  cuda: boolean;
-}
-
-/** Whether a file or folder exists. */
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function run(cmd: string, args: string[], quiet = false): { ok: boolean; out: string } {
-  try {
-    const r = new Deno.Command(cmd, { args, stdout: "piped", stderr: quiet ? "null" : "piped" })
-      .outputSync();
-    const out = new TextDecoder().decode(r.stdout) +
-      (quiet ? "" : new TextDecoder().decode(r.stderr));
-    return { ok: r.success, out };
-  } catch {
-    return { ok: false, out: `${cmd}: not found` };
-  }
-}
-
-function fromPrefix(source: string, prefix: string): Libtorch | null {
-  const libDir = `${prefix}/lib`;
-  if (!exists(`${libDir}/libtorch_cpu.so`) || !exists(`${prefix}/include/ATen/ATen.h`)) return null;
-  const include = [`${prefix}/include`, `${prefix}/include/torch/csrc/api/include`];
-  return { source, include, libDir, version: readVersion(include), cuda: exists(`${libDir}/libtorch_cuda.so`) };
-}
-
-function readVersion(include: string[]): string {
-  for (const dir of include) {
-    const file = `${dir}/torch/version.h`;
-    if (!exists(file)) continue;
-    const m = Deno.readTextFileSync(file).match(/#define TORCH_VERSION "([^"]+)"/);
-    if (m) return m[1];
-    const parts = ["MAJOR", "MINOR", "PATCH"].map((p) =>
-      Deno.readTextFileSync(file).match(new RegExp(`TORCH_VERSION_${p} (\\d+)`))?.[1] ?? "0"
-    );
-    return parts.join(".");
-  }
-  return "unknown";
-}
-
-function debianLibtorch(): Libtorch | null {
-  const libDir = "/usr/lib/x86_64-linux-gnu";
-  if (!exists("/usr/include/ATen/ATen.h") || !exists(`${libDir}/libtorch_cpu.so`)) return null;
-  const include = ["/usr/include", "/usr/include/torch/csrc/api/include"];
-  return { source: "debian", include, libDir, version: readVersion(include), cuda: false };
-}
-
-/** Finds libtorch as described in the module doc, installing Debian's when nothing else is there. */
-function findLibtorch(): Libtorch {
-  const env = Deno.env.get("LIBTORCH");
-  if (env) {
-    const found = fromPrefix("LIBTORCH", env);
-    if (!found) throw new Error(`LIBTORCH=${env} has no include/ATen/ATen.h or lib/libtorch_cpu.so`);
-    return found;
-  }
-  for (const py of ["python3", "/usr/bin/python3"]) {
-    const r = run(py, ["-c", "import torch,os;print(os.path.dirname(torch.__file__))"], true);
-    const found = r.ok ? fromPrefix("wheel", r.out.trim()) : null;
-    if (found) return found;
-  }
-  const debian = debianLibtorch();
-  if (debian) return debian;
-  if (Deno.uid() === 0) {
-    console.error("libtorch not found: installing Debian's libtorch-dev with apt-get");
-    run("apt-get", ["update", "-qq"]);
-    const r = run("apt-get", ["install", "-y", "-qq", "libtorch-dev", "libopenblas0-pthread"]);
-    if (!r.ok) throw new Error(`apt-get install libtorch-dev failed:\n${r.out}`);
-    const installed = debianLibtorch();
-    if (installed) return installed;
-  }
-  throw new Error(
-    "libtorch not found: set LIBTORCH, install a PyTorch wheel, or `apt-get install libtorch-dev`",
-  );
-}
-
-/** CUDA runtime headers: the wheel's `nvidia/<pkg>/include` folders, then /usr/local/cuda. */
-function cudaIncludes(lt: Libtorch): string[] {
-  const nvidia = `${lt.libDir}/../../nvidia`;
-  const dirs: string[] = [];
-  try {
-    for (const e of Deno.readDirSync(nvidia)) dirs.push(`${nvidia}/${e.name}/include`);
-  } catch { /* not a wheel with nvidia packages */ }
-  dirs.push("/usr/local/cuda/include");
-  const found = dirs.find((d) => exists(`${d}/cuda_runtime_api.h`));
-  return found ? [`-I${found}`] : [];
-}
+import { cudaIncludeDirs, exists, findLibtorch, type Libtorch, run } from "./_libtorch.ts";
 
 /** Which c10d backends `ffi/dist.cpp` can be compiled with, and the flags that turn them on. */
 interface DistBuild {
@@ -141,6 +38,21 @@ function distBuild(lt: Libtorch): DistBuild {
   const ncclInclude = nccl.find((d) => exists(`${d}/nccl.h`));
   if (ncclInclude) flags.push("-DUSE_C10D_NCCL", `-I${ncclInclude}`);
   return { c10d, flags };
+}
+
+/** What leaving out an optional translation unit costs. */
+const OPTIONAL_PARTS: Record<string, string> = {
+  "cuda.cpp": "no CUDA memory statistics nor cuda.setDevice",
+  "dist.cpp": "no distributed training: c10d",
+};
+
+/** The translation units a build in `dir` compiled (all of them for builds that predate the record). */
+function builtUnits(dir: string): string[] {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${dir}/units.json`));
+  } catch {
+    return SHIM_SOURCES.filter((f) => f.endsWith(".cpp"));
+  }
 }
 
 /** Options of `buildShim`. */
@@ -188,7 +100,14 @@ export async function buildShim(options: BuildShimOptions = {}): Promise<string>
   const ffiDir = await sourceDir(cacheDir);
   const lt = findLibtorch();
   const sourceHash = shimSourceHash(ffiDir);
-  const flags = ["-std=c++17", "-O2", "-fPIC", "-fvisibility=hidden", "-D_GLIBCXX_USE_CXX11_ABI=1"];
+  // The C++ ABI of the libtorch found (a pre-cxx11 wheel would otherwise fail at link or load time).
+  const flags = [
+    "-std=c++17",
+    "-O2",
+    "-fPIC",
+    "-fvisibility=hidden",
+    `-D_GLIBCXX_USE_CXX11_ABI=${lt.cxx11Abi ? 1 : 0}`,
+  ];
   const dist = distBuild(lt);
   const key = fnv1a64([
     new TextEncoder().encode(
@@ -202,19 +121,29 @@ export async function buildShim(options: BuildShimOptions = {}): Promise<string>
     const units = SHIM_SOURCES.filter((f) =>
       f.endsWith(".cpp") && (lt.cuda || f !== "cuda.cpp") && (dist.c10d || f !== "dist.cpp")
     );
-    const includes = [...lt.include.map((d) => `-I${d}`), ...(lt.cuda ? cudaIncludes(lt) : [])];
+    const includes = [...lt.include, ...(lt.cuda ? cudaIncludeDirs(lt.libDir) : [])].map((d) => `-I${d}`);
     console.error(`building the unigrad shim against libtorch ${lt.version} (${lt.source}, ${lt.libDir})`);
     const t0 = performance.now();
     // Compile the translation units in parallel, then link.
-    const compiled = await Promise.all(units.map(async (unit) => {
+    // ops.cpp is the shim; cuda.cpp and dist.cpp are optional parts (their symbols are bound as optional):
+    // one of them failing to compile (another wheel's header layout) leaves it out with a warning instead
+    // of failing the whole build, and the manifest says what the shim has.
+    const built = await Promise.all(units.map(async (unit) => {
       const obj = `${dir}/${unit}.o`;
       const r = await new Deno.Command("g++", {
         args: [...flags, ...(unit === "dist.cpp" ? dist.flags : []), ...includes, "-c", `${ffiDir}/${unit}`, "-o", obj],
         stderr: "piped",
       }).output();
-      if (!r.success) throw new Error(`compiling ffi/${unit} failed:\n${new TextDecoder().decode(r.stderr)}`);
-      return obj;
+      if (r.success) return obj;
+      const message = `compiling ffi/${unit} failed:\n${new TextDecoder().decode(r.stderr)}`;
+      if (unit === "ops.cpp") throw new Error(message);
+      console.error(
+        `warning: the shim is built without ffi/${unit} (${OPTIONAL_PARTS[unit]}): ${message.slice(0, 4000)}`,
+      );
+      return null;
     }));
+    const compiled = built.filter((o): o is string => o !== null);
+    Deno.writeTextFileSync(`${dir}/units.json`, JSON.stringify(units.filter((_, i) => built[i] !== null)));
     const cudaLibs = lt.cuda ? ["-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed"] : [];
     const tmp = `${lib}.tmp`;
     const r = run("g++", [
@@ -240,7 +169,7 @@ export async function buildShim(options: BuildShimOptions = {}): Promise<string>
     torchVersion: lt.version,
     libtorch: lt.libDir,
     cuda: lt.cuda,
-    dist: dist.c10d,
+    dist: dist.c10d && builtUnits(dir).includes("dist.cpp"),
   };
   Deno.writeTextFileSync(`${manifest}.tmp`, JSON.stringify(record, null, 2) + "\n");
   Deno.renameSync(`${manifest}.tmp`, manifest);
