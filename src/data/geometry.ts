@@ -8,7 +8,18 @@
  *
  * @module
  */
-import { arange, gridSample, linspace, type Operand, scope, stack, Tensor, where, zeros } from "../torch/mod.ts";
+import {
+  arange,
+  type Device,
+  gridSample,
+  linspace,
+  type Operand,
+  scope,
+  stack,
+  Tensor,
+  where,
+  zeros,
+} from "../torch/mod.ts";
 import { checkImages, checkProbability, checkRange, coin, uniform } from "./_util.ts";
 
 /** Options of `randomResizedCrop`; the defaults are torchvision's `RandomResizedCrop` and the paper's scale. */
@@ -187,8 +198,8 @@ export function resizedCrop(x: Tensor, params: CropParams, size: number | readon
     // width, y' = sy·y + cy along the height. Broadcasting an [N, w] and an [N, h] row into the
     // [N, h, w, 2] grid writes it once; affineGrid (what a PyTorch script calls) multiplies a 3-vector
     // by a 3×2 matrix at every pixel in tiny batched products, ~6× the time here.
-    const gx = sx.view([N, 1]).mul(gridCoordinates(ow).view([1, ow])).add(cx.view([N, 1])); // [N, w]
-    const gy = sy.view([N, 1]).mul(gridCoordinates(oh).view([1, oh])).add(cy.view([N, 1])); // [N, h]
+    const gx = sx.view([N, 1]).mul(gridCoordinates(ow, x.device).view([1, ow])).add(cx.view([N, 1])); // [N, w]
+    const gy = sy.view([N, 1]).mul(gridCoordinates(oh, x.device).view([1, oh])).add(cy.view([N, 1])); // [N, h]
     const grid = stack([gx.view([N, 1, ow]).expand([N, oh, ow]), gy.view([N, oh, 1]).expand([N, oh, ow])], 3); // [N, h, w, 2]
     return gridSample(x, grid, { padding: "border" }); // [N, C, h, w]
   });
@@ -198,8 +209,8 @@ export function resizedCrop(x: Tensor, params: CropParams, size: number | readon
  * The normalised coordinates of n output pixel centres in [−1, 1] (align_corners false), computed as
  * libtorch's affine_grid computes them: linspace(−1, 1, n)·(n − 1)/n, and 0 for a single pixel.
  */
-function gridCoordinates(n: number): Tensor {
-  return n <= 1 ? zeros([1]) : linspace(-1, 1, n).mul((n - 1) / n);
+function gridCoordinates(n: number, device: Device): Tensor {
+  return n <= 1 ? zeros([1], { device }) : linspace(-1, 1, n, { device }).mul((n - 1) / n);
 }
 
 /**

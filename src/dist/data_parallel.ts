@@ -16,6 +16,8 @@ export interface DataParallelOps {
   gatherWithGrad(x: Tensor): Tensor;
   /** Replaces every parameter gradient by its mean over the ranks. */
   averageGradients(): void;
+  /** Sums a small tensor over the ranks in place (decisions every rank must share). */
+  allReduceSum_(x: Tensor): void;
 }
 
 /**
@@ -54,5 +56,6 @@ export function dataParallel(
   return {
     gatherWithGrad: (x) => group.allGatherWithGrad(x),
     averageGradients: () => averager.average(),
+    allReduceSum_: (x) => group.allReduceSum_(x),
   };
 }

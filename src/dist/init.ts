@@ -70,6 +70,9 @@ export function initDistributed(options: InitDistributedOptions = {}): Distribut
     );
   }
   const device = backend === "nccl" ? `cuda:${launch.localRank}` as const : "cpu" as const;
+  // Each rank's own GPU before anything touches CUDA: else every rank opens a context (and NCCL its
+  // communicator) on GPU 0, and device-less calls such as a synchronize wait on GPU 0.
+  if (backend === "nccl") cuda.setDevice(launch.localRank);
   const group = ProcessGroup.join({
     address: launch.address,
     port: launch.port,

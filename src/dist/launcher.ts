@@ -111,7 +111,26 @@ export async function launchLocal(options: LaunchLocalOptions): Promise<number> 
   return firstFailure;
 }
 
-function signalNumber(sig: Deno.Signal): number {
-  const numbers: Partial<Record<Deno.Signal, number>> = { SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
-  return numbers[sig] ?? 1;
+/** Linux signal numbers, for the 128 + n exit code a shell reports (SIGABRT: NCCL's watchdog, a failed check). */
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+/** The signal's number (Linux), for the exit code 128 + n. */
+export function signalNumber(sig: Deno.Signal): number {
+  return SIGNAL_NUMBERS[sig] ?? 1;
 }

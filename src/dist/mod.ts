@@ -6,7 +6,13 @@
  */
 export { DEFAULT_PORT, type LaunchEnv, readLaunchEnv } from "./env.ts";
 export { expandNodeList } from "./slurm.ts";
-export { DistributedError, type GradientHooks, ProcessGroup, type ProcessGroupOptions } from "./process_group.ts";
+export {
+  DistributedError,
+  type GradientHooks,
+  ncclErrorEnvironment,
+  ProcessGroup,
+  type ProcessGroupOptions,
+} from "./process_group.ts";
 export { defaultBackend, type Distributed, initDistributed, type InitDistributedOptions } from "./init.ts";
 export { type GroupCommunicator, processGroupComm } from "./communicator.ts";
 export { broadcastTensors, GradientAverager, type GradientAveragerOptions } from "./grad_sync.ts";

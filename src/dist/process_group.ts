@@ -5,7 +5,37 @@
  *
  * @module
  */
-import { type C10dBackend, C10dGroup, type Tensor, TensorList, TorchError } from "../torch/mod.ts";
+import { type C10dBackend, C10dGroup, type Device, type Tensor, TensorList, TorchError } from "../torch/mod.ts";
+
+/**
+ * The environment NCCL needs for a dead or stuck rank to become an error this process can report: with
+ * blocking wait, `work->wait(timeout)` blocks the host and throws at the timeout (without it, it only
+ * makes the compute stream wait, the timeout never reaches us, and NCCL's watchdog later aborts the
+ * process with SIGABRT); async error handling lets the watchdog tear the communicator down instead of
+ * leaving the next `.item()` hanging. PyTorch ≥ 2.2 reads the `TORCH_NCCL_` names, earlier versions the
+ * `NCCL_` ones: both are set, each only where the environment does not set it already.
+ *
+ * @param env The current environment.
+ * @returns The variables to set.
+ *
+ * @example Usage
+ * ```ts
+ * import { ncclErrorEnvironment } from "@unigrad/unigrad";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ncclErrorEnvironment({}).TORCH_NCCL_BLOCKING_WAIT, "1");
+ * assert.equal(ncclErrorEnvironment({ NCCL_BLOCKING_WAIT: "0" }).NCCL_BLOCKING_WAIT, undefined); // the user's
+ * ```
+ */
+export function ncclErrorEnvironment(env: Record<string, string | undefined>): Record<string, string> {
+  const wanted = {
+    TORCH_NCCL_BLOCKING_WAIT: "1",
+    NCCL_BLOCKING_WAIT: "1",
+    TORCH_NCCL_ASYNC_ERROR_HANDLING: "1",
+    NCCL_ASYNC_ERROR_HANDLING: "1",
+  };
+  return Object.fromEntries(Object.entries(wanted).filter(([k]) => env[k] === undefined));
+}
 
 /** How to join a process group. */
 export interface ProcessGroupOptions {
@@ -97,13 +127,19 @@ export class ProcessGroup {
   readonly backend: C10dBackend;
   /** The timeout of every collective, in milliseconds. */
   readonly timeoutMs: number;
+  /**
+   * Where this group's tensors live: "cpu" for Gloo, "cuda:k" (the rank's GPU) for NCCL, which refuses
+   * CPU tensors. Tensors made for a collective (flags, counts) are made here.
+   */
+  readonly device: Device;
 
-  private constructor(c10d: C10dGroup, backend: C10dBackend, timeoutMs: number) {
+  private constructor(c10d: C10dGroup, backend: C10dBackend, timeoutMs: number, device: Device) {
     this.#c10d = c10d;
     this.rank = c10d.rank;
     this.worldSize = c10d.worldSize;
     this.backend = backend;
     this.timeoutMs = timeoutMs;
+    this.device = device;
   }
 
   /**
@@ -121,8 +157,13 @@ export class ProcessGroup {
       throw new RangeError(`Cannot join a process group on port ${port}: expected 1..65535`);
     }
     if (!(timeoutMs > 0)) throw new RangeError(`Process group timeout must be positive, got ${timeoutMs} ms`);
+    if (backend === "nccl") {
+      // Read by ProcessGroupNCCL's constructor: set them before it runs (the user's own values win).
+      for (const [k, v] of Object.entries(ncclErrorEnvironment(Deno.env.toObject()))) Deno.env.set(k, v);
+    }
     try {
-      return new ProcessGroup(C10dGroup.join({ ...options, backend, timeoutMs }), backend, timeoutMs);
+      const device: Device = backend === "nccl" ? `cuda:${Math.max(options.device ?? 0, 0)}` : "cpu";
+      return new ProcessGroup(C10dGroup.join({ ...options, backend, timeoutMs }), backend, timeoutMs, device);
     } catch (e) {
       throw new DistributedError(
         rank,

@@ -31,7 +31,7 @@ import type { ProcessGroup } from "./process_group.ts";
  */
 export function agreeToStop(group: ProcessGroup, stop: boolean): boolean {
   return scope(() => {
-    const flag = tensor([stop ? 1 : 0], { dtype: "int32" });
+    const flag = tensor([stop ? 1 : 0], { dtype: "int32", device: group.device }); // NCCL: on the rank's GPU
     group.allReduceSum_(flag);
     return flag.item() > 0;
   });

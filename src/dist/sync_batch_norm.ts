@@ -1,13 +1,16 @@
 /**
  * Synchronised batch normalisation: batch statistics over the global batch of every rank, with the
- * gradient of the global batch. Per channel, each rank's sum, sum of squares and count are all-reduced
- * through a differentiable all-reduce (its backward all-reduces the gradient), so autograd gives the
- * exact gradient of normalising the concatenated batch. (libtorch 1.13 has no CPU `batch_norm_stats`,
- * the kernel PyTorch's SyncBatchNorm uses, and this formulation runs anywhere.)
+ * gradient of the global batch. Per channel, each rank's count, mean and sum of squared deviations
+ * (M2) are all-gathered through a differentiable all-gather (its backward all-reduces the gradient and
+ * keeps this rank's slice), and merged as Chan et al.'s parallel variance does and PyTorch's
+ * `batch_norm_gather_stats_with_counts`: mean = Σ n_r·m_r / N, M2 = Σ M2_r + Σ n_r·(m_r − mean)². No
+ * E[x²] − E[x]² cancellation (which loses the variance of features with a large mean in float32), and
+ * every statistic stays on x's device: no host sync per layer. libtorch 1.13 has no CPU
+ * `batch_norm_stats`, the kernel PyTorch's SyncBatchNorm uses; this formulation runs anywhere.
  *
  * @module
  */
-import { type BatchNormOptions, cat, noGrad, ones, scope, type Tensor } from "../torch/mod.ts";
+import { type BatchNormOptions, cat, full, noGrad, scope, type Tensor } from "../torch/mod.ts";
 import type { ProcessGroup } from "./process_group.ts";
 
 /**
@@ -53,17 +56,20 @@ function normalize(group: ProcessGroup, x: Tensor, options: BatchNormOptions): T
   let mean: Tensor;
   let varBiased: Tensor;
   if (training) {
-    const count = ones([1], { dtype: xf.dtype }).mul(x.numel / C); // [1]
-    const local = cat([xf.sum(reduceDims), xf.square().sum(reduceDims), count]); // [2C + 1]
-    const global = group.allReduceSumWithGrad(local); // [2C + 1]
-    const n = global.narrow(0, 2 * C, 1); // [1]
-    mean = global.narrow(0, 0, C).div(n); // [C]
-    varBiased = global.narrow(0, C, C).div(n).sub(mean.square()).clamp(0); // [C]
+    const n = x.numel / C; // samples per channel on this rank
+    const localMean = xf.mean(reduceDims); // [C]
+    const localM2 = xf.sub(localMean.view(view)).square().sum(reduceDims); // [C]
+    const count = full([1], n, { dtype: xf.dtype, device: xf.device }); // [1], on x's device (NCCL needs it there)
+    const gathered = group.allGatherWithGrad(cat([count, localMean, localM2]).view([1, 2 * C + 1])); // [W, 2C + 1]
+    const counts = gathered.narrow(1, 0, 1); // [W, 1]
+    const total = counts.sum(); // [] N
+    mean = counts.mul(gathered.narrow(1, 1, C)).sum(0).div(total); // [C]
+    const spread = counts.mul(gathered.narrow(1, 1, C).sub(mean.view([1, C])).square()).sum(0); // [C]
+    varBiased = gathered.narrow(1, C + 1, C).sum(0).add(spread).div(total); // [C]
     if (runningMean !== null && runningVar !== null) {
       noGrad(() => {
-        const total = n.item();
         runningMean.lerp_(mean.detach(), momentum);
-        runningVar.lerp_(varBiased.detach().mul(total / Math.max(total - 1, 1)), momentum);
+        runningVar.lerp_(varBiased.detach().mul(total).div(total.sub(1).clamp(1)), momentum); // unbiased, on the device
       });
     }
   } else {

@@ -14,6 +14,7 @@
  * @module
  */
 import { cuda, type Device, manualSeed, scope, tensor } from "../torch/mod.ts";
+import { deviceCode } from "../torch/device.ts";
 import type { ProcessGroup } from "../dist/mod.ts";
 import type { TrainConfig } from "./config.ts";
 import { buildParts, makeViews } from "./_parts.ts";
@@ -108,7 +109,7 @@ export async function resolveEpochs(
         } finally {
           batch.dispose();
         }
-        if (c.device !== "cpu") cuda.synchronize(); // the step's kernels are timed, not just queued
+        if (c.device !== "cpu") cuda.synchronize(deviceCode(c.device)); // this rank's GPU: timed, not just queued
         if (step >= WARMUP_STEPS) {
           timed += 1;
           seconds += (performance.now() - start) / 1000;

@@ -133,7 +133,13 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
   let parallel = undefined;
   if (options.dist) {
     const { group, syncBn } = options.dist;
-    const nets = [online, ...(target.kind === "stop-grad" ? [] : [target.module])];
+    // The BYOL/SimSiam predictor's BatchNorm1d too: its statistics are over the global batch, as the
+    // encoders' (a rank-local predictor BN would normalise each rank's features differently).
+    const nets = [
+      online,
+      ...(target.kind === "stop-grad" ? [] : [target.module]),
+      ...(state.predictor ? [state.predictor] : []),
+    ];
     if (syncBn) {
       for (const bn of nets.flatMap((n) => n.modules())) {
         if (bn instanceof BatchNorm) bn.setTrainingNorm((x, o) => syncBatchNorm(group, x, o));

@@ -13,6 +13,7 @@
  */
 import { join } from "node:path";
 import { cuda, getNumThreads, manualSeed, scope, setNumThreads, torchVersion } from "../torch/mod.ts";
+import { deviceCode } from "../torch/device.ts";
 import type { Batch } from "../data/mod.ts";
 import {
   MetricsLog,
@@ -29,7 +30,7 @@ import { DistributedError } from "../dist/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
 import { lambdaRule, type TrainConfig, validateConfig } from "./config.ts";
 import { buildParts, checkDevice, evaluate, makeViews, pixelBaselines, type RunParts } from "./_parts.ts";
-import { explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
+import { agreeOnResume, explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
 import {
   configChanges,
   openResume,
@@ -180,6 +181,7 @@ export async function train(
   setNumThreads(c.threads > 0 ? c.threads : navigator.hardwareConcurrency);
   const from = c.resume === null ? null : await openResume(c.resume);
   if (from !== null) stack.defer(() => from.checkpoint.tensors.forEach((t) => t.dispose()));
+  if (dist && c.resume !== null) agreeOnResume(dist, from);
   const source = from === null ? null : runFolderOf(from.checkpoint.path);
   // A resumed run keeps the epoch count its start resolved (config.json and the checkpoint hold it).
   if (from !== null && c.epochs === 0) c = { ...c, epochs: savedEpochs(from.checkpoint.state.config) };
@@ -285,6 +287,9 @@ function checkSameRun(c: TrainConfig, from: ResumePoint): void {
 async function stopped(run: Run): Promise<RunResult> {
   const checkpoint = (run.saved?.step === run.step ? run.saved.path : await save(run)) ??
     join(run.out, "checkpoints"); // another rank's process: rank 0 wrote it
+  // No rank leaves before rank 0's checkpoint is on disk: a launcher (srun --kill-on-bad-exit, --nproc)
+  // kills the remaining ranks when one exits non-zero, which would cut rank 0's save short.
+  if (run.dist) run.dist.group.barrier();
   const reason = run.stop.reason ?? (run.dist ? "another rank's stop request" : "a stop request");
   run.log(`  stopped by ${reason} at step ${run.step}: checkpoint ${checkpoint}; resume with --resume ${run.out}`);
   const { knnInit, trainSeconds, step: steps, out, skipped: skippedSteps } = run;
@@ -502,7 +507,7 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
   const last = run.step >= parts.derived.totalSteps;
   if (last) await save(run); // before the final evaluation: a signal during it loses no step
   if (last || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
-    if (c.device !== "cpu") cuda.synchronize(); // the steps' time is training time
+    if (c.device !== "cpu") cuda.synchronize(deviceCode(c.device)); // the steps' time is training time
     // The last evaluation also trains the linear probe on the same extracted features.
     const { knn, knnTop5, probe } = await evaluate(parts, last ? c.probeEpochs : 0);
     record.knn = run.knnFinal = knn;

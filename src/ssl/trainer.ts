@@ -42,6 +42,11 @@ export interface DataParallel {
   gatherWithGrad(x: Tensor): Tensor;
   /** Replaces every parameter gradient by its mean over the ranks (after backward, before the step). */
   averageGradients(): void;
+  /**
+   * Sums a small tensor over the ranks in place: for decisions every rank must share (whether a step
+   * was finite: one rank skipping a step the others take would split the replicas).
+   */
+  allReduceSum_(x: Tensor): void;
 }
 
 /** The parts a trainer ties together; the caller owns them. */
@@ -202,7 +207,8 @@ export class Trainer {
     this.#p.parallel?.averageGradients(); // the same mean gradient on every rank
     optimizer.step(lr);
     const momentum = target.update(step); // the EMA is a separate, named step after the optimizer
-    this.#guard?.end([...Object.values(stats), ...(loss ? [loss] : [])]); // no host sync
+    const agree = this.#p.parallel ? (flag: Tensor) => this.#p.parallel!.allReduceSum_(flag) : undefined;
+    this.#guard?.end([...Object.values(stats), ...(loss ? [loss] : [])], agree); // no host sync
     const owned = [...Object.values(stats), ...(loss ? [loss] : [])].map((t) => keep(t));
     return { stats, loss, lr, momentum, dispose: () => owned.forEach((t) => t.dispose()) };
   }

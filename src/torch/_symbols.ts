@@ -236,6 +236,7 @@ export const SYMBOLS = {
   ts_cuda_memory_stats: { parameters: ["i32", "buffer"], result: "i32", optional: true },
   ts_cuda_reset_peak_memory_stats: { parameters: ["i32"], result: "i32", optional: true },
   ts_cuda_empty_cache: { parameters: [], result: "i32", optional: true },
+  ts_cuda_set_device: { parameters: ["i32"], result: "i32", optional: true },
   // ---- ffi/dist.cpp
   ts_dist_backends: { parameters: [], result: "i32", optional: true },
   ts_dist_new_group: {

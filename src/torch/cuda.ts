@@ -40,7 +40,9 @@ export interface MemoryStats {
   peakReserved: number;
 }
 
-function cudaOnly(name: "ts_cuda_memory_stats" | "ts_cuda_reset_peak_memory_stats" | "ts_cuda_empty_cache"): void {
+function cudaOnly(
+  name: "ts_cuda_memory_stats" | "ts_cuda_reset_peak_memory_stats" | "ts_cuda_empty_cache" | "ts_cuda_set_device",
+): void {
   if (sym[name] === null || !isAvailable()) {
     throw new TorchError(
       name.slice(3),
@@ -62,6 +64,18 @@ export function memoryStats(device = 0): MemoryStats {
 export function resetPeakMemoryStats(device = 0): void {
   cudaOnly("ts_cuda_reset_peak_memory_stats");
   check(sym.ts_cuda_reset_peak_memory_stats!(device), "cuda.resetPeakMemoryStats");
+}
+
+/**
+ * Makes CUDA device `device` this process's current device, as `torch.cuda.set_device`: each rank of a
+ * multi-GPU job calls it first, so that its CUDA context, its NCCL communicator and device-less calls
+ * land on its own GPU instead of GPU 0.
+ *
+ * @throws {TorchError} Without CUDA, or with a device index out of range.
+ */
+export function setDevice(device: number): void {
+  cudaOnly("ts_cuda_set_device");
+  check(sym.ts_cuda_set_device!(device), "cuda.setDevice");
 }
 
 /** Returns cached, unused GPU memory to the driver. @throws {TorchError} Without CUDA. */

@@ -26,6 +26,15 @@ Deno.test("launchLocal: a failing rank stops the others and its exit code is ret
   assert.deepEqual(lines, ["launcher: rank 1 of 2 exited with code 3; stopping the other ranks"]);
 });
 
+Deno.test("launchLocal: a rank that aborts (as NCCL's watchdog does) is reported as SIGABRT, exit 134", async () => {
+  const lines: string[] = [];
+  const script =
+    `if (Deno.env.get("RANK") === "0") Deno.kill(Deno.pid, "SIGABRT"); await new Promise((r) => setTimeout(r, 60000));`;
+  const code = await launchLocal({ nproc: 2, args: ["eval", script], log: (l) => lines.push(l) });
+  assert.equal(code, 134);
+  assert.deepEqual(lines, ["launcher: rank 0 of 2 was killed by SIGABRT; stopping the other ranks"]);
+});
+
 Deno.test("launchLocal rejects a non-positive process count", async () => {
   await assert.rejects(() => launchLocal({ nproc: 0, args: ["eval", ""] }), RangeError);
 });

@@ -62,3 +62,19 @@ Deno.test("syncBatchNorm on one rank matches batchNorm in training and eval, and
   });
   assert.equal(T.liveTensors(), before);
 });
+
+Deno.test("syncBatchNorm keeps the variance of features with a large mean (merged from per-rank M2, not E[x²] − E[x]²)", () => {
+  using g = T.ProcessGroup.join({ address: "127.0.0.1", port: freePort(), rank: 0, worldSize: 1 });
+  T.scope(() => {
+    T.manualSeed(4);
+    // std 0.01 around 1000: in float32, E[x²] − E[x]² = 1e6 − 1e6 loses the 1e-4 variance entirely (clamped to 0,
+    // it made the outputs ~1e2 instead of ~1).
+    const x = T.randn([64, 3]).mul(0.01).add(1000);
+    const rv = T.ones([3]);
+    const got = T.syncBatchNorm(g, x, { runningMean: T.zeros([3]), runningVar: rv });
+    const want = T.batchNorm(x.to("float64"), { eps: 1e-5 }).to("float32");
+    close(got.toArray(), want.toArray(), 2e-2);
+    // The running variance moved by 0.1 · the unbiased batch variance (≈ 1e-4) from 1: 0.9 + ~1e-5.
+    for (const v of rv.toArray() as number[]) assert.ok(Math.abs(v - 0.9) < 1e-4, `running var ${v}`);
+  });
+});

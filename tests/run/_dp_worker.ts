@@ -14,6 +14,7 @@ export const METHODS_UNDER_TEST = [
   ["unigrad", { lambda: 0.5 }, 0.5],
   ["simclr", {}, 0.1],
   ["barlow-twins", { form: "original" }, 0.02],
+  ["byol", { form: "original", hiddenDim: 16 }, 0.1], // the predictor's BatchNorm1d: SyncBN too
 ] as const;
 const STEPS = Number(Deno.env.get("DP_STEPS") ?? 3);
 const GLOBAL_BATCH = 8;
@@ -43,7 +44,8 @@ for (const [name, options, lr] of METHODS_UNDER_TEST) {
   });
   for (let k = 0; k < STEPS; k++) T.scope(() => setup.trainer.step(mine, k, lr)).dispose();
   const weights = T.scope(() =>
-    T.cat(setup.online.parameters().map((p) => p.detach().flatten())).toArray() as number[]
+    T.cat([...setup.online.parameters(), ...method.parameters(setup.state)].map((p) => p.detach().flatten()))
+      .toArray() as number[] // the online network's and a learnable predictor's
   );
   const F = setup.state.F ? T.scope(() => setup.state.F!.flatten().toArray() as number[]) : null;
   const momentum = setup.target.kind === "stop-grad" ? null : setup.target.module;

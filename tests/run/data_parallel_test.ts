@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { assertExit, type BoundedChild, type ChildResult, startChild } from "../_child.ts";
+import { assertExit, type BoundedChild, type ChildResult, describeExit, startChild } from "../_child.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const WORKER = new URL("./_dp_worker.ts", import.meta.url).pathname;
@@ -71,7 +71,7 @@ function maxDiff(a: number[], b: number[]): number {
   return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 }
 
-Deno.test("2 ranks take the same steps as 1 process on the same global batch (UniGrad, SimCLR, Barlow Twins + SyncBN)", async () => {
+Deno.test("2 ranks take the same steps as 1 process on the same global batch (UniGrad, SimCLR, Barlow Twins, BYOL + SyncBN)", async () => {
   const port = String(freePort());
   const runs = await Promise.all([
     finish(spawn([WORKER, "0", "0", "0"])),
@@ -163,5 +163,46 @@ Deno.test("SIGTERM to both ranks: they stop after the same step, rank 0 writes o
     assert.match(seen, new RegExp(`resumed from .*ckpt-0*${m[1]} at step ${m[1]}`));
   } finally {
     await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("ranks that find different newest checkpoints refuse to resume, each naming what every rank found", async () => {
+  const a = await Deno.makeTempDir();
+  const b = await Deno.makeTempDir();
+  try {
+    // One process, 2 epochs of 8 steps, a checkpoint every 4 steps: ckpt 4, 8, 12, 16 (the last three kept).
+    const one = await finish(spawn([TRAIN, ...TINY, "--epochs=2", "--checkpoint-every=4", `--out=${a}`]));
+    assertExit(one, 0, "the run to resume");
+    // b: the same run folder as a node whose file system has not yet seen the newest checkpoint.
+    for (const e of Deno.readDirSync(a)) if (e.isFile) Deno.copyFileSync(join(a, e.name), join(b, e.name));
+    await Deno.mkdir(join(b, "checkpoints"));
+    for (const ckpt of ["ckpt-00000008", "ckpt-00000012"]) {
+      await Deno.mkdir(join(b, "checkpoints", ckpt));
+      for (const f of Deno.readDirSync(join(a, "checkpoints", ckpt))) {
+        Deno.copyFileSync(join(a, "checkpoints", ckpt, f.name), join(b, "checkpoints", ckpt, f.name));
+      }
+    }
+    const port = String(freePort());
+    const env = (rank: number) => ({
+      RANK: String(rank),
+      WORLD_SIZE: "2",
+      LOCAL_RANK: String(rank),
+      MASTER_ADDR: "127.0.0.1",
+      MASTER_PORT: port,
+    });
+    const ranks = [[a, 0], [b, 1]].map(([dir, rank]) =>
+      spawn([TRAIN, ...TINY, "--epochs=2", "--checkpoint-every=4", `--resume=${dir}`], env(rank as number))
+    );
+    const [r0, r1] = await Promise.all(ranks.map(finish));
+    for (const r of [r0, r1]) {
+      assert.equal(r.code, 1, describeExit(r));
+      assert.match(
+        r.stderr,
+        /Cannot resume: the ranks found different checkpoints \(rank 0: step 16 \(sha256 [0-9a-f]{12}…\); rank 1: step 12 /,
+      );
+    }
+  } finally {
+    await Deno.remove(a, { recursive: true });
+    await Deno.remove(b, { recursive: true });
   }
 });

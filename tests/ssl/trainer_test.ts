@@ -370,3 +370,33 @@ Deno.test("Trainer.step() with guardNonFinite keeps a non-finite step out of the
   }
   assert.equal(liveTensors(), live);
 });
+
+Deno.test("Trainer.step() with guardNonFinite and data parallelism skips a step any rank found non-finite", () => {
+  const live = liveTensors();
+  for (const others of [0, 1]) {
+    manualSeed(7);
+    const p = assemble(createMethod("unigrad", { lambda: LAMBDA, checkValues: false }));
+    // One process standing in for rank 0 of a job whose other ranks report `others` non-finite steps.
+    const parallel = {
+      gatherWithGrad: (x: Tensor) => x,
+      averageGradients: () => {},
+      allReduceSum_: (x: Tensor) => void x.add_(others),
+    };
+    const trainer = new Trainer({ ...p.trainer.parts, guardNonFinite: true, parallel });
+    const before = everything(p);
+    scope(() => trainer.step(randomViews(), 0, LR)).dispose(); // finite here
+    assert.deepEqual(trainer.nonFinite(), { skipped: others, consecutive: others });
+    const after = everything(p);
+    const first = [...before.keys()][0];
+    const same = Boolean(scope(() => after.get(first)!.eq(before.get(first)!).all().item()));
+    assert.equal(
+      same,
+      others === 1,
+      others ? "a step another rank skipped moved this rank" : "a finite step did not move",
+    );
+    for (const m of [before, after]) m.forEach((t) => t.dispose());
+    trainer.dispose();
+    p.dispose();
+  }
+  assert.equal(liveTensors(), live);
+});

@@ -436,6 +436,9 @@ const CASES: Partial<Record<Name, Case>> = {
   ts_cuda_reset_peak_memory_stats: gpu
     ? { good: () => T.cuda.resetPeakMemoryStats(), bad: () => T.cuda.resetPeakMemoryStats(99) }
     : { bad: () => T.cuda.resetPeakMemoryStats(), native: false, why: "not built without CUDA" },
+  ts_cuda_set_device: gpu
+    ? { good: () => T.cuda.setDevice(0), bad: () => T.cuda.setDevice(999) }
+    : { bad: () => T.cuda.setDevice(0), native: false, why: "not built without CUDA" },
   ts_cuda_empty_cache: {
     good: gpu ? () => T.cuda.emptyCache() : undefined,
     ...infallible("frees cached blocks", gpu ? undefined : () => T.cuda.emptyCache()),
