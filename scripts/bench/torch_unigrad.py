@@ -28,6 +28,49 @@ class BasicBlock(nn.Module):
         return F.relu(out + idt, inplace=True)
 
 
+class Bottleneck(nn.Module):
+    """torchvision's ResNet-50 block: 1×1 → 3×3 (stride) → 1×1 ×4, projection shortcut when the shape changes."""
+
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        out = planes * 4
+        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out)
+        self.downsample = None
+        if stride != 1 or cin != out:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        y = F.relu(self.bn2(self.conv2(y)), inplace=True)
+        y = self.bn3(self.conv3(y))
+        return F.relu(y + (x if self.downsample is None else self.downsample(x)), inplace=True)
+
+
+class ResNet50(nn.Module):
+    """torchvision's ResNet-50 without fc: 7×7 stride-2 stem and max-pool (images above 64², as unigrad's)."""
+
+    def __init__(self, cin):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        blocks, c = [], 64
+        for i, (n, w) in enumerate(zip([3, 4, 6, 3], [64, 128, 256, 512])):
+            for j in range(n):
+                blocks.append(Bottleneck(c, w, 2 if (i > 0 and j == 0) else 1))
+                c = w * 4
+        self.layers = nn.Sequential(*blocks)
+        self.dim = c
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x)), inplace=True), 3, 2, 1)
+        return torch.flatten(F.adaptive_avg_pool2d(self.layers(x), 1), 1)
+
+
 class ResNet(nn.Module):
     """layers: blocks per stage; widths: channels per stage; init "torch" (nn.Conv2d's default) or
     "torchvision" (kaiming_normal_, fan_out, as torchvision's ResNets)."""
@@ -65,9 +108,11 @@ def projector(cin, hidden, out, depth):
 
 
 def backbone(arch, cin, width=16, init="torch"):
-    """resnet20 (3 stages × 3 blocks, width·1/2/4) or resnet18 (4 stages × 2 blocks, 64…512)."""
+    """resnet20 (3 stages × 3 blocks, width·1/2/4), resnet18 (4 stages × 2 blocks, 64…512, small stem) or resnet50."""
     if arch == "resnet20":
         return ResNet([3, 3, 3], [width, 2 * width, 4 * width], cin, init)
+    if arch == "resnet50":
+        return ResNet50(cin)
     return ResNet([2, 2, 2, 2], [64, 128, 256, 512], cin, init)
 
 

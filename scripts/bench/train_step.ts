@@ -157,7 +157,9 @@ for (const s of settings) {
 }
 
 console.log(
-  `UniGrad step, ${cfg.arch} small stem, ${cfg.channels}×${cfg.size}², batch ${cfg.batch}, projector ${cfg.projHidden}→${cfg.projDim} (depth ${cfg.projDepth}), ${device}, ${cfg.threads} threads, ${cfg.steps} timed step pairs (ours and PyTorch alternating)`,
+  `UniGrad step, ${cfg.arch} ${
+    cfg.size <= 64 ? "small" : "ImageNet"
+  } stem, ${cfg.channels}×${cfg.size}², batch ${cfg.batch}, projector ${cfg.projHidden}→${cfg.projDim} (depth ${cfg.projDepth}), ${device}, ${cfg.threads} threads, ${cfg.steps} timed step pairs (ours and PyTorch alternating)`,
 );
 console.log(
   `${"setting".padEnd(20)} ${"ours ms".padStart(9)} ${"min".padStart(8)} ${"torch ms".padStart(9)} ${

@@ -206,3 +206,30 @@ Deno.test("ranks that find different newest checkpoints refuse to resume, each n
     await Deno.remove(b, { recursive: true });
   }
 });
+
+Deno.test("a stop on 2 ranks: no rank exits before rank 0's checkpoint is written (a launcher would kill rank 0 mid-save)", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    // A 4096-wide projector makes the checkpoint ~230 MB: a save of about a second, against the milliseconds
+    // rank 1 needs to exit once it stops waiting.
+    const big = ["--proj-hidden=4096", "--proj-dim=4096", "--limit-train=4096", "--checkpoint-every=100000"];
+    const ranks = trainRanks([
+      ...TINY.filter((a) => !a.startsWith("--proj-")),
+      ...big,
+      "--eval-every=0",
+      "--log-every=1",
+      "--epochs=2",
+      `--out=${out}`,
+    ]);
+    await trainingStarted(out);
+    ranks.forEach((r) => r.child.kill("SIGTERM"));
+    const exited: number[] = [];
+    const [r0, r1] = await Promise.all(ranks.map((r, i) => finish(r).then((res) => (exited[i] = Date.now(), res))));
+    assert.deepEqual([r0.code, r1.code], [143, 143], describeExit(r0) + describeExit(r1));
+    const [ckpt] = [...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name);
+    const written = Deno.statSync(join(out, "checkpoints", ckpt, "state.json")).mtime!.getTime();
+    assert.ok(exited[1] >= written, `rank 1 exited ${written - exited[1]} ms before rank 0's checkpoint was written`);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
