@@ -59,9 +59,16 @@ part() {
 }
 
 if ! command -v deno >/dev/null; then
-  [ -f .carry/deno.xz ] || { log "no deno and no .carry/deno.xz"; exit 1; }
-  mkdir -p /tmp/deno-bin && xz -dc .carry/deno.xz >/tmp/deno-bin/deno && chmod +x /tmp/deno-bin/deno
-  export PATH=/tmp/deno-bin:$PATH
+  if [ -f .carry/deno.xz ]; then
+    mkdir -p /tmp/deno-bin && xz -dc .carry/deno.xz >/tmp/deno-bin/deno && chmod +x /tmp/deno-bin/deno
+    export PATH=/tmp/deno-bin:$PATH
+  elif command -v npx >/dev/null; then # a machine with a registry (the CPU rehearsal)
+    deno_bin=$(npx -y deno@2.9.6 eval 'console.log(Deno.execPath())') || { log "npx could not fetch deno"; exit 1; }
+    export PATH="$(dirname "$deno_bin"):$PATH"
+  else
+    log "no deno, no .carry/deno.xz and no npx"
+    exit 1
+  fi
 fi
 export DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 if [ -d .carry/deno_dir ]; then export DENO_DIR=$PWD/.carry/deno_dir; fi
