@@ -132,13 +132,38 @@ barlow_twins-a_identity, form=a_identity), --method-opt for --method-option, and
 config files.
 `;
 
+/**
+ * A number as people write one in decimal: digits with an optional sign, fraction and exponent (`16`,
+ * `0.05`, `1e-3`). Not what `Number()` also takes: hexadecimal, binary and octal (`0x10` is 16),
+ * `Infinity`, surrounding blanks.
+ */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 function parseValue(raw: string): string | number | boolean {
   if (raw === "true" || raw === "false") return raw === "true";
-  const n = Number(raw);
-  return raw.trim() !== "" && Number.isFinite(n) ? n : raw;
+  return DECIMAL.test(raw) ? Number(raw) : raw;
+}
+
+/** Flags that may be given more than once; any other flag given twice is refused (the last would silently win). */
+const REPEATABLE = ["method-option", "method-opt"];
+
+/** Refuses a single-valued flag given twice (`--resume A --resume B`), naming it and both values. */
+function refuseRepeats(args: string[]): void {
+  const seen = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(args[i]);
+    if (!m || REPEATABLE.includes(m[1])) continue;
+    const value = m[2] ?? (args[i + 1] !== undefined && !args[i + 1].startsWith("--") ? args[i + 1] : "");
+    const before = seen.get(m[1]);
+    if (before !== undefined) {
+      throw new RangeError(`--${m[1]} is given twice ("${before}" and "${value}"): give it once`);
+    }
+    seen.set(m[1], value);
+  }
 }
 
 function parseFlags(args: string[]): Record<string, string | string[] | boolean | undefined> {
+  refuseRepeats(args);
   const options = Object.fromEntries(
     Object.entries(FLAGS).map((
       [f, [key]],
@@ -182,8 +207,8 @@ function applyFlags(config: TrainConfig, values: Record<string, unknown>): void 
       value = raw === "true";
     } else if (typeof fallback === "number") {
       value = Number(raw);
-      if (raw.trim() === "" || !Number.isFinite(value)) {
-        throw new RangeError(`Invalid --${flag} "${raw}": expected a number`);
+      if (!DECIMAL.test(raw) || !Number.isFinite(value)) {
+        throw new RangeError(`Invalid --${flag} "${raw}": expected a number in decimal (e.g. 16, 0.05, 1e-3)`);
       }
     } else if (fallback === null && raw === "null") value = null;
     (config as unknown as Record<string, unknown>)[key] = value;

@@ -108,9 +108,9 @@ part tests 90 env UNIGRAD_NUM_THREADS=1 deno test -A "${TESTS[@]}"
 # ---- 2 ranks of train.ts with SyncBN, as torchrun starts them
 TINY=(--dataset fashion-mnist --data-dir "$DATA" --limit-test 1000 --probe-epochs 0 --eval-every 0 --threads 1)
 if [ $DRY -eq 1 ]; then
-  RANKS_ARGS=(--device cpu --width 8 --batch-size 32 --limit-train 1600 --epochs 1 "${TINY[@]}") # 50 steps
+  RANKS_ARGS=(--device cpu --width 8 --batch-size 32 --limit-train 1600 "${TINY[@]}") # 50 steps an epoch
 else
-  RANKS_ARGS=(--device cuda --batch-size 256 --limit-train 12800 --epochs 1 "${TINY[@]}") # 50 steps
+  RANKS_ARGS=(--device cuda --batch-size 256 --limit-train 12800 "${TINY[@]}") # 50 steps an epoch
 fi
 # Starts rank $1 of 2 on port $2 with the extra flags after it, in the background; its log in $OUT.
 rank() {
@@ -123,9 +123,9 @@ rank() {
 }
 two_ranks() {
   local port=$((20000 + RANDOM % 20000))
-  rank 0 "$port" nccl_2proc --sync-bn true --out "$OUT/runs/two"
+  rank 0 "$port" nccl_2proc --epochs 1 --sync-bn true --out "$OUT/runs/two"
   local p0=$!
-  rank 1 "$port" nccl_2proc --sync-bn true --out "$OUT/runs/two-rank1"
+  rank 1 "$port" nccl_2proc --epochs 1 --sync-bn true --out "$OUT/runs/two-rank1"
   local p1=$!
   wait $p0
   local rc0=$?

@@ -134,7 +134,8 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
     [["--method-opt", "lamda=1"], 2, /Unknown unigrad option "lamda": expected one of lambda, rho/],
     [["--config", bad], 2, new RegExp(`Cannot read config file "${bad}": not valid JSON`)],
     [
-      [...TINY, "--data-dir", "/nonexistent"],
+      // --out: the default runs/ folder may hold the main job's run (the README's first command)
+      [...TINY, "--data-dir", "/nonexistent", "--out", join(root, "no-data")],
       1,
       /Cannot read \/nonexistent\/train-images-idx3-ubyte\.gz: no such file/,
     ],
@@ -207,7 +208,7 @@ Deno.test("train.ts refuses a second run into a running run's folder, a new run 
   shared ??= runs();
   const { outA } = await shared;
   const busy = join(root, "busy");
-  const first = cli([...TINY, "--epochs", "50", "--out", busy]);
+  const first = cli([...TINY.map((a, i) => TINY[i - 1] === "--epochs" ? "50" : a), "--out", busy]);
   try {
     await waitForPath(join(busy, "run.lock"), first);
     const [second, over, changed] = await Promise.all([
@@ -289,7 +290,22 @@ Deno.test("parseConfig() throws on bad values, naming the valid ones", async () 
     [["--config", unknownField], /Unknown config field\(s\) epoch: expected method/],
     [["--epochs"], /argument missing/],
     [["extra"], /Unexpected argument 'extra'/],
+    // Numbers in decimal only: Number() would read 0x10 as 16.
+    [["--seed", "0x10"], /Invalid --seed "0x10": expected a number in decimal/],
+    [["--batch-size", "0b10000"], /Invalid --batch-size "0b10000": expected a number in decimal/],
+    [["--lr", "Infinity"], /Invalid --lr "Infinity": expected a number in decimal/],
+    [["--epochs", " 3"], /Invalid --epochs " 3": expected a number in decimal/],
+    // A single-valued flag given twice: the last would silently win.
+    [["--resume", "a", "--resume", "b"], /--resume is given twice \("a" and "b"\): give it once/],
+    [["--lr=0.1", "--lr", "0.2"], /--lr is given twice \("0.1" and "0.2"\)/],
   ];
+  // Decimal forms and the repeatable flags still work.
+  assert.equal(parseConfig(["--lr", "1e-1", "--seed", "+7"])!.lr, 0.1);
+  assert.deepEqual(
+    parseConfig(["--method-option", "lambda=2", "--method-option", "rho=0.9"])!.methodOptions,
+    { lambda: 2, rho: 0.9 },
+  );
+  assert.throws(() => parseConfig(["--method", "moco", "--method-option", "queueSize=0x10"]), /queueSize/);
   for (const [args, message] of cases) assert.throws(() => parseConfig(args), message, args.join(" "));
 });
 

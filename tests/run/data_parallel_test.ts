@@ -22,6 +22,12 @@ const TINY = [
   "--threads=1",
 ];
 
+/** TINY with the `--name=value` flags of `extra` replacing its own (a flag given twice is refused). */
+function tiny(...extra: string[]): string[] {
+  const names = new Set(extra.map((a) => a.split("=")[0]));
+  return [...TINY.filter((a) => !names.has(a.split("=")[0])), ...extra];
+}
+
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
@@ -136,7 +142,7 @@ Deno.test("SIGTERM to both ranks: they stop after the same step, rank 0 writes o
   try {
     // 128 steps per epoch and no periodic checkpoint: the only checkpoint is the one the signal causes.
     const long = ["--limit-train=4096", "--checkpoint-every=100000", "--eval-every=0", "--log-every=1"];
-    const ranks = trainRanks([...TINY, ...long, "--epochs=2", `--out=${out}`]);
+    const ranks = trainRanks(tiny(...long, "--epochs=2", `--out=${out}`));
     await trainingStarted(out);
     ranks.forEach((r) => r.child.kill("SIGTERM"));
     const [r0, r1] = await Promise.all(ranks.map(finish));
@@ -150,7 +156,7 @@ Deno.test("SIGTERM to both ranks: they stop after the same step, rank 0 writes o
     const saved = [...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name);
     assert.deepEqual(saved, [`ckpt-${m[1].padStart(8, "0")}`]);
     // Resumed on 1 process (killed once it has said where it continues from).
-    const resumed = spawn([TRAIN, ...TINY, ...long, "--epochs=2", `--resume=${out}`], {}, true);
+    const resumed = spawn([TRAIN, ...tiny(...long, "--epochs=2", `--resume=${out}`)], {}, true);
     const lines = resumed.stdout!.values();
     let seen = "";
     while (!/resumed from .* at step \d+/.test(seen)) {
@@ -213,14 +219,7 @@ Deno.test("a stop on 2 ranks: no rank exits before rank 0's checkpoint is writte
     // A 4096-wide projector makes the checkpoint ~230 MB: a save of about a second, against the milliseconds
     // rank 1 needs to exit once it stops waiting.
     const big = ["--proj-hidden=4096", "--proj-dim=4096", "--limit-train=4096", "--checkpoint-every=100000"];
-    const ranks = trainRanks([
-      ...TINY.filter((a) => !a.startsWith("--proj-")),
-      ...big,
-      "--eval-every=0",
-      "--log-every=1",
-      "--epochs=2",
-      `--out=${out}`,
-    ]);
+    const ranks = trainRanks(tiny(...big, "--eval-every=0", "--log-every=1", "--epochs=2", `--out=${out}`));
     await trainingStarted(out);
     ranks.forEach((r) => r.child.kill("SIGTERM"));
     const exited: number[] = [];
