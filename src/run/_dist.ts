@@ -8,6 +8,7 @@
 import { agreeToStop, DistributedError, initDistributed, type ProcessGroup, readLaunchEnv } from "../dist/mod.ts";
 import type { TrainConfig } from "./config.ts";
 import type { StopRequest } from "./stop.ts";
+import type { ResumePoint } from "./_state.ts";
 import { scope, tensor } from "../torch/mod.ts";
 
 /** This process's part of a data-parallel run. */
@@ -38,17 +39,13 @@ export function joinRun(c: TrainConfig): { dist: RunDist | null; config: TrainCo
   return { dist: { group, dispose: () => group.dispose() }, config: { ...c, device } };
 }
 
-/** Whether any rank was asked to stop: one all-reduce of a flag, at the same point of every step. */
 /**
  * Every rank must resume from the same checkpoint: each picked "the newest intact one" by itself, and a
  * shared file system that lags on one node, or a checkpoint written while another node looked, would
  * let ranks restore different steps. The ranks all-gather (step, the first 48 bits of the tensors'
  * SHA-256) and every rank refuses to go on unless all agree, naming what each found.
  */
-export function agreeOnResume(
-  dist: RunDist,
-  from: { checkpoint: { path: string; step: number; state: Record<string, unknown> } } | null,
-): void {
+export function agreeOnResume(dist: RunDist, from: ResumePoint | null): void {
   const group = dist.group;
   const sha = (from?.checkpoint.state.tensors as { sha256?: string } | undefined)?.sha256 ?? "";
   const mine = from === null ? [-1, 0] : [from.checkpoint.step, Number.parseInt(sha.slice(0, 12) || "0", 16)];
@@ -66,6 +63,7 @@ export function agreeOnResume(
   );
 }
 
+/** Whether any rank was asked to stop: one all-reduce of a flag, at the same point of every step. */
 export function stopAgreed(dist: RunDist, local: StopRequest): boolean {
   return agreeToStop(dist.group, local.requested);
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { cuda, type Device, scope, type Tensor } from "../torch/mod.ts";
+import { cuda, type Device, manualSeed, scope, type Tensor } from "../torch/mod.ts";
 import { type Optimizer, warmupCosine } from "../optim/mod.ts";
 import {
   augment,
@@ -33,7 +33,7 @@ import {
   linearProbe,
 } from "../eval/mod.ts";
 import { type ProcessGroup, processGroupComm } from "../dist/mod.ts";
-import type { CutMixTarget, Encoder, Method, MethodState, TargetBranch, Trainer } from "../ssl/mod.ts";
+import type { CutMixTarget, Encoder, Method, MethodState, StepResult, TargetBranch, Trainer } from "../ssl/mod.ts";
 import {
   type AUGMENTS,
   buildMethod,
@@ -44,6 +44,7 @@ import {
 } from "./config.ts";
 import { inMemory, loadData, type RunData, type RunDataset } from "./_data.ts";
 import { buildTrainer } from "./setup.ts";
+import { stepSeed } from "./_state.ts";
 import type { Numerics } from "./numerics.ts";
 
 export type { RunData };
@@ -127,6 +128,29 @@ export function makeViews(parts: RunParts, batch: Batch): { views: Tensor[]; cut
     views: [...views, mixed.images],
     cutmix: { view: views.length, partner: mixed.partner, lambda: mixed.lambda },
   };
+}
+
+/**
+ * One optimisation step on `batch` (freed here), its augmentation seeded from (seed, step, rank): the
+ * CPU and CUDA generators give the same views after a resume, and every rank its own views.
+ */
+export function stepOn(
+  parts: RunParts,
+  batch: Batch,
+  step: number,
+  seed: number,
+  rank: number,
+  withLoss: boolean,
+): StepResult {
+  manualSeed(stepSeed(seed, step, rank));
+  try {
+    return scope(() => {
+      const { views, cutmix } = makeViews(parts, batch); // crops from each whole image when the batch has sizes
+      return parts.trainer.step(views, step, parts.lrAt(step), { withLoss, cutmix });
+    });
+  } finally {
+    batch.dispose();
+  }
 }
 
 /**

@@ -17,8 +17,7 @@ import { cuda, type Device, manualSeed, scope, tensor } from "../torch/mod.ts";
 import { deviceCode } from "../torch/device.ts";
 import type { ProcessGroup } from "../dist/mod.ts";
 import type { TrainConfig } from "./config.ts";
-import { buildParts, makeViews } from "./_parts.ts";
-import { stepSeed } from "./_state.ts";
+import { buildParts, stepOn } from "./_parts.ts";
 
 /** Steps before the timed ones: the first steps build oneDNN/cuDNN kernels and fault in memory. */
 const WARMUP_STEPS = 2;
@@ -100,15 +99,7 @@ export async function resolveEpochs(
     while (!done()) {
       for await (const batch of parts.loader) {
         const start = performance.now();
-        manualSeed(stepSeed(c.seed, step, rank));
-        try {
-          scope(() => {
-            const { views, cutmix } = makeViews(parts, batch);
-            return parts.trainer.step(views, step, parts.lrAt(step), { cutmix });
-          }).dispose();
-        } finally {
-          batch.dispose();
-        }
+        stepOn(parts, batch, step, c.seed, rank, false).dispose();
         if (c.device !== "cpu") cuda.synchronize(deviceCode(c.device)); // this rank's GPU: timed, not just queued
         if (step >= WARMUP_STEPS) {
           timed += 1;

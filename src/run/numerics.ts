@@ -66,26 +66,29 @@ export function chooseNumerics(device: string, precision: Precision, cpu: CpuCap
       : "auto: bf16 on CUDA; --precision fp32 for a GPU without bf16, before Ampere";
     return { bf16, channelsLast: true, reason: `${bf16 ? "bf16 autocast" : "fp32"}, channels_last (${why})` };
   }
-  const channelsLast = true;
-  const layout = "channels_last";
+  const channelsLast = true; // every class: see above
   const machine = `${cpuClassName(cpu.cpuClass)} CPU (${cpu.classSource})`;
   const bf16Why = cpu.nativeBf16 ? `native: ${cpu.bf16Flags.join(", ")}` : "emulated: no bf16 instructions in use";
   if (precision === "fp32") {
-    return { bf16: false, channelsLast, reason: `fp32, ${layout} (--precision fp32; ${machine})` };
+    return { bf16: false, channelsLast, reason: `fp32, channels_last (--precision fp32; ${machine})` };
   }
   if (precision === "bf16") {
-    return { bf16: true, channelsLast, reason: `bf16 autocast, ${layout} (--precision bf16, ${bf16Why}; ${machine})` };
+    return {
+      bf16: true,
+      channelsLast,
+      reason: `bf16 autocast, channels_last (--precision bf16, ${bf16Why}; ${machine})`,
+    };
   }
   if (cpu.nativeBf16) {
     return {
       bf16: true,
       channelsLast,
-      reason: `bf16 autocast, ${layout} (auto on an ${machine}: ${bf16Why}; --precision fp32 forces fp32)`,
+      reason: `bf16 autocast, channels_last (auto on an ${machine}: ${bf16Why}; --precision fp32 forces fp32)`,
     };
   }
   return {
     bf16: false,
     channelsLast,
-    reason: `fp32, ${layout} (auto on an ${machine}: no bf16 instructions in use, bf16 would be emulated)`,
+    reason: `fp32, channels_last (auto on an ${machine}: no bf16 instructions in use, bf16 would be emulated)`,
   };
 }

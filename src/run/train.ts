@@ -12,7 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import { cuda, getNumThreads, manualSeed, scope, setNumThreads, torchVersion } from "../torch/mod.ts";
+import { cuda, getNumThreads, manualSeed, setNumThreads, torchVersion } from "../torch/mod.ts";
 import { deviceCode } from "../torch/device.ts";
 import type { Batch } from "../data/mod.ts";
 import {
@@ -29,7 +29,7 @@ import { readStats, type StepResult } from "../ssl/mod.ts";
 import { DistributedError } from "../dist/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
 import { lambdaRule, type TrainConfig, validateConfig } from "./config.ts";
-import { buildParts, checkDevice, evaluate, makeViews, pixelBaselines, type RunParts } from "./_parts.ts";
+import { buildParts, checkDevice, evaluate, pixelBaselines, type RunParts, stepOn } from "./_parts.ts";
 import { agreeOnResume, explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
 import {
   configChanges,
@@ -41,7 +41,6 @@ import {
   type RunCounters,
   runFolderOf,
   saveRun,
-  stepSeed,
 } from "./_state.ts";
 import { claimFolder } from "./_folder.ts";
 import { type EpochBudget, resolveEpochs } from "./budget.ts";
@@ -445,13 +444,8 @@ async function trainLoop(run: Run): Promise<void> {
 /** One optimisation step on `batch` (freed here), its augmentation seeded from (seed, step). */
 function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
   const { parts, c, step } = run;
-  // CPU and CUDA generators: the same views after a resume; every rank its own views.
-  manualSeed(stepSeed(c.seed, step, run.dist?.group.rank ?? 0));
   try {
-    return scope(() => {
-      const { views, cutmix } = makeViews(parts, batch); // crops from each whole image when the batch has sizes
-      return parts.trainer.step(views, step, parts.lrAt(step), { withLoss, cutmix });
-    });
+    return stepOn(parts, batch, step, c.seed, run.dist?.group.rank ?? 0, withLoss);
   } catch (e) {
     const failure = explainFailure(run.dist, e as Error);
     if (failure instanceof DistributedError) throw failure; // a rank died or stopped answering
@@ -459,8 +453,6 @@ function trainStep(run: Run, batch: Batch, withLoss: boolean): StepResult {
     const message = (e as Error).message;
     if (/NaN|Inf|l2-normalised|converge/.test(message)) throw diverged(run, step + 1, message);
     throw new Error(`Training failed at step ${step + 1}: ${message}`, { cause: e });
-  } finally {
-    batch.dispose();
   }
 }
 

@@ -80,17 +80,17 @@ export class NonFiniteGuard {
    * counts it. No host sync.
    *
    * @param extra More 0-d or small tensors of the step that must be finite.
-   * @param agree With data parallelism: sums a [1] tensor over the ranks in place, so that a step any
+   * @param ranks With data parallelism: sums a [1] tensor over the ranks in place, so that a step any
    *   rank finds non-finite is skipped on every rank (the features and statistics checked are the rank's own).
    */
-  end(extra: readonly Tensor[] = [], agree?: (flag: Tensor) => void): void {
+  end(extra: readonly Tensor[] = [], ranks?: { allReduceSum_(x: Tensor): void }): void {
     noGrad(() =>
       scope(() => {
         const grads = this.#checked.grads(true);
         const parts = [...grads.norms(), ...extra, ...this.#values].map((t) => t.sum().to({ dtype: "float32" }));
         grads.dispose();
         let bad = stack(parts).sum().isfinite().logicalNot().to({ dtype: "float32" }).view([1]); // [1], on the device
-        if (agree) agree(bad); // the number of ranks whose step was not finite
+        ranks?.allReduceSum_(bad); // the number of ranks whose step was not finite
         const ok = bad.view([]).eq(0); // [] bool: no sync
         for (let i = 0; i < this.#live.length; i++) this.#live[i].copy_(this.#live[i].where(ok, this.#saved[i]));
         bad = ok.logicalNot().to({ dtype: "int64" });

@@ -207,8 +207,7 @@ export class Trainer {
     this.#p.parallel?.averageGradients(); // the same mean gradient on every rank
     optimizer.step(lr);
     const momentum = target.update(step); // the EMA is a separate, named step after the optimizer
-    const agree = this.#p.parallel ? (flag: Tensor) => this.#p.parallel!.allReduceSum_(flag) : undefined;
-    this.#guard?.end([...Object.values(stats), ...(loss ? [loss] : [])], agree); // no host sync
+    this.#guard?.end([...Object.values(stats), ...(loss ? [loss] : [])], this.#p.parallel); // no host sync
     const owned = [...Object.values(stats), ...(loss ? [loss] : [])].map((t) => keep(t));
     return { stats, loss, lr, momentum, dispose: () => owned.forEach((t) => t.dispose()) };
   }
