@@ -33,7 +33,7 @@ export * from "./src/nn/mod.ts";
 // src/optim: optimizers and schedules
 export * from "./src/optim/mod.ts";
 // src/dist: data parallelism on c10d (process groups, gradient averaging, SyncBN, launcher)
-export * from "./src/dist/mod.ts";
+export * from "./src/distributed/mod.ts";
 // src/data: datasets, loader, batched augmentation, multi-crop, CutMix
 export * from "./src/data/mod.ts";
 // src/ssl: the unified gradient framework (methods, registry, state, target branch, encoder, trainer)

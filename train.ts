@@ -41,7 +41,7 @@ import {
   type TrainConfig,
   validateConfig,
 } from "./src/run/mod.ts";
-import { launchLocal, readLaunchEnv } from "./src/dist/mod.ts";
+import { launchLocal, readLaunchEnv } from "./src/distributed/mod.ts";
 
 /** Flag name → the config field it sets and what it means (the default comes from `DEFAULT_CONFIG`). */
 const FLAGS: Record<string, [keyof TrainConfig, string]> = {

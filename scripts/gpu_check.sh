@@ -102,7 +102,7 @@ if [ $DRY -eq 1 ]; then BACKEND=gloo; else BACKEND=nccl; fi
 
 # ---- tests: the CUDA tests, the device-placement scan, and the distributed tests where Gloo is compiled
 TESTS=(tests/torch/cuda_test.ts tests/device_placement_test.ts tests/run/numerics_test.ts)
-[[ ",$BACKENDS," == *",gloo,"* ]] && TESTS+=(tests/dist/)
+[[ ",$BACKENDS," == *",gloo,"* ]] && TESTS+=(tests/distributed/)
 part tests 90 env UNIGRAD_NUM_THREADS=1 deno test -A "${TESTS[@]}"
 
 # ---- 2 ranks of train.ts with SyncBN, as torchrun starts them

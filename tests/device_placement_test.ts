@@ -106,7 +106,7 @@ Deno.test("every tensor made in src/ names its device, or is listed with the rea
 });
 
 Deno.test("the device scan finds a CPU factory call, and passes the ones that name a device", () => {
-  const src = `// src/dist/sync_batch_norm.ts, as it was
+  const src = `// src/distributed/sync_batch_norm.ts, as it was
     const count = ones([1], { dtype: xf.dtype }).mul(x.numel / C); // [1]
     const flag = tensor([stop ? 1 : 0], { dtype: "int32", device: group.device });
     const cols = arange(0, W, 1, dev).view([1, 1, 1, W]);

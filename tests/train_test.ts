@@ -64,7 +64,7 @@ Deno.test("train.ts: a tiny run writes config.json, metrics.jsonl, checkpoints, 
   // config.json: the config, the derived numbers, the method's options; usable again as --config.
   const saved = JSON.parse(await Deno.readTextFile(join(outA, "config.json")));
   assert.deepEqual(saved.derived, { stepsPerEpoch: 4, totalSteps: 12, effectiveLr: 0.0125, warmupSteps: 1 });
-  assert.deepEqual(saved.runMethodOptions, { lambda: 0.78125 });
+  assert.deepEqual(saved.resolvedMethodOptions, { lambda: 0.78125 });
   assert.deepEqual(validateConfig({ ...DEFAULT_CONFIG, ...readConfigFile(join(outA, "config.json")) }).epochs, 3);
   // metrics.jsonl: one object per log interval (every 2 steps) and per epoch, then the probe.
   const records = readMetricsLog(join(outA, "metrics.jsonl"));

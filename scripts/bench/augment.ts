@@ -1,5 +1,5 @@
 /**
- * Augmentation throughput: unigrad's batched recipes against the same recipes written with PyTorch
+ * Augmentation throughput: unigrad's batched augmentations against the same augmentations written with PyTorch
  * tensor ops (scripts/bench/augment_torch.py on Debian's python3-torch), on the CPU with the same
  * thread count on both sides, then a CUDA section (skipped without CUDA).
  *
@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { cuda, getNumThreads, manualSeed, rand, scope, setNumThreads, type Tensor } from "../../mod.ts";
-import { multiCrop, type Recipe, recipe } from "../../src/data/mod.ts";
+import { type Augmentation, augmentation, multiCrop } from "../../src/data/mod.ts";
 import { type PythonServer, pythonServer } from "./_python_server.ts";
 
 const args = parseArgs({
@@ -39,17 +39,17 @@ interface Case {
   batch: number;
   channels: number;
   side: number;
-  recipe: Recipe;
+  recipe: Augmentation;
 }
 
 const CPU_CASES: Case[] = [
-  { name: "fashion-mnist 28² ×512", batch: 512, channels: 1, side: 28, recipe: recipe("fashion-mnist") },
-  { name: "mocov2 32² ×512", batch: 512, channels: 3, side: 32, recipe: recipe("mocov2", { size: 32 }) },
-  { name: "mocov2 224² ×32", batch: 32, channels: 3, side: 224, recipe: recipe("mocov2", { size: 224 }) },
+  { name: "fashion-mnist 28² ×512", batch: 512, channels: 1, side: 28, recipe: augmentation("fashion-mnist") },
+  { name: "mocov2 32² ×512", batch: 512, channels: 3, side: 32, recipe: augmentation("mocov2", { size: 32 }) },
+  { name: "mocov2 224² ×32", batch: 32, channels: 3, side: 224, recipe: augmentation("mocov2", { size: 224 }) },
 ];
 
 /** The recipe's views as augment_torch.py reads them. */
-function pythonViews(r: Recipe): unknown[] {
+function pythonViews(r: Augmentation): unknown[] {
   return r.views.map((v) => {
     const j = v.jitter === null
       ? null
@@ -158,11 +158,11 @@ if (!args.values["cpu-only"]) {
         batch: 512,
         channels: 1,
         side: 28,
-        recipe: recipe("fashion-mnist"),
+        recipe: augmentation("fashion-mnist"),
         stepMs: 29.9,
       },
-      { name: "mocov2 32² ×512", batch: 512, channels: 3, side: 32, recipe: recipe("mocov2", { size: 32 }) },
-      { name: "mocov2 224² ×256", batch: 256, channels: 3, side: 224, recipe: recipe("mocov2") },
+      { name: "mocov2 32² ×512", batch: 512, channels: 3, side: 32, recipe: augmentation("mocov2", { size: 32 }) },
+      { name: "mocov2 224² ×256", batch: 256, channels: 3, side: 224, recipe: augmentation("mocov2") },
       {
         name: "multicrop 2×224+6×96 ×256",
         batch: 256,

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import * as T from "../../mod.ts";
-import { bucketize, tensorBytes } from "../../src/dist/grad_sync.ts";
+import { bucketize, tensorBytes } from "../../src/distributed/grad_sync.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

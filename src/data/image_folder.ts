@@ -11,7 +11,7 @@
  * Training images (`fit: "letterbox"`) keep the whole photograph: each is resized, aspect ratio
  * kept, so that its longer side is `side`, at the top-left of a `side`×`side` canvas, and the batch
  * carries each image's [height, width] (`HostBatch.sizes`), so random resized crops are drawn from
- * the whole image on the training device (`Recipe.apply(images, sizes)`). Evaluation images
+ * the whole image on the training device (`Augmentation.apply(images, sizes)`). Evaluation images
  * (`fit: "centre"`) are the centred square of 0.875 of the shorter side resized to `side`
  * (torchvision's Resize(256) + CenterCrop(224) at side 224).
  *

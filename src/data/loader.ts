@@ -52,7 +52,7 @@ export interface Batch {
   labels: Tensor | null;
   /**
    * int32 [B, 2]: each image's [height, width] at the top-left of its canvas (an image folder's
-   * letterboxed photographs; pass it to `Recipe.apply`), or null when every image fills [H, W].
+   * letterboxed photographs; pass it to `Augmentation.apply`), or null when every image fills [H, W].
    */
   sizes: Tensor | null;
   /** Frees the tensors. */

@@ -2,7 +2,7 @@
  * Data at device speed: dataset readers (MNIST/Fashion-MNIST IDX, CIFAR-10/100, STL-10, image
  * folders decoded by worker threads, whole images letterboxed), a seeded, resumable `Loader`, and augmentation of whole batches
  * as tensor ops on the batch's device (crops, flips, colour jitter, grayscale, blur, solarisation,
- * multi-crop, CutMix), with named recipes.
+ * multi-crop, CutMix), with named augmentations.
  *
  * @module
  */
@@ -36,15 +36,25 @@ export {
 export { type BlurOptions, gaussianBlur } from "./blur.ts";
 export {
   augment,
+  Augmentation,
   FASHION_MNIST_STATS,
   IMAGENET_STATS,
   multiCrop,
   type MultiCropOptions,
   type Normalization,
   parseMultiCrop,
-  Recipe,
   toFloatImages,
   type ViewOptions,
-} from "./recipe.ts";
-export { recipe, type RecipeName, type RecipeOptions, RECIPES } from "./recipes.ts";
+} from "./pipeline.ts";
+export {
+  augmentation,
+  type AugmentationName,
+  type AugmentationOptions,
+  AUGMENTATIONS,
+  Recipe,
+  recipe,
+  type RecipeName,
+  type RecipeOptions,
+  RECIPES,
+} from "./augmentations.ts";
 export { cutmix, type CutMixOptions, type CutMixResult } from "./cutmix.ts";

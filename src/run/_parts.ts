@@ -11,6 +11,8 @@ import { cuda, type Device, manualSeed, scope, type Tensor } from "../torch/mod.
 import { type Optimizer, warmupCosine } from "../optim/mod.ts";
 import {
   augment,
+  Augmentation,
+  augmentation,
   type Batch,
   cutmix,
   FASHION_MNIST_STATS,
@@ -19,8 +21,6 @@ import {
   multiCrop,
   normalizeImages,
   parseMultiCrop,
-  Recipe,
-  recipe,
   type TensorDataset,
   toFloatImages,
   type ViewOptions,
@@ -32,14 +32,14 @@ import {
   type LabelledFeatures,
   linearProbe,
 } from "../eval/mod.ts";
-import { type ProcessGroup, processGroupComm } from "../dist/mod.ts";
+import { type ProcessGroup, processGroupComm } from "../distributed/mod.ts";
 import type { CutMixTarget, Encoder, Method, MethodState, StepResult, TargetBranch, Trainer } from "../ssl/mod.ts";
 import {
   type AUGMENTS,
   buildMethod,
   derive,
   type DerivedNumbers,
-  runMethodOptions,
+  resolvedMethodOptions,
   type TrainConfig,
 } from "./config.ts";
 import { inMemory, loadData, type RunData, type RunDataset } from "./_data.ts";
@@ -53,8 +53,8 @@ export type { RunData };
 export interface RunParts {
   data: RunData;
   derived: DerivedNumbers;
-  /** The options the method was built with (λ scaled, target): `runMethodOptions(config)`. */
-  methodOptions: Record<string, string | number | boolean>;
+  /** The options the method was built with (λ scaled, target): `resolvedMethodOptions(config)`. */
+  resolvedMethodOptions: Record<string, string | number | boolean>;
   method: Method;
   online: Encoder;
   state: MethodState;
@@ -65,7 +65,7 @@ export interface RunParts {
   numerics: Numerics;
   loader: Loader;
   /** The views of a batch: two global views, then the local ones of multi-crop. */
-  views: Recipe;
+  views: Augmentation;
   /** The augmentation the views use (the config's, or the dataset's default). */
   augment: typeof AUGMENTS[number];
   /** CutMix α of an extra view (0: none). */
@@ -106,18 +106,18 @@ export function augmentOf(c: TrainConfig): typeof AUGMENTS[number] {
  * multi-crop, its global and local views with the colour pipeline of the augmentation's first view.
  * "none" crops and flips only.
  */
-function viewsFor(c: TrainConfig, channels: number, size: number): Recipe {
+function viewsFor(c: TrainConfig, channels: number, size: number): Augmentation {
   const normalize = channels === 1 ? FASHION_MNIST_STATS : IMAGENET_STATS;
   const name = augmentOf(c);
   const plain: ViewOptions = { size, jitter: null, grayscale: 0, blur: null, normalize };
-  const pair = name === "none" ? new Recipe([plain, plain]) : recipe(name, { size, normalize });
+  const pair = name === "none" ? new Augmentation([plain, plain]) : augmentation(name, { size, normalize });
   if (c.multiCrop === null) return pair;
   const { size: _size, scale: _scale, ...base } = pair.views[0];
   return multiCrop(base, parseMultiCrop(c.multiCrop));
 }
 
 /**
- * The views of one training step: the recipe's views of the batch (crops from each whole image when
+ * The views of one training step: the augmentation's views of the batch (crops from each whole image when
  * the batch carries image sizes), plus, with CutMix, a view of the first kind mixed within the batch.
  */
 export function makeViews(parts: RunParts, batch: Batch): { views: Tensor[]; cutmix?: CutMixTarget } {
@@ -166,7 +166,7 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
   const derived = derive(c, data.train.length);
   const worldSize = group?.worldSize ?? 1;
   const method = buildMethod(c, group ? processGroupComm(group) : undefined);
-  const methodOptions = runMethodOptions(c);
+  const resolvedOptions = resolvedMethodOptions(c);
   const projector = { projHidden: c.projHidden, projDim: c.projDim, projDepth: c.projDepth };
   const encoder = { arch: c.arch, inChannels: data.channels, imageSize: data.viewSize, width: c.width, ...projector };
   const setup = buildTrainer({
@@ -181,7 +181,7 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
     momentum: c.momentum,
     trustCoefficient: c.larsTrust,
     precision: c.precision,
-    guardNonFinite: methodOptions.checkValues === false, // no per-step checks: keep bad steps out on the device
+    guardNonFinite: resolvedOptions.checkValues === false, // no per-step checks: keep bad steps out on the device
     dist: group ? { group, syncBn: c.syncBn } : undefined,
   });
   stack.defer(() => setup.dispose());
@@ -207,7 +207,7 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
   const parts = {
     data,
     derived,
-    methodOptions,
+    resolvedMethodOptions: resolvedOptions,
     method,
     online,
     state,
@@ -226,7 +226,7 @@ export async function buildParts(c: TrainConfig, group: ProcessGroup | null = nu
 }
 
 /** The evaluation input: pixels in [0, 1], normalised as the training views are (not augmented). */
-function evalTransform(views: Recipe): (batch: Tensor) => Tensor {
+function evalTransform(views: Augmentation): (batch: Tensor) => Tensor {
   const norm = views.views[0].normalize === undefined ? IMAGENET_STATS : views.views[0].normalize;
   return (batch) => {
     const x = toFloatImages(batch); // [B, C, H, W]

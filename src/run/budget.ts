@@ -15,7 +15,7 @@
  */
 import { cuda, type Device, manualSeed, scope, tensor } from "../torch/mod.ts";
 import { deviceCode } from "../torch/device.ts";
-import type { ProcessGroup } from "../dist/mod.ts";
+import type { ProcessGroup } from "../distributed/mod.ts";
 import type { TrainConfig } from "./config.ts";
 import { buildParts, stepOn } from "./_parts.ts";
 

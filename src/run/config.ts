@@ -421,13 +421,13 @@ function methodAndOptions(config: TrainConfig): { name: string; options: Options
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_CONFIG, runMethodOptions } from "@unigrad/unigrad";
+ * import { DEFAULT_CONFIG, resolvedMethodOptions } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
- * assert.deepEqual(runMethodOptions({ ...DEFAULT_CONFIG, projDim: 128 }), { lambda: 6.25 });
+ * assert.deepEqual(resolvedMethodOptions({ ...DEFAULT_CONFIG, projDim: 128 }), { lambda: 6.25 });
  * ```
  */
-export function runMethodOptions(config: TrainConfig): Record<string, string | number | boolean> {
+export function resolvedMethodOptions(config: TrainConfig): Record<string, string | number | boolean> {
   const { name, options } = methodAndOptions(config);
   const out: Options = { ...options };
   const scaled = "lambda" in options ? null : widthScaledLambda(createMethod(name, options), config.projDim);
@@ -468,7 +468,7 @@ export function lambdaRule(config: TrainConfig): string | null {
 
 /**
  * The method a config names: a registry method (`"unigrad"`), or a preset of the paper's Table 1 that is
- * not also a method name (`"byol-directpred"`, `"barlow-twins-l2"`, …), built with `runMethodOptions`.
+ * not also a method name (`"byol-directpred"`, `"barlow-twins-l2"`, …), built with `resolvedMethodOptions`.
  *
  * @param config A config.
  * @param comm The communicator of a data-parallel run (gathers features, averages F). @default localComm
@@ -485,7 +485,7 @@ export function lambdaRule(config: TrainConfig): string | null {
  * ```
  */
 export function buildMethod(config: TrainConfig, comm?: Communicator): Method {
-  const options = runMethodOptions(config);
+  const options = resolvedMethodOptions(config);
   return createMethod(methodAndOptions(config).name, comm ? { ...options, comm } : options);
 }
 
@@ -494,7 +494,7 @@ export function buildMethod(config: TrainConfig, comm?: Communicator): Method {
  * `readConfigFile`); older runs wrote the config's method options as `methodOpts` and the built ones
  * as `methodOptions`.
  */
-const OUTPUT_ONLY = ["derived", "runMethodOptions", "lambdaRule", "resolved", "budget"];
+const OUTPUT_ONLY = ["derived", "resolvedMethodOptions", "lambdaRule", "resolved", "budget"];
 
 /** The largest config file read (a config is about 1 kB). */
 const MAX_CONFIG_BYTES = 1 << 20;

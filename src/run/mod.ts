@@ -19,15 +19,15 @@ export {
   OPTIMIZERS,
   PRECISIONS,
   readConfigFile,
+  resolvedMethodOptions,
   resumeConfig,
-  runMethodOptions,
   type TrainConfig,
   validateConfig,
 } from "./config.ts";
 export { recipeConfig, TRAIN_RECIPES, type TrainRecipe } from "./recipes.ts";
-export { buildTrainer, type BuildTrainerOptions, type TrainerSetup } from "./setup.ts";
+export { buildTrainer, type BuildTrainerOptions, type BuiltTrainer, type TrainerSetup } from "./setup.ts";
 export { chooseNumerics, type Numerics, type Precision } from "./numerics.ts";
 export { type EpochBudget, epochsWithin, resolveEpochs } from "./budget.ts";
-export { type RunResult, type StoppedRun, train, type TrainOptions } from "./train.ts";
-export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./stop.ts";
+export { type RunResult, type StoppedRun, train, type TrainOptions } from "./training.ts";
+export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./signals.ts";
 export { LOCK_FILE, type LockOwner, RunLock } from "./lock.ts";

@@ -12,7 +12,7 @@
  * gradient form. Table 2 takes one form per family: (b) SimCLR's gradient form for the contrastive
  * family, (e) the unified form for the asymmetric family, (h) Barlow Twins l2 (the official
  * `barlow_twins_grad_mm`) for feature decorrelation; their momentum cells are Table 1's rows (b), (e), (h).
- * The unit-norm forms get λ_d = λ_2048·d/2048 (`runMethodOptions`). Every budget pins the backbone init to
+ * The unit-norm forms get λ_d = λ_2048·d/2048 (`resolvedMethodOptions`). Every budget pins the backbone init to
  * torchvision's (kaiming_normal, as the official code's torchvision ResNet), and the CPU budgets pin float32, so a
  * budget trains the same numbers on any machine.
  *
@@ -21,7 +21,7 @@
 import { join } from "node:path";
 import { findPreset, type TargetKind } from "../ssl/mod.ts";
 import { type DatasetName, DEFAULT_CONFIG, type TrainConfig, validateConfig } from "./config.ts";
-import { type RunResult, type StoppedRun, train } from "./train.ts";
+import { type RunResult, type StoppedRun, train } from "./training.ts";
 
 /** A budget's name. */
 export type BudgetName = "smoke" | "cpu" | "gpu";

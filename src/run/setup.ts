@@ -8,7 +8,7 @@
 import { cpuCapabilities, cuda, type Device, type Tensor } from "../torch/mod.ts";
 import { BatchNorm } from "../nn/mod.ts";
 import { LARS, type Optimizer, SGD } from "../optim/mod.ts";
-import { broadcastTensors, dataParallel, type ProcessGroup, syncBatchNorm } from "../dist/mod.ts";
+import { broadcastTensors, dataParallel, type ProcessGroup, syncBatchNorm } from "../distributed/mod.ts";
 import {
   disposeState,
   type Encoder,
@@ -49,7 +49,7 @@ export interface BuildTrainerOptions {
   /** Feed the encoders channels_last batches. @default as `chooseNumerics` decides (true) */
   channelsLast?: boolean;
   /**
-   * Skip non-finite steps on the device (see `TrainerParts.guardNonFinite`): for methods built without
+   * Skip non-finite steps on the device (see `TrainerOptions.guardNonFinite`): for methods built without
    * per-step value checks (`checkValues: false`, the CUDA default). @default false
    */
   guardNonFinite?: boolean;
@@ -62,7 +62,7 @@ export interface BuildTrainerOptions {
 }
 
 /** The parts `buildTrainer` makes, freed together by `dispose()`. */
-export interface TrainerSetup {
+export interface BuiltTrainer {
   /** The online encoder. */
   online: Encoder;
   /** The target branch (stop-gradient, or a momentum encoder). */
@@ -104,7 +104,7 @@ export interface TrainerSetup {
  * setup.dispose();
  * ```
  */
-export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
+export function buildTrainer(options: BuildTrainerOptions): BuiltTrainer {
   const { method, totalSteps, lr, weightDecay = 5e-4, precision = "auto" } = options;
   const device = options.device ?? "cpu";
   using stack = new DisposableStack();
@@ -173,3 +173,6 @@ export function buildTrainer(options: BuildTrainerOptions): TrainerSetup {
   const owned = stack.move();
   return { online, target, state, optimizer, trainer, numerics, dispose: () => owned.dispose() };
 }
+
+/** @deprecated Renamed `BuiltTrainer`; this alias goes in the next release. */
+export type TrainerSetup = BuiltTrainer;

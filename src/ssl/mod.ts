@@ -48,7 +48,14 @@ export { disposeState, type MethodState, type SavedState, type StateOptions } fr
 export { type Communicator, localComm } from "./comm.ts";
 export { type TargetBranch, targetBranch, type TargetOptions } from "./target.ts";
 export { type Arch, ARCHS, type Backbone, Encoder, siameseEncoder, type SiameseEncoderOptions } from "./encoder.ts";
-export { type DataParallel, type StepOptions, type StepResult, Trainer, type TrainerParts } from "./trainer.ts";
+export {
+  type DataParallel,
+  type StepOptions,
+  type StepResult,
+  Trainer,
+  type TrainerOptions,
+  type TrainerParts,
+} from "./trainer.ts";
 export { type NonFiniteCounts, NonFiniteGuard } from "./guard.ts";
 export {
   type CutMixTarget,

@@ -18,7 +18,7 @@ import type { TargetBranch } from "./target.ts";
 import { type NonFiniteCounts, NonFiniteGuard } from "./guard.ts";
 
 /** A guard over everything a step changes: online and target weights and buffers, optimizer and method state. */
-function guardOf(p: TrainerParts): NonFiniteGuard {
+function guardOf(p: TrainerOptions): NonFiniteGuard {
   const saved = p.method.stateDict(p.state).tensors;
   const guarded = [
     ...p.online.stateDict().values(),
@@ -50,7 +50,7 @@ export interface DataParallel {
 }
 
 /** The parts a trainer ties together; the caller owns them. */
-export interface TrainerParts {
+export interface TrainerOptions {
   /** The online encoder (gets gradients). */
   online: Encoder;
   /** The target branch built for `online` (see `targetBranch`). */
@@ -132,7 +132,7 @@ export interface StepResult {
  * ```
  */
 export class Trainer {
-  readonly #p: TrainerParts;
+  readonly #p: TrainerOptions;
   readonly #guard: NonFiniteGuard | null;
 
   /**
@@ -140,7 +140,7 @@ export class Trainer {
    *
    * @param parts The online encoder, target branch, method, method state and optimizer.
    */
-  constructor(parts: TrainerParts) {
+  constructor(parts: TrainerOptions) {
     this.#p = parts;
     if (parts.channelsLast) {
       // Weights in the inputs' layout, as a PyTorch script's model.to(memory_format=…): libtorch
@@ -162,7 +162,7 @@ export class Trainer {
   }
 
   /** The parts this trainer steps. */
-  get parts(): TrainerParts {
+  get parts(): TrainerOptions {
     return this.#p;
   }
 
@@ -240,3 +240,6 @@ export class Trainer {
     return { u, z, v: zt.map((t) => normalize(t)), zt };
   }
 }
+
+/** @deprecated Renamed `TrainerOptions`; this alias goes in the next release. */
+export type TrainerParts = TrainerOptions;

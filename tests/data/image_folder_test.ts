@@ -4,7 +4,7 @@ import { liveTensors, manualSeed, scope, tensor } from "../../mod.ts";
 import { DataFileError } from "../../src/data/dataset.ts";
 import { imageFolder, imageFolderSplits } from "../../src/data/image_folder.ts";
 import { Loader } from "../../src/data/loader.ts";
-import { Recipe } from "../../src/data/recipe.ts";
+import { Augmentation } from "../../src/data/pipeline.ts";
 import { tempDir } from "./_helpers.ts";
 
 /** An image file (PNG or JPEG by extension): `left` colour on the left `split` columns, `right` on the rest. */
@@ -67,7 +67,7 @@ Deno.test("imageFolder() crops come from the whole image and never from the empt
     const sizes = tensor(host.sizes!, { shape: [2, 2] });
     const plain = { jitter: null, grayscale: 0, blur: null, normalize: null } as const;
     // The full-area crop at the image's own aspect ratio is the whole photograph: red and blue halves.
-    const [whole] = new Recipe([{ ...plain, size: [8, 32], scale: [1, 1], ratio: [4, 4], flip: 0 }]).apply(
+    const [whole] = new Augmentation([{ ...plain, size: [8, 32], scale: [1, 1], ratio: [4, 4], flip: 0 }]).apply(
       images,
       sizes,
     );
@@ -75,7 +75,7 @@ Deno.test("imageFolder() crops come from the whole image and never from the empt
     assert.deepEqual([px[0][0][4][1], px[0][2][4][1]], [255, 0]);
     assert.deepEqual([px[0][0][4][30], px[0][2][4][30]], [0, 255]);
     // Random crops of the uniform tall image read only its pixels (none of the canvas's zeros).
-    const views = new Recipe([{ ...plain, size: 16, scale: [0.05, 1] }]).apply(
+    const views = new Augmentation([{ ...plain, size: 16, scale: [0.05, 1] }]).apply(
       images.narrow(0, 1, 1).expand([64, 3, 32, 32]),
       sizes.narrow(0, 1, 1).expand([64, 2]),
     );

@@ -7,7 +7,7 @@ import {
   derive,
   lambdaRule,
   readConfigFile,
-  runMethodOptions,
+  resolvedMethodOptions,
   type TrainConfig,
   validateConfig,
 } from "../../src/run/config.ts";
@@ -39,18 +39,18 @@ Deno.test("DEFAULT_CONFIG: every field carries one @default in TrainConfig's JSD
   }
 });
 
-Deno.test("every config field is read by the run (train.ts and its helpers, or derive/runMethodOptions)", () => {
+Deno.test("every config field is read by the run (train.ts and its helpers, or derive/resolvedMethodOptions)", () => {
   const configSource = source("../../src/run/config.ts");
   const start = configSource.indexOf("function methodAndOptions(");
   const code = [
-    source("../../src/run/train.ts"),
+    source("../../src/run/training.ts"),
     source("../../src/run/_parts.ts"),
     source("../../src/run/_data.ts"),
     source("../../src/run/_state.ts"),
-    source("../../src/run/_dist.ts"),
+    source("../../src/run/_ranks.ts"),
     source("../../src/run/budget.ts"),
     derive.toString(),
-    runMethodOptions.toString(),
+    resolvedMethodOptions.toString(),
     configSource.slice(start, configSource.indexOf("\n}\n", start)),
   ].join("\n");
   for (const key of Object.keys(DEFAULT_CONFIG)) {
@@ -113,34 +113,37 @@ Deno.test("derive() gives steps per epoch (full batches), total steps, the linea
   assert.throws(() => derive(config({ epochs: 0 }), 60000), /epochs 0 is resolved first/);
 });
 
-Deno.test("runMethodOptions() scales λ = λ_2048·d/2048 for every unit-norm form, unless λ is given", () => {
-  assert.deepEqual(runMethodOptions(config({ projDim: 128 })), { lambda: 6.25 });
-  assert.deepEqual(runMethodOptions(config({ projDim: 2048 })), { lambda: 100 });
-  assert.deepEqual(runMethodOptions(config({ methodOptions: { lambda: 3 } })), { lambda: 3 });
-  assert.deepEqual(runMethodOptions(config({ method: "byol", methodOptions: { form: "unified" } })), {
+Deno.test("resolvedMethodOptions() scales λ = λ_2048·d/2048 for every unit-norm form, unless λ is given", () => {
+  assert.deepEqual(resolvedMethodOptions(config({ projDim: 128 })), { lambda: 6.25 });
+  assert.deepEqual(resolvedMethodOptions(config({ projDim: 2048 })), { lambda: 100 });
+  assert.deepEqual(resolvedMethodOptions(config({ methodOptions: { lambda: 3 } })), { lambda: 3 });
+  assert.deepEqual(resolvedMethodOptions(config({ method: "byol", methodOptions: { form: "unified" } })), {
     form: "unified",
     lambda: 6.25,
   });
-  assert.deepEqual(runMethodOptions(config({ method: "simsiam", methodOptions: { form: "directpred" } })), {
+  assert.deepEqual(resolvedMethodOptions(config({ method: "simsiam", methodOptions: { form: "directpred" } })), {
     form: "directpred",
   });
   // Barlow Twins l2 (λ_2048 = 50) and VICReg l2 (λ_2048 = 100) follow the same rule as UniGrad.
-  assert.deepEqual(runMethodOptions(config({ method: "barlow-twins", methodOptions: { form: "l2" } })), {
+  assert.deepEqual(resolvedMethodOptions(config({ method: "barlow-twins", methodOptions: { form: "l2" } })), {
     form: "l2",
     lambda: 3.125,
   });
-  assert.deepEqual(runMethodOptions(config({ method: "barlow-twins-l2", projDim: 2048 })), { form: "l2", lambda: 50 });
-  assert.deepEqual(runMethodOptions(config({ method: "vicreg-l2", projDim: 64 })), { form: "l2", lambda: 3.125 });
-  assert.deepEqual(runMethodOptions(config({ method: "vicreg-l2", methodOptions: { lambda: 7 } })), {
+  assert.deepEqual(resolvedMethodOptions(config({ method: "barlow-twins-l2", projDim: 2048 })), {
+    form: "l2",
+    lambda: 50,
+  });
+  assert.deepEqual(resolvedMethodOptions(config({ method: "vicreg-l2", projDim: 64 })), { form: "l2", lambda: 3.125 });
+  assert.deepEqual(resolvedMethodOptions(config({ method: "vicreg-l2", methodOptions: { lambda: 7 } })), {
     form: "l2",
     lambda: 7,
   });
   // The batch-standardised and contrastive forms keep their constants.
-  assert.deepEqual(runMethodOptions(config({ method: "barlow-twins" })), {});
-  assert.deepEqual(runMethodOptions(config({ method: "vicreg" })), {});
-  assert.deepEqual(runMethodOptions(config({ method: "simclr" })), {});
-  assert.deepEqual(runMethodOptions(config({ method: "moco", target: "stop-grad" })), { target: "stop-grad" });
-  assert.deepEqual(runMethodOptions(config({ method: "byol-unified" })), { form: "unified", lambda: 6.25 });
+  assert.deepEqual(resolvedMethodOptions(config({ method: "barlow-twins" })), {});
+  assert.deepEqual(resolvedMethodOptions(config({ method: "vicreg" })), {});
+  assert.deepEqual(resolvedMethodOptions(config({ method: "simclr" })), {});
+  assert.deepEqual(resolvedMethodOptions(config({ method: "moco", target: "stop-grad" })), { target: "stop-grad" });
+  assert.deepEqual(resolvedMethodOptions(config({ method: "byol-unified" })), { form: "unified", lambda: 6.25 });
 });
 
 Deno.test("lambdaRule() states the width rule with the resolved λ, the user's λ, or null", () => {
@@ -156,7 +159,10 @@ Deno.test("readConfigFile() reads a JSON object (a run's config.json too) and na
   const dir = await Deno.makeTempDir();
   try {
     const good = join(dir, "good.json");
-    await Deno.writeTextFile(good, JSON.stringify({ epochs: 3, derived: { totalSteps: 1 }, runMethodOptions: {} }));
+    await Deno.writeTextFile(
+      good,
+      JSON.stringify({ epochs: 3, derived: { totalSteps: 1 }, resolvedMethodOptions: {} }),
+    );
     assert.deepEqual(readConfigFile(good), { epochs: 3 });
     // An older run's config.json: methodOpts was the config's, methodOptions the built ones.
     await Deno.writeTextFile(
@@ -185,7 +191,7 @@ Deno.test("recipes unigrad-official-fashion-mnist and barlow-twins-l2-official-f
   const official = validateConfig({ ...DEFAULT_CONFIG, ...recipeConfig("unigrad-official-fashion-mnist") });
   // project/pretrainer.py: SGD weight decay 1e-4 over model.parameters(); cosine floor min_lr = 1e-3·init_lr.
   assert.deepEqual([official.wd, official.wdExcludeNormBias, official.lrMin], [1e-4, false, 1e-4]);
-  assert.deepEqual(runMethodOptions(official), { lambda: 6.25 });
+  assert.deepEqual(resolvedMethodOptions(official), { lambda: 6.25 });
   // Apart from these, the CPU default run.
   const ours = validateConfig({ ...DEFAULT_CONFIG, ...recipeConfig("unigrad-fashion-mnist") });
   const differs = Object.keys(ours).filter((k) =>
@@ -194,6 +200,6 @@ Deno.test("recipes unigrad-official-fashion-mnist and barlow-twins-l2-official-f
   assert.deepEqual(differs.sort(), ["lrMin", "recipe", "wd", "wdExcludeNormBias"]);
   // configs/barlow_twins_grad_mm.py: Barlow Twins l2 with the momentum encoder; λ by the width rule.
   const bt = validateConfig({ ...DEFAULT_CONFIG, ...recipeConfig("barlow-twins-l2-official-fashion-mnist") });
-  assert.deepEqual(runMethodOptions(bt), { form: "l2", lambda: 3.125, target: "momentum" });
+  assert.deepEqual(resolvedMethodOptions(bt), { form: "l2", lambda: 3.125, target: "momentum" });
   assert.equal(buildMethod(bt).target, "momentum");
 });

@@ -10,7 +10,7 @@ import {
   stat,
   verdict,
 } from "../../src/run/repro_report.ts";
-import { buildMethod, runMethodOptions } from "../../src/run/config.ts";
+import { buildMethod, resolvedMethodOptions } from "../../src/run/config.ts";
 import { createPreset } from "../../src/ssl/mod.ts";
 
 const root = await Deno.makeTempDir({ prefix: "unigrad-repro-test-" });
@@ -58,7 +58,8 @@ Deno.test("rowConfig(): every row shares the budget; the forms differ only in me
   assert.equal(configs[0].methodOptions.queueSize, BUDGETS.cpu.queueSize);
   assert.equal(configs[2].methodOptions.hiddenDim, BUDGETS.cpu.predictorHidden);
   const d = BUDGETS.cpu.config.projDim!;
-  const lambda = (id: string) => runMethodOptions(rowConfig(options, REPRO_ROWS.find((r) => r.id === id)!, 0)).lambda;
+  const lambda = (id: string) =>
+    resolvedMethodOptions(rowConfig(options, REPRO_ROWS.find((r) => r.id === id)!, 0)).lambda;
   assert.equal(lambda("e"), (100 * d) / 2048);
   assert.equal(lambda("h"), (50 * d) / 2048);
   assert.equal(lambda("j"), (100 * d) / 2048);

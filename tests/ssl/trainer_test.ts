@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  augmentation,
   autograd,
   type Device,
   fashionMnist,
@@ -10,7 +11,6 @@ import {
   noGrad,
   normalize,
   randn,
-  recipe,
   scope,
   setNumThreads,
   SGD,
@@ -36,7 +36,7 @@ const BATCH = 32;
 const LR = 0.05;
 
 const data = await fashionMnist({ limit: 256 });
-const views = recipe("fashion-mnist");
+const views = augmentation("fashion-mnist");
 manualSeed(1);
 /** Two fixed views of the first 64 images [64, 1, 28, 28], on which every run is measured. */
 const fixed = scope(() => views.apply(data.images.narrow(0, 0, 64)));

@@ -18,5 +18,5 @@ export { type GroupCommunicator, processGroupComm } from "./communicator.ts";
 export { broadcastTensors, GradientAverager, type GradientAveragerOptions } from "./grad_sync.ts";
 export { syncBatchNorm } from "./sync_batch_norm.ts";
 export { launchLocal, type LaunchLocalOptions } from "./launcher.ts";
-export { agreeToStop } from "./stop.ts";
+export { agreeToStop } from "./stop_agreement.ts";
 export { dataParallel, type DataParallelOps } from "./data_parallel.ts";

@@ -74,7 +74,7 @@ export interface SignalStop extends StopRequest, Disposable {}
  *
  * @example Usage
  * ```ts
- * import { stopOnSignals } from "./stop.ts";
+ * import { stopOnSignals } from "./signals.ts";
  * import assert from "node:assert/strict";
  *
  * using stop = stopOnSignals();

@@ -1,7 +1,7 @@
 /**
- * Augmentation recipes: a list of views, each a crop + colour pipeline, applied to a whole batch on
- * the batch's device. `recipe(name)` builds the named ones: the paper's MoCo-v2 views, BYOL's
- * asymmetric pair and a grayscale recipe for Fashion-MNIST; `multiCrop` adds SwAV-style local views.
+ * Augmentation augmentations: a list of views, each a crop + colour pipeline, applied to a whole batch on
+ * the batch's device. `augmentation(name)` builds the named ones: the paper's MoCo-v2 views, BYOL's
+ * asymmetric pair and a grayscale augmentation for Fashion-MNIST; `multiCrop` adds SwAV-style local views.
  *
  * Per view: random resized crop + flip → colour jitter (p) → random grayscale → Gaussian blur (p)
  * → solarisation (p) → normalisation. Views with identical options are cropped separately, then
@@ -29,7 +29,7 @@ export const IMAGENET_STATS: Normalization = { mean: [0.485, 0.456, 0.406], std:
 /** Fashion-MNIST's training-set pixel statistics. */
 export const FASHION_MNIST_STATS: Normalization = { mean: [0.286], std: [0.353] };
 
-/** One view's pipeline. Each default is the paper's recipe (the MoCo v2 augmentation the paper trains with). */
+/** One view's pipeline. Each default is the paper's augmentation (the MoCo v2 augmentation the paper trains with). */
 export interface ViewOptions extends CropOptions {
   /** Colour jitter, or null for none. @default {} (brightness, contrast, saturation 0.4, hue 0.1, p 0.8) */
   jitter?: JitterOptions | null;
@@ -111,32 +111,32 @@ export function augment(batch: Tensor, view: ViewOptions, sizes: Tensor | null =
  *
  * @example Usage
  * ```ts
- * import { manualSeed, Recipe, scope, zeros } from "@unigrad/unigrad";
+ * import { manualSeed, Augmentation, scope, zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);
- * const recipe = new Recipe([{ size: 16 }, { size: 16, solarize: 0.2 }]);
+ * const augmentation = new Augmentation([{ size: 16 }, { size: 16, solarize: 0.2 }]);
  * scope(() => {
  *   const images = zeros([4, 3, 32, 32], { dtype: "uint8" });
- *   const views = recipe.apply(images);
+ *   const views = augmentation.apply(images);
  *   assert.equal(views.length, 2);
  *   assert.deepEqual(views[1].shape, [4, 3, 16, 16]);
  * });
  * ```
  */
-export class Recipe {
+export class Augmentation {
   /** The views, in output order. */
   readonly views: readonly ViewOptions[];
   #groups: number[][];
 
   /**
-   * A recipe of the given views.
+   * A augmentation of the given views.
    *
    * @param views At least one view.
    * @throws {RangeError} With no views.
    */
   constructor(views: readonly ViewOptions[]) {
-    if (views.length === 0) throw new RangeError("A recipe needs at least one view");
+    if (views.length === 0) throw new RangeError("A augmentation needs at least one view");
     this.views = views.map((v) => ({ ...v }));
     const byKey = new Map<string, number[]>();
     this.views.forEach((v, i) => {
@@ -191,7 +191,7 @@ export interface MultiCropOptions {
  *
  * @param base The colour pipeline (and flip/ratio) shared by every view.
  * @param options Counts, sizes and scales.
- * @returns A recipe of global + local views.
+ * @returns A augmentation of global + local views.
  *
  * @example Usage
  * ```ts
@@ -206,7 +206,7 @@ export interface MultiCropOptions {
  * batch.dispose();
  * ```
  */
-export function multiCrop(base: Omit<ViewOptions, "size" | "scale">, options: MultiCropOptions = {}): Recipe {
+export function multiCrop(base: Omit<ViewOptions, "size" | "scale">, options: MultiCropOptions = {}): Augmentation {
   const g = options.global ?? { count: 2, size: 224, scale: [0.14, 1] };
   const l = options.local ?? { count: 6, size: 96, scale: [0.05, 0.14] };
   for (const [name, k] of [["global", g.count], ["local", l.count]] as const) {
@@ -216,7 +216,7 @@ export function multiCrop(base: Omit<ViewOptions, "size" | "scale">, options: Mu
   }
   const make = (o: typeof g, scale: readonly [number, number]) =>
     Array.from({ length: o.count }, () => ({ ...base, size: o.size, scale: o.scale ?? scale }));
-  return new Recipe([...make(g, [0.14, 1]), ...make(l, [0.05, 0.14])]);
+  return new Augmentation([...make(g, [0.14, 1]), ...make(l, [0.05, 0.14])]);
 }
 
 /**

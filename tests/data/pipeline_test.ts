@@ -1,41 +1,41 @@
 import assert from "node:assert/strict";
 import { liveTensors, manualSeed, rand, scope, type Tensor } from "../../mod.ts";
-import { augment, multiCrop, parseMultiCrop, Recipe } from "../../src/data/recipe.ts";
-import { recipe, RECIPES } from "../../src/data/recipes.ts";
+import { augment, Augmentation, multiCrop, parseMultiCrop } from "../../src/data/pipeline.ts";
+import { augmentation, AUGMENTATIONS } from "../../src/data/augmentations.ts";
 import { maxDiff } from "./_helpers.ts";
 
 const images = () => rand([6, 3, 40, 40]).mul(255).to("uint8");
 
-Deno.test("recipe() builds every named recipe with outputs of the right shape", () => {
+Deno.test("augmentation() builds every named augmentation with outputs of the right shape", () => {
   const before = liveTensors();
   manualSeed(0);
   scope(() => {
     const rgb = images();
     for (const name of ["mocov2", "byol"] as const) {
-      const views = recipe(name, { size: 24 }).apply(rgb);
+      const views = augmentation(name, { size: 24 }).apply(rgb);
       assert.deepEqual(views.map((v) => v.shape), [[6, 3, 24, 24], [6, 3, 24, 24]], name);
       assert.ok(views.every((v) => v.dtype === "float32"));
     }
-    const gray = recipe("fashion-mnist").apply(rand([6, 1, 28, 28]));
+    const gray = augmentation("fashion-mnist").apply(rand([6, 1, 28, 28]));
     assert.deepEqual(gray.map((v) => v.shape), [[6, 1, 28, 28], [6, 1, 28, 28]]);
-    assert.deepEqual(Object.keys(RECIPES), ["mocov2", "byol", "fashion-mnist"]);
+    assert.deepEqual(Object.keys(AUGMENTATIONS), ["mocov2", "byol", "fashion-mnist"]);
   });
   assert.equal(liveTensors(), before);
 });
 
-Deno.test("recipe() rejects an unknown name, listing the known ones", () => {
+Deno.test("augmentation() rejects an unknown name, listing the known ones", () => {
   assert.throws(
-    () => recipe("simclrr" as "byol"),
-    /Unknown recipe "simclrr": expected one of mocov2, byol, fashion-mnist/,
+    () => augmentation("simclrr" as "byol"),
+    /Unknown augmentation "simclrr": expected one of mocov2, byol, fashion-mnist/,
   );
 });
 
-Deno.test("Recipe.apply() is reproducible under manualSeed and differs between views and seeds", () => {
+Deno.test("Augmentation.apply() is reproducible under manualSeed and differs between views and seeds", () => {
   const run = (seed: number) => {
     manualSeed(seed);
     return scope(() => {
       const x = rand([4, 3, 32, 32]);
-      return recipe("mocov2", { size: 16 }).apply(x).map((v: Tensor) => v.toArray());
+      return augmentation("mocov2", { size: 16 }).apply(x).map((v: Tensor) => v.toArray());
     });
   };
   const a = run(3), b = run(3), c = run(4);
@@ -94,8 +94,8 @@ Deno.test("multiCrop() makes global then local views", () => {
   });
 });
 
-Deno.test("Recipe rejects an empty view list", () => {
-  assert.throws(() => new Recipe([]), RangeError);
+Deno.test("Augmentation rejects an empty view list", () => {
+  assert.throws(() => new Augmentation([]), RangeError);
 });
 
 Deno.test("parseMultiCrop() reads global and local groups with optional scales, and names a bad group", () => {

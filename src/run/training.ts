@@ -26,11 +26,11 @@ import {
   writeReport,
 } from "../io/mod.ts";
 import { readStats, type StepResult } from "../ssl/mod.ts";
-import { DistributedError } from "../dist/mod.ts";
+import { DistributedError } from "../distributed/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
 import { lambdaRule, type TrainConfig, validateConfig } from "./config.ts";
 import { buildParts, checkDevice, evaluate, pixelBaselines, type RunParts, stepOn } from "./_parts.ts";
-import { agreeOnResume, explainFailure, joinRun, type RunDist, stopAgreed } from "./_dist.ts";
+import { agreeOnResume, explainFailure, joinRun, type RunDist, stopAgreed } from "./_ranks.ts";
 import {
   configChanges,
   openResume,
@@ -44,7 +44,7 @@ import {
 } from "./_state.ts";
 import { claimFolder } from "./_folder.ts";
 import { type EpochBudget, resolveEpochs } from "./budget.ts";
-import { stopOnSignals, type StopRequest } from "./stop.ts";
+import { stopOnSignals, type StopRequest } from "./signals.ts";
 
 /** Non-finite steps in a row after which a guarded run (no per-step checks) stops. */
 const MAX_NON_FINITE_IN_A_ROW = 5;
@@ -211,7 +211,7 @@ export async function train(
           {
             ...c,
             derived: parts.derived,
-            runMethodOptions: parts.methodOptions,
+            resolvedMethodOptions: parts.resolvedMethodOptions,
             lambdaRule: lambdaRule(c),
             resolved,
             ...(budget ? { budget } : {}),
@@ -319,7 +319,7 @@ function describe(c: TrainConfig, parts: RunParts, budget: EpochBudget | null, l
   log(
     `  pairs/step ${c.batchSize}, steps/epoch ${derived.stepsPerEpoch}, total steps ${derived.totalSteps}, ` +
       `effective lr ${derived.effectiveLr}, warm-up steps ${derived.warmupSteps}, threads ${getNumThreads()}, ` +
-      `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.methodOptions)}`,
+      `libtorch ${torchVersion()}, method options ${JSON.stringify(parts.resolvedMethodOptions)}`,
   );
   if (parts.worldSize > 1) {
     log(`  data parallel: ${parts.worldSize} processes × ${c.batchSize / parts.worldSize} pairs, SyncBN ${c.syncBn}`);
@@ -583,7 +583,7 @@ async function finish(run: Run): Promise<RunResult> {
         linearProbe: pixels.probe ?? undefined,
       }]),
     ],
-    config: { ...c, methodOptions: parts.methodOptions },
+    config: { ...c, resolvedMethodOptions: parts.resolvedMethodOptions },
     plot: "plot.svg",
     notes: [
       `numerics: ${parts.numerics.reason}`,

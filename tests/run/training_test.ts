@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { DataFileError, liveTensors } from "../../mod.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../../src/run/config.ts";
 import { readMetricsLog, type TrainingRecord } from "../../src/io/metrics_log.ts";
-import { type RunResult, train } from "../../src/run/train.ts";
+import { type RunResult, train } from "../../src/run/training.ts";
 import { stepSeed } from "../../src/run/_state.ts";
 import { RunLock } from "../../src/run/lock.ts";
-import type { StopRequest } from "../../src/run/stop.ts";
+import type { StopRequest } from "../../src/run/signals.ts";
 
 /** A run of 8 steps (128 images, batch 32, 2 epochs) of a 4/8/16-wide ResNet-20 with a 32→16 projector, one thread. */
 const TINY: TrainConfig = {

@@ -5,9 +5,15 @@
  *
  * @module
  */
-import { agreeToStop, DistributedError, initDistributed, type ProcessGroup, readLaunchEnv } from "../dist/mod.ts";
+import {
+  agreeToStop,
+  DistributedError,
+  initDistributed,
+  type ProcessGroup,
+  readLaunchEnv,
+} from "../distributed/mod.ts";
 import type { TrainConfig } from "./config.ts";
-import type { StopRequest } from "./stop.ts";
+import type { StopRequest } from "./signals.ts";
 import type { ResumePoint } from "./_state.ts";
 import { scope, tensor } from "../torch/mod.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { StopFlag } from "../../src/run/stop.ts";
+import { StopFlag } from "../../src/run/signals.ts";
 import { type BoundedChild, describeExit, startChild } from "../_child.ts";
 
-const STOP = new URL("../../src/run/stop.ts", import.meta.url).href;
+const STOP = new URL("../../src/run/signals.ts", import.meta.url).href;
 
 /** A child that polls a signal stop every 10 ms; it exits with the request's code when `obey`, else keeps going. */
 function child(obey: boolean): BoundedChild {
