@@ -24,18 +24,17 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ARCHS, METHODS, TABLE1, TARGET_KINDS } from "./src/ssl/mod.ts";
+import { METHODS, TABLE1, TARGET_KINDS } from "./src/ssl/mod.ts";
 import {
-  AUGMENTS,
-  CONV_INITS,
-  DATASETS,
   DEFAULT_CONFIG,
-  IMAGE_STORAGES,
-  OPTIMIZERS,
-  PRECISIONS,
+  flagOf,
+  openResume,
   readConfigFile,
   recipeConfig,
-  resumeConfig,
+  type ResumePoint,
+  type Setting,
+  type SettingName,
+  SETTINGS,
   train,
   TRAIN_RECIPES,
   type TrainConfig,
@@ -43,63 +42,24 @@ import {
 } from "./src/run/mod.ts";
 import { launchLocal, readLaunchEnv } from "./src/distributed/mod.ts";
 
-/** Flag name → the config field it sets and what it means (the default comes from `DEFAULT_CONFIG`). */
-const FLAGS: Record<string, [keyof TrainConfig, string]> = {
-  "method": ["method", `method: ${Object.keys(METHODS).join(", ")}`],
-  "arch": ["arch", `backbone: ${ARCHS.join(", ")}`],
-  "width": ["width", "channels of the backbone's first stage, doubled per stage (0: the arch's own)"],
-  "proj-hidden": ["projHidden", "projector hidden width"],
-  "proj-dim": ["projDim", "projector output width d"],
-  "proj-depth": ["projDepth", "projector Linear layers"],
-  "zero-init-residual": ["zeroInitResidual", "start the last BN γ of every residual block at 0"],
-  "conv-init": ["convInit", `backbone conv weights: ${CONV_INITS.join(", ")} (torch: nn.Conv2d's default)`],
-  "dataset": ["dataset", DATASETS.join(", ")],
-  "data-dir": ["dataDir", "folder of the dataset files (null: the dataset's usual folder)"],
-  "eval-data-dir": ["evalDataDir", "image-folder: labelled train/ + val/ to evaluate a flat unlabelled --data-dir on"],
-  "image-size": ["imageSize", "image-folder: side of the global views and of the evaluation centre crop"],
-  "image-canvas": ["imageCanvas", "image-folder: side each whole image is letterboxed into (0: image-size·8/7)"],
-  "image-storage": [
-    "imageStorage",
-    `image-folder: ${IMAGE_STORAGES.join(" or ")} (cache: JPEGs bounded to the canvas, built once)`,
-  ],
-  "decode-workers": ["decodeWorkers", "image-folder: decoding threads (0: one per core)"],
-  "augment": ["augment", `views: ${AUGMENTS.join(", ")} (null: fashion-mnist for (Fashion-)MNIST, else mocov2)`],
-  "multi-crop": ["multiCrop", "global and local views, COUNTxSIZE[:LO-HI], e.g. 2x224,6x96 (null: two views)"],
-  "cutmix": ["cutmix", "α of an extra CutMix view (Beta(α, α) boxes; 0: none)"],
-  "epochs": ["epochs", "training epochs (0: as many as fit --train-minutes, measured on this machine first)"],
-  "train-minutes": ["trainMinutes", "with --epochs 0: minutes of training to fill (evaluation not counted)"],
-  "batch-size": ["batchSize", "image pairs per step"],
-  "lr": ["lr", "base learning rate for batch 256 (scaled linearly with the batch)"],
-  "wd": ["wd", "weight decay"],
-  "wd-exclude-norm-bias": ["wdExcludeNormBias", "no weight decay (nor LARS adaptation) on BN parameters and biases"],
-  "optimizer": ["optimizer", OPTIMIZERS.join(" or ")],
-  "momentum": ["momentum", "momentum of SGD / LARS"],
-  "lars-trust": ["larsTrust", "LARS trust coefficient η"],
-  "lr-min": ["lrMin", "floor of the cosine decay, for batch 256 like --lr (official: 1e-3·lr)"],
-  "warmup-epochs": ["warmupEpochs", "linear warm-up epochs before the cosine decay"],
-  "target": ["target", `target branch: ${TARGET_KINDS.join(", ")} (null: the method's own)`],
-  "device": ["device", "cpu, cuda or cuda:<index>"],
-  "precision": ["precision", `${PRECISIONS.join(", ")} (auto: bf16 autocast where the CPU computes bf16 natively)`],
-  "seed": ["seed", "seed of the weights, the data order and the augmentation"],
-  "out": ["out", "run folder (null: runs/<method>-<dataset>, or the resumed run's folder)"],
-  "resume": ["resume", "resume from a run folder, its checkpoints folder or a ckpt-* folder (its settings by default)"],
-  "overwrite": ["overwrite", "start a new run in a folder that holds another run's checkpoints, deleting them"],
-  "eval-every": ["evalEvery", "kNN every N epochs (0: only at the start and the end)"],
-  "limit-train": ["limitTrain", "use only the first N training images (0: all)"],
-  "limit-test": ["limitTest", "use only the first N test images (0: all)"],
-  "log-every": ["logEvery", "a metrics line every N steps (each one syncs the device)"],
-  "checkpoint-every": ["checkpointEvery", "a checkpoint every N steps (and at each epoch end)"],
-  "probe-epochs": ["probeEpochs", "epochs of the final linear probe (0: skip it)"],
-  "threads": ["threads", "CPU threads (0: all cores)"],
-  "sync-bn": ["syncBn", "with several processes: batch norm over the global batch (true, false)"],
-  "dist-timeout": ["distTimeout", "with several processes: seconds to wait for the other ranks"],
-  "recipe": ["recipe", "a named recipe setting every option at once (see below); other flags override it"],
-};
+/** The settings as [field, row, flag], in table order. */
+const ROWS = (Object.entries(SETTINGS) as [SettingName, Setting<unknown>][]).map(([field, row]) =>
+  [field, row, flagOf(field)] as const
+);
 
-const OTHER_FLAGS = ["method-option", "config", "nproc", "help"];
+/** Flags that are not settings: they say where settings come from, or what to do. */
+const OTHER_FLAGS = {
+  config: "read settings from a JSON file (a run's config.json works); flags override it",
+  nproc: "start N processes on this machine (data parallel: Gloo on CPU, NCCL with one GPU each); " +
+    "--batch-size stays the global batch. Under torchrun or srun leave it out: each process joins by itself",
+  help: "this text",
+} as const;
 
-/** Boolean fields set by a bare flag (`--overwrite`); the other booleans take a value (`--sync-bn false`). */
-const SWITCHES: (keyof TrainConfig)[] = ["overwrite"];
+/** The value a flag shows in `--help`, with its choices. */
+function describeFlag(row: Setting<unknown>): string {
+  const choices = row.kind.type === "choice" && row.kind.choices.length <= 8 ? ` (${row.kind.choices.join(", ")})` : "";
+  return `${row.help}${choices} [${JSON.stringify(row.default)}]`;
+}
 
 const HELP = `Usage: deno run -A train.ts [flags]
 
@@ -107,20 +67,13 @@ Trains an encoder with a Siamese self-supervised method (UniGrad framework) and 
 linear-probe accuracy. Outputs go to --out: config.json, metrics.jsonl, checkpoints/, plot.svg, report.md.
 
 Flags [default]:
-${
-  Object.entries(FLAGS).map(([flag, [key, what]]) =>
-    `  --${flag.padEnd(18)} ${what} [${JSON.stringify(DEFAULT_CONFIG[key])}]`
-  ).join("\n")
-}
-  --method-option k=v     a method option, repeatable (e.g. lambda=6.25, form=unified, queueSize=4096)
-  --config file.json      read the config from a JSON file (a run's config.json works); flags override it
-                          (with --resume, the checkpoint's config comes first, then the file, then the flags)
-  --nproc N               start N processes on this machine (data parallel, Gloo on CPU, NCCL with one GPU
-                          each); --batch-size stays the global batch. Under torchrun or srun, leave it out:
-                          every process joins the job from RANK/WORLD_SIZE/... or SLURM_* by itself
-  --help                  this text
+${ROWS.map(([, row, flag]) => `  --${flag.padEnd(20)} ${describeFlag(row)}`).join("\n")}
+${Object.entries(OTHER_FLAGS).map(([flag, what]) => `  --${flag.padEnd(20)} ${what}`).join("\n")}
 
-Recipes (--recipe NAME; then --config, then flags override; config.json records the resolved values):
+Settings come from the defaults, then --recipe NAME, then --config FILE, then the flags; with --resume,
+the checkpoint's settings come first, and a flag that changes the run's trajectory is refused.
+
+Recipes (--recipe NAME; config.json records the resolved values):
 ${Object.entries(TRAIN_RECIPES).map(([name, r]) => `  ${name.padEnd(24)} ${r.description}`).join("\n")}
 
 Methods: ${Object.keys(METHODS).join(", ")}
@@ -131,6 +84,23 @@ Older spellings are accepted: underscores for hyphens in names (barlow_twins, fa
 barlow_twins-a_identity, form=a_identity), --method-opt for --method-option, and "methodOpts" in
 config files.
 `;
+
+/**
+ * The README's flag list: one Markdown line per setting (flag, default, help, whether a resume may
+ * change it), then the flags that are not settings. `scripts/readme_flags.ts` writes it into the
+ * README; `tests/readme_flags_test.ts` checks that the README holds it.
+ */
+export function flagList(): string {
+  const lines = ROWS.map(([, row, flag]) => {
+    const choices = row.kind.type === "choice" && row.kind.choices.length <= 8
+      ? ` (${row.kind.choices.join(", ")})`
+      : "";
+    const resume = row.trajectory ? "; a resume keeps it" : "";
+    return `- \`--${flag}\` [\`${JSON.stringify(row.default)}\`]: ${row.help}${choices}${resume}`;
+  });
+  const others = Object.entries(OTHER_FLAGS).map(([flag, what]) => `- \`--${flag}\`: ${what}`);
+  return [...lines, ...others].join("\n");
+}
 
 /**
  * A number as people write one in decimal: digits with an optional sign, fraction and exponent (`16`,
@@ -144,8 +114,11 @@ function parseValue(raw: string): string | number | boolean {
   return DECIMAL.test(raw) ? Number(raw) : raw;
 }
 
+/** `--method-opt`: the older spelling of `--method-option`. */
+const OLD_METHOD_OPTION = "method-opt";
+
 /** Flags that may be given more than once; any other flag given twice is refused (the last would silently win). */
-const REPEATABLE = ["method-option", "method-opt"];
+const REPEATABLE = [flagOf("methodOptions"), OLD_METHOD_OPTION];
 
 /** Refuses a single-valued flag given twice (`--resume A --resume B`), naming it and both values. */
 function refuseRepeats(args: string[]): void {
@@ -162,13 +135,15 @@ function refuseRepeats(args: string[]): void {
   }
 }
 
-function parseFlags(args: string[]): Record<string, string | string[] | boolean | undefined> {
+type FlagValues = Record<string, string | string[] | boolean | undefined>;
+
+function parseFlags(args: string[]): FlagValues {
   refuseRepeats(args);
-  const options = Object.fromEntries(
-    Object.entries(FLAGS).map((
-      [f, [key]],
-    ) => [f, { type: SWITCHES.includes(key) ? "boolean" as const : "string" as const }]),
-  );
+  const options = Object.fromEntries(ROWS.map(([, row, flag]) => {
+    if (row.kind.type === "options") return [flag, { type: "string" as const, multiple: true }];
+    const bare = row.kind.type === "boolean" && row.kind.switch === true;
+    return [flag, { type: bare ? "boolean" as const : "string" as const }];
+  }));
   try {
     return parseArgs({
       args,
@@ -176,8 +151,7 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
       allowPositionals: false,
       options: {
         ...options,
-        "method-option": { type: "string", multiple: true },
-        "method-opt": { type: "string", multiple: true },
+        [OLD_METHOD_OPTION]: { type: "string", multiple: true },
         config: { type: "string" },
         nproc: { type: "string" },
         help: { type: "boolean" },
@@ -186,39 +160,56 @@ function parseFlags(args: string[]): Record<string, string | string[] | boolean 
   } catch (e) {
     const unknown = /Unknown option '([^']+)'/.exec((e as Error).message);
     if (!unknown) throw e;
-    const valid = [...Object.keys(FLAGS), ...OTHER_FLAGS].map((f) => `--${f}`).join(", ");
+    const valid = [...ROWS.map(([, , flag]) => flag), ...Object.keys(OTHER_FLAGS)].map((f) => `--${f}`).join(", ");
     throw new TypeError(`Unknown flag "${unknown[1]}": expected one of ${valid}`);
   }
 }
 
-/** Sets the config field of each given flag; "null" clears a field whose default is null. */
-function applyFlags(config: TrainConfig, values: Record<string, unknown>): void {
-  for (const [flag, [key]] of Object.entries(FLAGS)) {
-    const raw = values[flag] as string | boolean | undefined;
-    if (raw === undefined) continue;
-    const fallback = DEFAULT_CONFIG[key];
-    if (typeof raw === "boolean") { // a switch
-      (config as unknown as Record<string, unknown>)[key] = raw;
-      continue;
-    }
-    let value: string | number | boolean | null = raw;
-    if (typeof fallback === "boolean") {
+/** `key=value` pairs of `--method-option` into an options object. */
+function methodOptionsOf(pairs: string[], into: Record<string, string | number | boolean>): void {
+  for (const kv of pairs) {
+    const eq = kv.indexOf("=");
+    if (eq < 1) throw new TypeError(`Invalid --method-option "${kv}": expected key=value`);
+    into[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
+  }
+}
+
+/** A flag's text as its setting's value: true/false, a decimal number, "null" for a nullable one. */
+function flagValue(flag: string, row: Setting<unknown>, raw: string): unknown {
+  switch (row.kind.type) {
+    case "boolean":
       if (raw !== "true" && raw !== "false") throw new RangeError(`Invalid --${flag} "${raw}": expected true or false`);
-      value = raw === "true";
-    } else if (typeof fallback === "number") {
-      value = Number(raw);
-      if (!DECIMAL.test(raw) || !Number.isFinite(value)) {
+      return raw === "true";
+    case "integer":
+    case "number":
+      if (!DECIMAL.test(raw) || !Number.isFinite(Number(raw))) {
         throw new RangeError(`Invalid --${flag} "${raw}": expected a number in decimal (e.g. 16, 0.05, 1e-3)`);
       }
-    } else if (fallback === null && raw === "null") value = null;
-    (config as unknown as Record<string, unknown>)[key] = value;
+      return Number(raw);
+    case "choice":
+    case "string":
+      return row.kind.nullable && raw === "null" ? null : raw;
+    case "options":
+      throw new TypeError("method options are key=value pairs");
   }
+}
+
+/** Sets the config field of each given flag. */
+function applyFlags(config: TrainConfig, values: FlagValues): void {
+  const fields = config as unknown as Record<string, unknown>;
+  for (const [field, row, flag] of ROWS) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    if (row.kind.type === "options") methodOptionsOf(raw as string[], config.methodOptions);
+    else fields[field] = typeof raw === "boolean" ? raw : flagValue(flag, row, raw as string);
+  }
+  methodOptionsOf((values[OLD_METHOD_OPTION] as string[] | undefined) ?? [], config.methodOptions);
 }
 
 /**
  * Turns command-line arguments into a validated config: the defaults, then `base` (a resumed run's
- * config, see `resumeConfig`), then a recipe named by `--recipe` or the file, then `--config
- * file.json`, then the flags. Returns null for `--help`.
+ * config), then a recipe named by `--recipe` or the file, then `--config file.json`, then the flags.
+ * Returns null for `--help`.
  *
  * @throws {TypeError} On an unknown flag (listing the valid ones), a malformed `--method-option` or an
  * unknown method option.
@@ -236,25 +227,25 @@ export function parseConfig(args: string[], base: Partial<TrainConfig> = {}): Tr
   Object.assign(config, file);
   config.methodOptions = { ...config.methodOptions };
   applyFlags(config, values);
-  const given = [
-    ...(values["method-opt"] as string[] | undefined) ?? [],
-    ...(values["method-option"] as string[] | undefined) ?? [],
-  ];
-  for (const kv of given) {
-    const eq = kv.indexOf("=");
-    if (eq < 1) throw new TypeError(`Invalid --method-option "${kv}": expected key=value`);
-    config.methodOptions[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
-  }
   return validateConfig(config);
 }
 
-/** The config a `--resume` flag's checkpoint was saved with (only known fields), or nothing. */
-async function resumedBase(args: string[]): Promise<Partial<TrainConfig>> {
+/**
+ * The checkpoint `--resume` names, opened once (its config is the command line's base; `train()` gets
+ * the rest), or null: no `--resume`, or one that cannot be opened (then `train()` says why).
+ */
+async function openResumed(args: string[]): Promise<ResumePoint | null> {
   const values = parseFlags(args);
   const resume = values.resume as string | undefined;
-  if (values.help || resume === undefined || resume.trim() === "" || resume === "null") return {};
-  const saved = await resumeConfig(resume);
-  return Object.fromEntries(Object.entries(saved ?? {}).filter(([k]) => k in DEFAULT_CONFIG)) as Partial<TrainConfig>;
+  if (values.help || resume === undefined || resume.trim() === "" || resume === "null") return null;
+  return await openResume(resume).catch(() => null);
+}
+
+/** The known fields of a checkpoint's config. */
+function savedConfig(from: ResumePoint | null): Partial<TrainConfig> {
+  const saved = (from?.checkpoint.state as { config?: unknown } | undefined)?.config;
+  if (typeof saved !== "object" || saved === null || Array.isArray(saved)) return {};
+  return Object.fromEntries(Object.entries(saved).filter(([k]) => k in DEFAULT_CONFIG)) as Partial<TrainConfig>;
 }
 
 /**
@@ -278,10 +269,13 @@ if (import.meta.main) {
   const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
   let config: TrainConfig | null;
   let launch: { nproc: number | null; rest: string[] };
+  let from: ResumePoint | null = null;
   try {
-    config = parseConfig(args, await resumedBase(args));
+    from = await openResumed(args);
+    config = parseConfig(args, savedConfig(from));
     launch = parseNproc(args);
   } catch (e) {
+    from?.checkpoint.tensors.forEach((t) => t.dispose());
     console.error(`error: ${(e as Error).message}\nRun with --help for the list of flags.`);
     Deno.exit(2);
   }
@@ -299,7 +293,7 @@ if (import.meta.main) {
     );
   }
   try {
-    const result = await train(config);
+    const result = await train(config, console.log, from === null ? {} : { resumeFrom: from });
     if (result.stopped) Deno.exit(result.stopped.exitCode); // 130 (SIGINT) or 143 (SIGTERM), checkpoint written
   } catch (e) {
     // One line per failing rank, naming it.

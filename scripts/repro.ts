@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { cuda } from "../src/torch/mod.ts";
-import { type DatasetName, DATASETS } from "../src/run/config.ts";
+import { type DatasetName, DATASETS } from "../src/run/settings.ts";
 import {
   type BudgetName,
   BUDGETS,

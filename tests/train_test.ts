@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cuda } from "../mod.ts";
 import { parseConfig } from "../train.ts";
-import { DEFAULT_CONFIG, readConfigFile, validateConfig } from "../src/run/config.ts";
+import { DEFAULT_CONFIG, readConfigFile, validateConfig } from "../src/run/mod.ts";
 import { METHODS } from "../src/ssl/registry.ts";
 import { readMetricsLog, type TrainingRecord } from "../src/io/metrics_log.ts";
 import { assertExit, type BoundedChild, type ChildResult, startChild, waitFor } from "./_child.ts";
@@ -129,7 +129,7 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
   await Deno.mkdir(truncated, { recursive: true });
   await Deno.writeTextFile(join(truncated, "state.json"), '{"format": "unigrad-checkpoint", "step": 2, "tens');
   const cases: [string[], number, RegExp][] = [
-    [["--foo", "1"], 2, /Unknown flag "--foo": expected one of --method, --arch, --width, .*--threads, .*--method-opt/],
+    [["--foo", "1"], 2, /Unknown flag "--foo": expected one of --method, --method-option, --arch, .*--threads, .*--help/],
     [["--epochs", "abc"], 2, /Invalid --epochs "abc": expected a number/],
     [["--method-opt", "lamda=1"], 2, /Unknown unigrad option "lamda": expected one of lambda, rho/],
     [["--config", bad], 2, new RegExp(`Cannot read config file "${bad}": not valid JSON`)],
@@ -144,10 +144,11 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
       1,
       new RegExp(`Cannot load checkpoint "${truncated}": state.json`),
     ],
-    [["--out="], 2, /Invalid out "": expected a folder path, or null/],
-    [["--resume="], 2, /Invalid resume "": expected a folder path, or null/],
+    [["--out="], 2, /Invalid out "": expected a non-blank string, or null/],
+    [["--resume="], 2, /Invalid resume "": expected a non-blank string, or null/],
     [["--seed", "1e300"], 2, /Invalid seed 1e\+300: expected an integer from 0 to 2\^53 − 1/],
-    [["--seed=-1"], 2, /Invalid seed -1: expected an integer ≥ 0/],
+    [["--seed=-1"], 2, /Invalid seed -1: expected an integer from 0 to 2\^53 − 1/],
+    [["--proj-depth=1e12"], 2, /Invalid projDepth 1000000000000: expected an integer from 1 to 16/],
     [
       ["--config", "/dev/zero"],
       2,
@@ -284,7 +285,7 @@ Deno.test("parseConfig() throws on bad values, naming the valid ones", async () 
     [["--method", "simclrr"], /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol/],
     [["--precision", "fp16"], /Invalid precision "fp16": expected one of auto, fp32, bf16/],
     [["--target", "ema"], /Invalid target "ema": expected one of stop-grad, momentum, momentum-positive/],
-    [["--batch-size", "1"], /Invalid batchSize 1: expected an integer ≥ 2/],
+    [["--batch-size", "1"], /Invalid batchSize 1: expected an integer from 2 to/],
     [["--method-option", "lambda"], /Invalid --method-option "lambda": expected key=value/],
     [["--method", "moco", "--method-opt", "lambda=1"], /Unknown moco option "lambda": expected one of tau, queueSize/],
     [["--config", unknownField], /Unknown config field\(s\) epoch: expected method/],

@@ -58,3 +58,4 @@ export {
   RECIPES,
 } from "./augmentations.ts";
 export { cutmix, type CutMixOptions, type CutMixResult } from "./cutmix.ts";
+export { canonicalName } from "./names.ts";

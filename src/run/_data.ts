@@ -21,7 +21,7 @@ import {
   type StreamingDataset,
   TensorDataset,
 } from "../data/mod.ts";
-import type { TrainConfig } from "./config.ts";
+import type { TrainConfig } from "./settings.ts";
 
 /** A dataset held on the device or streamed from disk. */
 export type RunDataset = TensorDataset | StreamingDataset;

@@ -34,14 +34,9 @@ import {
 } from "../eval/mod.ts";
 import { type ProcessGroup, processGroupComm } from "../distributed/mod.ts";
 import type { CutMixTarget, Encoder, Method, MethodState, StepResult, TargetBranch, Trainer } from "../ssl/mod.ts";
-import {
-  type AUGMENTS,
-  buildMethod,
-  derive,
-  type DerivedNumbers,
-  resolvedMethodOptions,
-  type TrainConfig,
-} from "./config.ts";
+import { derive, type DerivedNumbers } from "./config.ts";
+import { type AUGMENTS, DATASET_AUGMENT, type TrainConfig } from "./settings.ts";
+import { buildMethod, resolvedMethodOptions } from "./method_options.ts";
 import { inMemory, loadData, type RunData, type RunDataset } from "./_data.ts";
 import { buildTrainer } from "./setup.ts";
 import { stepSeed } from "./_state.ts";
@@ -96,9 +91,9 @@ export function checkDevice(device: string): void {
   }
 }
 
-/** The augmentation a config asks for: its own, or fashion-mnist for Fashion-MNIST and MNIST, mocov2 otherwise. */
+/** The augmentation a config asks for: its own, or its dataset's. */
 export function augmentOf(c: TrainConfig): typeof AUGMENTS[number] {
-  return c.augment ?? (c.dataset === "fashion-mnist" || c.dataset === "mnist" ? "fashion-mnist" : "mocov2");
+  return c.augment ?? DATASET_AUGMENT[c.dataset];
 }
 
 /**

@@ -12,9 +12,9 @@ import {
   type ProcessGroup,
   readLaunchEnv,
 } from "../distributed/mod.ts";
-import type { TrainConfig } from "./config.ts";
+import type { TrainConfig } from "./settings.ts";
 import type { StopRequest } from "./signals.ts";
-import type { ResumePoint } from "./_state.ts";
+import type { ResumePoint } from "./resume.ts";
 import { scope, tensor } from "../torch/mod.ts";
 
 /** This process's part of a data-parallel run. */

@@ -9,22 +9,12 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
-import {
-  addPrefix,
-  listCheckpoints,
-  loadCheckpoint,
-  type LoadedCheckpoint,
-  loadLatestIntactCheckpoint,
-  readMetricsLog,
-  type RefusedCheckpoint,
-  saveCheckpoint,
-  selectPrefix,
-} from "../io/mod.ts";
+import { join } from "node:path";
+import { addPrefix, type LoadedCheckpoint, readMetricsLog, saveCheckpoint, selectPrefix } from "../io/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
 import { checkStateDict } from "../torch/state_dict.ts";
 import type { LoaderState } from "../data/mod.ts";
-import type { TrainConfig } from "./config.ts";
+import type { TrainConfig } from "./settings.ts";
 import type { RunParts } from "./_parts.ts";
 import type { Tensor } from "../torch/mod.ts";
 
@@ -48,45 +38,6 @@ export function stepSeed(seed: number, step: number, rank = 0): bigint {
   z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
   z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
   return (z ^ (z >> 31n)) >> 1n; // 63 bits: a valid non-negative seed
-}
-
-/** A loaded checkpoint to resume from, and the newer ones that were refused (with the reasons). */
-export interface ResumePoint {
-  /** The checkpoint (its tensors on the CPU: dispose them). */
-  checkpoint: LoadedCheckpoint;
-  /** Newer checkpoints that failed their checks, newest first. */
-  refused: RefusedCheckpoint[];
-}
-
-/**
- * Loads the checkpoint `resume` names: one `ckpt-*` folder itself (no fallback: it was named), or the
- * newest intact one in `<resume>/checkpoints/` (a run folder) or in `resume` (a checkpoints folder),
- * passing over newer ones that are corrupt.
- *
- * @throws {Error} Naming the path when it holds no checkpoint, or none that is intact (with each reason).
- */
-export async function openResume(resume: string): Promise<ResumePoint> {
-  if (await Deno.stat(join(resume, "state.json")).then(() => true, () => false)) {
-    return { checkpoint: await loadCheckpoint(resume), refused: [] };
-  }
-  for (const dir of [join(resume, "checkpoints"), resume]) {
-    if ((await listCheckpoints(dir)).length === 0) continue;
-    const { checkpoint, refused } = await loadLatestIntactCheckpoint(dir);
-    if (checkpoint !== null) return { checkpoint, refused };
-    const reasons = refused.map((r) => `\n  ${r.reason}`).join("");
-    throw new Error(`Cannot resume from "${resume}": no checkpoint in ${dir} is intact:${reasons}`);
-  }
-  const exists = await Deno.stat(resume).then(() => true, () => false);
-  throw new Error(
-    `Cannot resume from "${resume}": ${exists ? "it holds no checkpoint" : "no such file or directory"} ` +
-      "(expected a run folder, its checkpoints folder or one ckpt-* folder)",
-  );
-}
-
-/** The run folder a checkpoint belongs to (`<run>/checkpoints/ckpt-*`), or null. */
-export function runFolderOf(checkpoint: string): string | null {
-  const parent = dirname(checkpoint);
-  return basename(parent) === "checkpoints" ? dirname(parent) : null;
 }
 
 /** Saves the run at its current step into `<out>/checkpoints/ckpt-<step>/`. */
@@ -203,34 +154,6 @@ export function restoreRun(parts: RunParts, ckpt: LoadedCheckpoint, saved: RunSt
   } catch (e) {
     throw new Error(`Cannot resume from checkpoint "${ckpt.path}": ${(e as Error).message}`, { cause: e });
   }
-}
-
-/** Config fields that change the trajectory, as `name (saved → now)`, for a resume warning. */
-export function configChanges(saved: unknown, now: TrainConfig): string[] {
-  const keys = [
-    "method",
-    "methodOptions",
-    "arch",
-    "width",
-    "projHidden",
-    "projDim",
-    "projDepth",
-    "dataset",
-    "epochs",
-    "batchSize",
-    "lr",
-    "wd",
-    "warmupEpochs",
-    "target",
-    "seed",
-    "limitTrain",
-    "precision",
-  ] as const;
-  const old = { ...(typeof saved === "object" && saved !== null ? saved : {}) } as Record<string, unknown>;
-  if ("methodOpts" in old) old.methodOptions = old.methodOpts; // a checkpoint of an older version
-  return keys.filter((k) => JSON.stringify(old[k]) !== JSON.stringify(now[k])).map((k) =>
-    `${k} (${JSON.stringify(old[k])} → ${JSON.stringify(now[k])})`
-  );
 }
 
 /**

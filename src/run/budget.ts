@@ -16,7 +16,7 @@
 import { cuda, type Device, manualSeed, scope, tensor } from "../torch/mod.ts";
 import { deviceCode } from "../torch/device.ts";
 import type { ProcessGroup } from "../distributed/mod.ts";
-import type { TrainConfig } from "./config.ts";
+import type { TrainConfig } from "./settings.ts";
 import { buildParts, stepOn } from "./_parts.ts";
 
 /** Steps before the timed ones: the first steps build oneDNN/cuDNN kernels and fault in memory. */

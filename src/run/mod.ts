@@ -8,26 +8,31 @@
  */
 export {
   AUGMENTS,
-  buildMethod,
+  checkSetting,
+  configChanges,
   CONV_INITS,
+  DATASET_AUGMENT,
   type DatasetName,
   DATASETS,
   DEFAULT_CONFIG,
-  extraViews,
+  flagOf,
   IMAGE_STORAGES,
-  lambdaRule,
+  type MethodOptions as ConfigMethodOptions,
   OPTIMIZERS,
   PRECISIONS,
-  readConfigFile,
-  resolvedMethodOptions,
-  resumeConfig,
+  type Setting,
+  type SettingKind,
+  type SettingName,
+  SETTINGS,
   type TrainConfig,
-  validateConfig,
-} from "./config.ts";
+} from "./settings.ts";
+export { extraViews, readConfigFile, resumeConfig, validateConfig } from "./config.ts";
+export { buildMethod, lambdaRule, resolvedMethodOptions, runMethodOptions } from "./method_options.ts";
 export { recipeConfig, TRAIN_RECIPES, type TrainRecipe } from "./recipes.ts";
 export { buildTrainer, type BuildTrainerOptions, type BuiltTrainer, type TrainerSetup } from "./setup.ts";
 export { chooseNumerics, type Numerics, type Precision } from "./numerics.ts";
 export { type EpochBudget, epochsWithin, resolveEpochs } from "./budget.ts";
 export { type RunResult, type StoppedRun, train, type TrainOptions } from "./training.ts";
+export { openResume, type ResumePoint } from "./resume.ts";
 export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./signals.ts";
 export { LOCK_FILE, type LockOwner, RunLock } from "./lock.ts";

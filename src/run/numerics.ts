@@ -13,7 +13,7 @@
  * @module
  */
 import { type CpuCapabilities, cpuClassName } from "../torch/cpu.ts";
-import type { PRECISIONS } from "./config.ts";
+import type { PRECISIONS } from "./settings.ts";
 
 /** A `precision` setting: "auto", "fp32" or "bf16". */
 export type Precision = typeof PRECISIONS[number];

@@ -1,12 +1,12 @@
 /**
- * Named training recipes: every option of a published (or a tested) setting at once, as `--recipe
- * NAME` sets them. A recipe is a row of config values applied over the defaults; a config file and
- * flags then override it, and the run's `config.json` records the resolved values (and the recipe's
- * name). To add one, add a row.
+ * Named training recipes: the options of a published (or a tested) setting at once, as `--recipe
+ * NAME` sets them. A recipe is a row of config values applied over the defaults, stating only what it
+ * changes (a test checks that no value equals its default); a config file and flags then override it,
+ * and the run's `config.json` records the resolved values (and the recipe's name). To add one, add a row.
  *
  * @module
  */
-import type { TrainConfig } from "./config.ts";
+import type { TrainConfig } from "./settings.ts";
 
 /** A named recipe: what it reproduces, and the config values it sets. */
 export interface TrainRecipe {
@@ -24,52 +24,26 @@ export interface TrainRecipe {
  * MoCo v2 augmentation at 224², SyncBN when the run spans several processes (`--nproc`, torchrun, srun).
  */
 const IMAGENET: Partial<TrainConfig> = {
-  method: "unigrad",
   methodOptions: { lambda: 100, rho: 0.99 },
   arch: "resnet50",
-  width: 0,
   zeroInitResidual: true,
   convInit: "kaiming_normal",
   projHidden: 2048,
   projDim: 2048,
   projDepth: 3,
-  dataset: "image-folder",
-  imageSize: 224,
-  augment: "mocov2",
-  multiCrop: null,
-  cutmix: 0,
+  dataset: "image-folder", // MoCo v2 views at 224² (the defaults for image folders)
   epochs: 100,
   batchSize: 1024,
-  optimizer: "sgd",
-  momentum: 0.9,
   lr: 0.05,
   lrMin: 0.05e-3,
   wd: 1e-4,
   wdExcludeNormBias: false,
   warmupEpochs: 5,
-  precision: "auto", // bf16 autocast on a GPU and on a CPU with bf16 instructions, float32 elsewhere
-  syncBn: true,
   probeEpochs: 90,
 };
 
-/** The CPU default run (Fashion-MNIST, ResNet-20, 512→128 projector, batch 128, the epochs that fit 10 minutes). */
-const FASHION_MNIST: Partial<TrainConfig> = {
-  method: "unigrad",
-  methodOptions: {},
-  arch: "resnet20",
-  width: 0,
-  projHidden: 512,
-  projDim: 128,
-  projDepth: 2,
-  dataset: "fashion-mnist",
-  augment: "fashion-mnist",
-  epochs: 0,
-  trainMinutes: 10,
-  batchSize: 128,
-  lr: 0.1,
-  wd: 5e-4,
-  warmupEpochs: 0.2,
-};
+/** The CPU default run (Fashion-MNIST, ResNet-20, 512→128 projector, batch 128, the epochs that fit 10 minutes): the defaults. */
+const FASHION_MNIST: Partial<TrainConfig> = {};
 
 /** Every named recipe (`--recipe NAME`; `--help` lists them). */
 export const TRAIN_RECIPES: Readonly<Record<string, TrainRecipe>> = {
@@ -93,20 +67,15 @@ export const TRAIN_RECIPES: Readonly<Record<string, TrainRecipe>> = {
       "CIFAR-10 on one GPU: ResNet-18 with the small stem, 3×2048 projector, λ 100, batch 512, lr 0.1·B/256, " +
       "wd 5e-4, 2 warm-up epochs + cosine, 200 epochs, bf16 where the device computes it, MoCo v2 views at 32²",
     config: {
-      method: "unigrad",
       methodOptions: { lambda: 100, rho: 0.99 },
       arch: "resnet18",
       projHidden: 2048,
       projDim: 2048,
       projDepth: 3,
-      dataset: "cifar10",
-      augment: "mocov2",
+      dataset: "cifar10", // MoCo v2 views at 32² (the defaults for CIFAR)
       epochs: 200,
       batchSize: 512,
-      lr: 0.1,
-      wd: 5e-4,
       warmupEpochs: 2,
-      precision: "auto",
     },
   },
   "unigrad-fashion-mnist": {

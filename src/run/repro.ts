@@ -20,7 +20,8 @@
  */
 import { join } from "node:path";
 import { findPreset, type TargetKind } from "../ssl/mod.ts";
-import { type DatasetName, DEFAULT_CONFIG, type TrainConfig, validateConfig } from "./config.ts";
+import { type DatasetName, DEFAULT_CONFIG, type TrainConfig } from "./settings.ts";
+import { validateConfig } from "./config.ts";
 import { type RunResult, type StoppedRun, train } from "./training.ts";
 
 /** A budget's name. */
@@ -326,8 +327,8 @@ export async function runRow(
 ): Promise<{ result: RowResult; trained: boolean } | { stopped: StoppedRun }> {
   const done = await readRowResult(run.folder);
   if (done !== null) return { result: done, trained: false };
-  const config = rowConfig(options, run.row, run.seed);
-  if (await exists(join(run.folder, "checkpoints"))) config.resume = run.folder;
+  const fresh = rowConfig(options, run.row, run.seed);
+  const config = await exists(join(run.folder, "checkpoints")) ? { ...fresh, resume: run.folder } : fresh;
   const started = performance.now();
   const measured = await train(config, log);
   if (measured.stopped !== null) return { stopped: measured.stopped };

@@ -21,6 +21,7 @@ import {
   Trainer,
 } from "../ssl/mod.ts";
 import { chooseNumerics, type Numerics, type Precision } from "./numerics.ts";
+import { DEFAULT_CONFIG } from "./settings.ts";
 
 /** Options of `buildTrainer`. */
 export interface BuildTrainerOptions {
@@ -34,15 +35,15 @@ export interface BuildTrainerOptions {
   totalSteps: number;
   /** Learning rate the optimizer starts with (the trainer sets each step's). */
   lr: number;
-  /** Weight decay. @default 5e-4 */
+  /** Weight decay. @default DEFAULT_CONFIG.wd */
   weightDecay?: number;
-  /** Exclude BN parameters and biases from weight decay (and from LARS's adaptation). @default true */
+  /** Exclude BN parameters and biases from weight decay (and from LARS's adaptation). @default DEFAULT_CONFIG.wdExcludeNormBias */
   excludeBiasAndNorm?: boolean;
-  /** "sgd" or "lars". @default "sgd" */
+  /** "sgd" or "lars". @default DEFAULT_CONFIG.optimizer */
   optimizer?: "sgd" | "lars";
-  /** Momentum of the optimizer. @default 0.9 */
+  /** Momentum of the optimizer. @default DEFAULT_CONFIG.momentum */
   momentum?: number;
-  /** LARS trust coefficient η. @default 0.001 */
+  /** LARS trust coefficient η. @default DEFAULT_CONFIG.larsTrust */
   trustCoefficient?: number;
   /** Encoder forwards in bf16 autocast or float32; "auto" as `chooseNumerics` decides for this machine. @default "auto" */
   precision?: Precision;
@@ -105,7 +106,7 @@ export interface BuiltTrainer {
  * ```
  */
 export function buildTrainer(options: BuildTrainerOptions): BuiltTrainer {
-  const { method, totalSteps, lr, weightDecay = 5e-4, precision = "auto" } = options;
+  const { method, totalSteps, lr, weightDecay = DEFAULT_CONFIG.wd, precision = DEFAULT_CONFIG.precision } = options;
   const device = options.device ?? "cpu";
   using stack = new DisposableStack();
   const encoder = () => siameseEncoder(options.encoder).to(device);
@@ -119,13 +120,13 @@ export function buildTrainer(options: BuildTrainerOptions): BuiltTrainer {
   ];
   const o = {
     lr,
-    momentum: options.momentum ?? 0.9,
+    momentum: options.momentum ?? DEFAULT_CONFIG.momentum,
     weightDecay,
-    excludeBiasAndNorm: options.excludeBiasAndNorm ?? true,
+    excludeBiasAndNorm: options.excludeBiasAndNorm ?? DEFAULT_CONFIG.wdExcludeNormBias,
   };
   const optimizer: Optimizer = stack.adopt(
     options.optimizer === "lars"
-      ? new LARS(params, { ...o, trustCoefficient: options.trustCoefficient ?? 0.001 })
+      ? new LARS(params, { ...o, trustCoefficient: options.trustCoefficient ?? DEFAULT_CONFIG.larsTrust })
       : new SGD(params, o),
     (o) => o.dispose(),
   );

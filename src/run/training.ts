@@ -28,20 +28,14 @@ import {
 import { readStats, type StepResult } from "../ssl/mod.ts";
 import { DistributedError } from "../distributed/mod.ts";
 import { writeFileAtomic } from "../torch/files.ts";
-import { lambdaRule, type TrainConfig, validateConfig } from "./config.ts";
+import { validateConfig } from "./config.ts";
+import type { TrainConfig } from "./settings.ts";
+import { lambdaRule } from "./method_options.ts";
 import { buildParts, checkDevice, evaluate, pixelBaselines, type RunParts, stepOn } from "./_parts.ts";
 import { agreeOnResume, explainFailure, joinRun, type RunDist, stopAgreed } from "./_ranks.ts";
-import {
-  configChanges,
-  openResume,
-  parseRunState,
-  restoreRun,
-  resumeMetrics,
-  type ResumePoint,
-  type RunCounters,
-  runFolderOf,
-  saveRun,
-} from "./_state.ts";
+import { configChanges } from "./settings.ts";
+import { parseRunState, restoreRun, resumeMetrics, type RunCounters, saveRun } from "./_state.ts";
+import { openResume, type ResumePoint, runFolderOf } from "./resume.ts";
 import { claimFolder } from "./_folder.ts";
 import { type EpochBudget, resolveEpochs } from "./budget.ts";
 import { stopOnSignals, type StopRequest } from "./signals.ts";
@@ -56,6 +50,11 @@ export interface TrainOptions {
    * resume and returns with `stopped` set. @default the first SIGINT or SIGTERM (`stopOnSignals`)
    */
   stop?: StopRequest;
+  /**
+   * The checkpoint `config.resume` names, already opened with `openResume` (the command line opens it
+   * once to read its config); `train` frees its tensors. @default opened from `config.resume`
+   */
+  resumeFrom?: ResumePoint;
 }
 
 /** How a run that was asked to stop ended. */
@@ -178,7 +177,7 @@ export async function train(
   if (!lead) log = () => {}; // rank 0 speaks for the job
   checkDevice(c.device);
   setNumThreads(c.threads > 0 ? c.threads : navigator.hardwareConcurrency);
-  const from = c.resume === null ? null : await openResume(c.resume);
+  const from = options.resumeFrom ?? (c.resume === null ? null : await openResume(c.resume));
   if (from !== null) stack.defer(() => from.checkpoint.tensors.forEach((t) => t.dispose()));
   if (dist && c.resume !== null) agreeOnResume(dist, from);
   const source = from === null ? null : runFolderOf(from.checkpoint.path);

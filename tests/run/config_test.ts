@@ -3,45 +3,59 @@ import { mkfifo } from "../_child.ts";
 import { join } from "node:path";
 import {
   buildMethod,
+  checkSetting,
+  configChanges,
   DEFAULT_CONFIG,
-  derive,
+  flagOf,
   lambdaRule,
   readConfigFile,
+  recipeConfig,
   resolvedMethodOptions,
+  type Setting,
+  type SettingName,
+  SETTINGS,
+  TRAIN_RECIPES,
   type TrainConfig,
   validateConfig,
-} from "../../src/run/config.ts";
-import { recipeConfig } from "../../src/run/recipes.ts";
+} from "../../src/run/mod.ts";
+import { derive } from "../../src/run/config.ts";
 
 const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({ ...DEFAULT_CONFIG, methodOptions: {}, ...over });
 const source = (path: string) => Deno.readTextFileSync(new URL(path, import.meta.url));
 
-Deno.test("DEFAULT_CONFIG: every field carries one @default in TrainConfig's JSDoc, equal to its value", () => {
-  const text = source("../../src/run/config.ts");
-  const body = text.slice(text.indexOf("export interface TrainConfig {"), text.indexOf("export const DEFAULT_CONFIG"));
-  const docs = new Map<string, string>();
-  for (const m of body.matchAll(/\/\*\*((?:[^*]|\*(?!\/))*)\*\/\s*(\w+):/g)) docs.set(m[2], m[1]);
-  assert.deepEqual([...docs.keys()].sort(), Object.keys(DEFAULT_CONFIG).sort());
-  for (const [key, doc] of docs) {
-    const defaults = [...doc.matchAll(/@default (.+?)\s*$/gm)].map((m) => m[1]);
-    assert.equal(defaults.length, 1, `${key} has ${defaults.length} @default tags`);
-    let documented: unknown = defaults[0];
-    try {
-      documented = JSON.parse(defaults[0]);
-    } catch { /* prose, e.g. "the Debian package's folder": the value must then be null */ }
-    const value = DEFAULT_CONFIG[key as keyof TrainConfig];
-    if (typeof documented === "string" && value === null) continue;
-    assert.deepEqual(
-      documented,
-      value,
-      `${key}: @default ${defaults[0]} but DEFAULT_CONFIG has ${JSON.stringify(value)}`,
-    );
+Deno.test("SETTINGS: one row per config field, each with help, a unique flag, and a default its own check accepts", () => {
+  assert.deepEqual(Object.keys(DEFAULT_CONFIG), Object.keys(SETTINGS));
+  const flags = new Set<string>();
+  for (const [field, row] of Object.entries(SETTINGS) as [SettingName, Setting<unknown>][]) {
+    assert.ok(row.help.length >= 12, field);
+    assert.ok(/^[a-z][a-z0-9-]*$/.test(flagOf(field)) && !flags.has(flagOf(field)), flagOf(field));
+    flags.add(flagOf(field));
+    assert.deepEqual(checkSetting(field, row.default), row.default, field);
+  }
+  assert.equal(flagOf("wdExcludeNormBias"), "wd-exclude-norm-bias");
+});
+
+Deno.test("configChanges() lists exactly the trajectory settings that differ (walks the table)", () => {
+  for (const [field, row] of Object.entries(SETTINGS) as [SettingName, Setting<unknown>][]) {
+    const changed = {
+      ...DEFAULT_CONFIG,
+      [field]: row.default === null ? "x" : typeof row.default === "number" ? 7 : "y",
+    };
+    assert.equal(configChanges(DEFAULT_CONFIG, changed as TrainConfig).length, row.trajectory ? 1 : 0, field);
+  }
+  // An older checkpoint's methodOpts is its methodOptions.
+  assert.deepEqual(configChanges({ ...DEFAULT_CONFIG, methodOptions: undefined, methodOpts: {} }, DEFAULT_CONFIG), []);
+});
+
+Deno.test("recipes state only what they change: no value equals its default", () => {
+  for (const [name, recipe] of Object.entries(TRAIN_RECIPES)) {
+    for (const [field, value] of Object.entries(recipe.config)) {
+      assert.notDeepEqual(value, DEFAULT_CONFIG[field as SettingName], `${name}: ${field}`);
+    }
   }
 });
 
 Deno.test("every config field is read by the run (train.ts and its helpers, or derive/resolvedMethodOptions)", () => {
-  const configSource = source("../../src/run/config.ts");
-  const start = configSource.indexOf("function methodAndOptions(");
   const code = [
     source("../../src/run/training.ts"),
     source("../../src/run/_parts.ts"),
@@ -51,7 +65,8 @@ Deno.test("every config field is read by the run (train.ts and its helpers, or d
     source("../../src/run/budget.ts"),
     derive.toString(),
     resolvedMethodOptions.toString(),
-    configSource.slice(start, configSource.indexOf("\n}\n", start)),
+    source("../../src/run/method_options.ts"),
+    source("../../src/run/config.ts"),
   ].join("\n");
   for (const key of Object.keys(DEFAULT_CONFIG)) {
     assert.match(code, new RegExp(`\\b(c|config)\\.${key}\\b`), `no code path reads config.${key}`);
@@ -60,21 +75,24 @@ Deno.test("every config field is read by the run (train.ts and its helpers, or d
 
 Deno.test("validateConfig() accepts the defaults and rejects bad fields, listing the valid values", () => {
   assert.deepEqual(validateConfig(config()), config());
+  const checked = validateConfig(config());
+  assert.ok(Object.isFrozen(checked) && validateConfig(checked) === checked); // checked once
   const old = validateConfig(config({ method: "barlow_twins", dataset: "fashion_mnist" as never }));
   assert.deepEqual([old.method, old.dataset], ["barlow-twins", "fashion-mnist"]); // the older spellings
   assert.equal(validateConfig(config({ method: "barlow_twins-a_identity" })).method, "barlow-twins-a-identity");
   const cases: [Partial<TrainConfig> & Record<string, unknown>, RegExp][] = [
-    [{ epochs: -1 }, /Invalid epochs -1: expected an integer ≥ 0$/],
+    [{ epochs: -1 }, /Invalid epochs -1: expected an integer from 0 to 1000000$/],
     [{ epochs: 0, trainMinutes: 0 }, /Invalid epochs 0 with trainMinutes 0: epochs 0 fills trainMinutes/],
-    [{ trainMinutes: -1 }, /Invalid trainMinutes -1: expected a number ≥ 0$/],
-    [{ lr: -1 }, /Invalid lr -1: expected a number ≥ 0$/],
-    [{ batchSize: 1 }, /Invalid batchSize 1: expected an integer ≥ 2$/],
-    [{ threads: 1.5 }, /Invalid threads 1.5: expected an integer ≥ 0$/],
+    [{ trainMinutes: -1 }, /Invalid trainMinutes -1: expected a number ≥ 0 and ≤ 10000000$/],
+    [{ lr: -1 }, /Invalid lr -1: expected a number ≥ 0 and ≤ 1000000$/],
+    [{ batchSize: 1 }, /Invalid batchSize 1: expected an integer from 2 to 1048576$/],
+    [{ threads: 1.5 }, /Invalid threads 1.5: expected an integer from 0 to 4096$/],
+    [{ projDepth: 1e12 }, /Invalid projDepth 1000000000000: expected an integer from 1 to 16$/],
     [{ seed: 1e300 }, /Invalid seed 1e\+300: expected an integer from 0 to 2\^53 − 1$/],
     [{ seed: 2 ** 53 }, /Invalid seed 9007199254740992: expected an integer from 0 to 2\^53 − 1$/],
-    [{ epochs: 2 ** 60 }, /Invalid epochs .*: expected an integer from 0 to 2\^53 − 1$/],
-    [{ out: "" }, /Invalid out "": expected a folder path, or null$/],
-    [{ resume: " " }, /Invalid resume " ": expected a folder path, or null$/],
+    [{ epochs: 2 ** 60 }, /Invalid epochs .*: expected an integer from 0 to 1000000$/],
+    [{ out: "" }, /Invalid out "": expected a non-blank string, or null$/],
+    [{ resume: " " }, /Invalid resume " ": expected a non-blank string, or null$/],
     [
       { method: "simclrr" },
       /Invalid method "simclrr": expected one of unigrad, moco, simclr, byol, simsiam, barlow-twins, vicreg, byol-directpred, byol-unified, barlow-twins-a-identity, barlow-twins-l2, vicreg-l2$/,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import sharp from "sharp";
-import { DEFAULT_CONFIG, type TrainConfig } from "../../src/run/config.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "../../src/run/settings.ts";
 import { loadData } from "../../src/run/_data.ts";
 
 async function png(path: string, w: number, h: number): Promise<void> {

@@ -10,7 +10,7 @@ import {
   stat,
   verdict,
 } from "../../src/run/repro_report.ts";
-import { buildMethod, resolvedMethodOptions } from "../../src/run/config.ts";
+import { buildMethod, resolvedMethodOptions } from "../../src/run/method_options.ts";
 import { createPreset } from "../../src/ssl/mod.ts";
 
 const root = await Deno.makeTempDir({ prefix: "unigrad-repro-test-" });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DataFileError, liveTensors } from "../../mod.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../../src/run/config.ts";
+import { DEFAULT_CONFIG, type Setting, type SettingName, SETTINGS, type TrainConfig } from "../../src/run/settings.ts";
 import { readMetricsLog, type TrainingRecord } from "../../src/io/metrics_log.ts";
 import { type RunResult, train } from "../../src/run/training.ts";
 import { stepSeed } from "../../src/run/_state.ts";
@@ -147,6 +147,59 @@ Deno.test("train() resumed after the last step re-evaluates only, into a new run
     /Cannot resume from checkpoint ".*ckpt-00000008": the config differs from the checkpoint's in lr \(0\.1 → 0\.2\), seed \(0 → 3\)/,
   );
   assert.equal(await Deno.stat(changed).then(() => true, () => false), false);
+});
+
+/** A valid value of `field` other than `value` (what a user might pass with --resume). */
+function otherValue(field: SettingName, value: unknown): unknown {
+  const special: Partial<Record<SettingName, unknown>> = {
+    methodOptions: { lambda: 1 },
+    multiCrop: "2x28,2x12",
+    dataset: "mnist",
+    method: "moco",
+    momentum: 0.5,
+    imageSize: 112,
+  };
+  if (field in special) return special[field];
+  const kind = (SETTINGS[field] as Setting<unknown>).kind;
+  switch (kind.type) {
+    case "choice":
+      return kind.choices.find((c) => c !== value && c !== "image-folder");
+    case "integer":
+    case "number":
+      return (value as number) + 1;
+    case "boolean":
+      return !value;
+    default:
+      return "other";
+  }
+}
+
+Deno.test("train() --resume refuses a change of every setting that changes the trajectory (walks the settings table)", async () => {
+  const live = liveTensors();
+  const a = await referenceRun();
+  const fields = (Object.keys(SETTINGS) as SettingName[]).filter((k) => SETTINGS[k].trajectory);
+  assert.ok(fields.length >= 30 && fields.includes("optimizer") && fields.includes("cutmix"), fields.join());
+  for (const field of fields) {
+    const config = {
+      ...TINY,
+      out: join(root, `changed-${field}`),
+      resume: a.out,
+      [field]: otherValue(field, TINY[field]),
+    };
+    await assert.rejects(
+      () => train(config, () => {}),
+      new RegExp(`the config differs from the checkpoint's in ${field} \\(`),
+      field,
+    );
+  }
+  // A setting that does not change the trajectory may change.
+  const lines: string[] = [];
+  await train(
+    { ...TINY, out: join(root, "more-threads"), resume: a.out, threads: 2, limitTest: 32 },
+    (l) => lines.push(l),
+  );
+  assert.ok(lines.some((l) => l.includes("resumed from")));
+  assert.equal(liveTensors(), live);
 });
 
 Deno.test("train() refuses a truncated or foreign checkpoint and a folder without one, naming the path", async () => {
