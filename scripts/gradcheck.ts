@@ -11,7 +11,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { autograd, cat, manualSeed, normalize, randn, scope, type Tensor } from "../mod.ts";
+import { autograd } from "../src/torch/mod.ts";
+import { cat, manualSeed, normalize, randn, scope, type Tensor } from "../mod.ts";
 import { createMethod, type Features, type GradientSpace, type Method } from "../src/ssl/mod.ts";
 import { disposeState } from "../src/ssl/state.ts";
 

@@ -40,9 +40,13 @@ async function deno(
   return { ok, text: ok ? out.stdout + out.stderr : `${out.stdout}\n${describeExit(out, 40)}`, stdout: out.stdout };
 }
 
-/** The consumer's program: a few training steps of UniGrad on random images, printing the losses. */
+/** The consumer's program: a few training steps of UniGrad on random images, printing the losses; it imports the root and two subpaths. */
 const MAIN = `
-import { buildTrainer, liveTensors, manualSeed, rand, scope, unigrad } from "@unigrad/unigrad";
+import { buildTrainer, manualSeed, rand, scope, unigrad } from "@unigrad/unigrad";
+import { liveTensors } from "@unigrad/unigrad/torch";
+import { SETTINGS } from "@unigrad/unigrad/run";
+
+if (SETTINGS.lr.default !== 0.1) throw new Error("the run subpath's settings table is not the package's");
 
 manualSeed(0);
 const encoder = { arch: "resnet20" as const, inChannels: 1, imageSize: 8, width: 4, projHidden: 16, projDim: 8, projDepth: 2 };
@@ -83,7 +87,11 @@ Deno.test({
       }
       const app = join(tmp, "app");
       await Deno.mkdir(app);
-      const imports = { "@unigrad/unigrad": "../pkg/mod.ts", "@unigrad/unigrad/build": "../pkg/src/torch/build.ts" };
+      // The package's exports, as JSR maps them: the root and one entry point per folder.
+      const exports = JSON.parse(await Deno.readTextFile(join(repo, "deno.json"))).exports as Record<string, string>;
+      const imports = Object.fromEntries(
+        Object.entries(exports).map(([sub, file]) => [join("@unigrad/unigrad", sub), join("../pkg", file)]),
+      );
       await Deno.writeTextFile(join(app, "deno.json"), JSON.stringify({ imports }));
       await Deno.writeTextFile(join(app, "main.ts"), MAIN);
 

@@ -129,7 +129,11 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
   await Deno.mkdir(truncated, { recursive: true });
   await Deno.writeTextFile(join(truncated, "state.json"), '{"format": "unigrad-checkpoint", "step": 2, "tens');
   const cases: [string[], number, RegExp][] = [
-    [["--foo", "1"], 2, /Unknown flag "--foo": expected one of --method, --method-option, --arch, .*--threads, .*--help/],
+    [
+      ["--foo", "1"],
+      2,
+      /Unknown flag "--foo": expected one of --method, --method-option, --arch, .*--threads, .*--help/,
+    ],
     [["--epochs", "abc"], 2, /Invalid --epochs "abc": expected a number/],
     [["--method-opt", "lamda=1"], 2, /Unknown unigrad option "lamda": expected one of lambda, rho/],
     [["--config", bad], 2, new RegExp(`Cannot read config file "${bad}": not valid JSON`)],

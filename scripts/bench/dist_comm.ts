@@ -11,7 +11,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import * as T from "../../mod.ts";
+import * as torch from "../../src/torch/mod.ts";
+import * as nn from "../../src/nn/mod.ts";
+import * as distributed from "../../src/distributed/mod.ts";
+import * as ssl from "../../src/ssl/mod.ts";
+
+const T = { ...torch, ...nn, ...distributed, ...ssl };
 import { bucketize, tensorBytes } from "../../src/distributed/grad_sync.ts";
 
 const { values } = parseArgs({
@@ -94,8 +99,8 @@ function child(kind: string): void {
     [out.computeMs, out.afterMs, out.overlapMs] = times.map(median);
   } else {
     const x = T.rand([batch, 1, 28, 28]);
-    const all = (m: T.Module): T.Module[] => [m, ...m.namedChildren().flatMap(([, c]) => all(c))];
-    const norms = all(enc).filter((m): m is T.BatchNorm => m instanceof T.BatchNorm);
+    const all = (m: nn.Module): nn.Module[] => [m, ...m.namedChildren().flatMap(([, c]) => all(c))];
+    const norms = all(enc).filter((m): m is nn.BatchNorm => m instanceof T.BatchNorm);
     const step = () => T.scope(() => enc.forward(x).square().mean().backward());
     const n = Math.max(3, steps >> 2);
     // Local and synchronised BN alternate step by step, so that drift on a shared machine hits both alike.

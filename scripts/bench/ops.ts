@@ -8,8 +8,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { batchNorm, conv2d, ones, randn, scope, setNumThreads, type Tensor, zeros } from "../../mod.ts";
-import { cuda, type Device, manualSeed, TensorList } from "../../mod.ts";
+import { batchNorm, conv2d } from "../../src/torch/mod.ts";
+import { ones, randn, scope, setNumThreads, type Tensor, zeros } from "../../mod.ts";
+import { cuda, type Device, manualSeed } from "../../mod.ts";
+import { TensorList } from "../../src/torch/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

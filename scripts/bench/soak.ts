@@ -12,7 +12,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_CONFIG, liveLists, liveTensors, type StopRequest, train, type TrainConfig } from "../../mod.ts";
+import { DEFAULT_CONFIG, liveTensors, train, type TrainConfig } from "../../mod.ts";
+import { liveLists } from "../../src/torch/mod.ts";
+import type { StopRequest } from "../../src/run/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -16,10 +16,9 @@
  */
 import { parseArgs } from "node:util";
 import { type PythonServer, pythonServer } from "./_python_server.ts";
+import type { Arch } from "../../src/ssl/mod.ts";
 import {
-  type Arch,
   buildTrainer,
-  chooseNumerics,
   cpuCapabilities,
   cuda,
   DEFAULT_CONFIG,
@@ -30,6 +29,7 @@ import {
   setNumThreads,
   unigrad,
 } from "../../mod.ts";
+import { chooseNumerics } from "../../src/run/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

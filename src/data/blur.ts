@@ -63,7 +63,8 @@ function blurWith(x: Tensor, w: Tensor, r: number): Tensor {
  *
  * @example Usage
  * ```ts
- * import { gaussianBlur, ones, scope } from "@unigrad/unigrad";
+ * import { gaussianBlur } from "@unigrad/unigrad/data";
+ * import { ones, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => gaussianBlur(ones([2, 3, 16, 16]), { p: 1 }).sub(1).abs().max().item());

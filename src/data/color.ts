@@ -27,7 +27,8 @@ const LUMA = [0.2989, 0.587, 0.114] as const;
  *
  * @example Usage
  * ```ts
- * import { grayscale, rand, scope } from "@unigrad/unigrad";
+ * import { grayscale } from "@unigrad/unigrad/data";
+ * import { rand, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => grayscale(rand([2, 3, 4, 4])).shape), [2, 1, 4, 4]);
@@ -49,7 +50,8 @@ function blend(x: Tensor, degenerate: Tensor, f: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { adjustBrightness, ones, scope, tensor } from "@unigrad/unigrad";
+ * import { adjustBrightness } from "@unigrad/unigrad/data";
+ * import { ones, scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => adjustBrightness(ones([2, 1, 1, 1]).mul(0.5), tensor([0, 2])).flatten().toArray());
@@ -66,7 +68,8 @@ export function adjustBrightness(x: Tensor, f: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { adjustContrast, rand, scope, tensor } from "@unigrad/unigrad";
+ * import { adjustContrast } from "@unigrad/unigrad/data";
+ * import { rand, scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const flat = scope(() => adjustContrast(rand([1, 3, 4, 4]), tensor([0])).std().item());
@@ -83,7 +86,8 @@ export function adjustContrast(x: Tensor, f: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { adjustSaturation, rand, scope, tensor } from "@unigrad/unigrad";
+ * import { adjustSaturation } from "@unigrad/unigrad/data";
+ * import { rand, scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const spread = scope(() => adjustSaturation(rand([1, 3, 4, 4]), tensor([0])).std(1).max().item());
@@ -102,7 +106,8 @@ export function adjustSaturation(x: Tensor, f: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { adjustHue, scope, tensor } from "@unigrad/unigrad";
+ * import { adjustHue } from "@unigrad/unigrad/data";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const red = tensor([1, 0, 0]).reshape([1, 3, 1, 1]);
@@ -158,7 +163,8 @@ type Op = (x: Tensor, f: Tensor) => Tensor;
  *
  * @example Usage
  * ```ts
- * import { colorJitter, manualSeed, rand, scope } from "@unigrad/unigrad";
+ * import { colorJitter } from "@unigrad/unigrad/data";
+ * import { manualSeed, rand, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);
@@ -213,7 +219,8 @@ export function colorJitter(x: Tensor, options: JitterOptions = {}): Tensor {
  *
  * @example Usage
  * ```ts
- * import { manualSeed, rand, randomGrayscale, scope } from "@unigrad/unigrad";
+ * import { manualSeed, rand, scope } from "@unigrad/unigrad";
+ * import { randomGrayscale } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);
@@ -238,7 +245,8 @@ export function randomGrayscale(x: Tensor, p = 0.2): Tensor {
  *
  * @example Usage
  * ```ts
- * import { ones, randomSolarize, scope } from "@unigrad/unigrad";
+ * import { ones, scope } from "@unigrad/unigrad";
+ * import { randomSolarize } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => randomSolarize(ones([1, 1, 2, 2]).mul(0.8), 1).max().item());
@@ -262,7 +270,8 @@ export function randomSolarize(x: Tensor, p: number, threshold = 0.5): Tensor {
  *
  * @example Usage
  * ```ts
- * import { normalizeImages, ones, scope } from "@unigrad/unigrad";
+ * import { normalizeImages } from "@unigrad/unigrad/data";
+ * import { ones, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => normalizeImages(ones([1, 1, 2, 2]), [0.5], [0.25]).max().item());

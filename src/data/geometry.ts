@@ -87,7 +87,8 @@ function fallbackOf(H: Tensor, W: Tensor, ratio: readonly [number, number]): [Te
  *
  * @example Usage
  * ```ts
- * import { manualSeed, sampleCrops, scope, zeros } from "@unigrad/unigrad";
+ * import { manualSeed, scope, zeros } from "@unigrad/unigrad";
+ * import { sampleCrops } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);
@@ -173,7 +174,8 @@ function room(full: Operand, box: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { manualSeed, rand, resizedCrop, sampleCrops, scope } from "@unigrad/unigrad";
+ * import { manualSeed, rand, scope } from "@unigrad/unigrad";
+ * import { resizedCrop, sampleCrops } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);
@@ -223,7 +225,8 @@ function gridCoordinates(n: number, device: Device): Tensor {
  *
  * @example Usage
  * ```ts
- * import { manualSeed, rand, randomResizedCrop, scope } from "@unigrad/unigrad";
+ * import { manualSeed, rand, scope } from "@unigrad/unigrad";
+ * import { randomResizedCrop } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);

@@ -85,7 +85,7 @@ function splitmix32(state: number): () => number {
  *
  * @example Usage
  * ```ts
- * import { permutation } from "@unigrad/unigrad";
+ * import { permutation } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * const p = permutation(5, 0, 1);

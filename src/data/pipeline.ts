@@ -51,7 +51,8 @@ export interface ViewOptions extends CropOptions {
  *
  * @example Usage
  * ```ts
- * import { scope, tensor, toFloatImages } from "@unigrad/unigrad";
+ * import { scope, tensor } from "@unigrad/unigrad";
+ * import { toFloatImages } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * const x = tensor(new Uint8Array([0, 255]), { shape: [1, 1, 1, 2] });
@@ -88,7 +89,8 @@ function colour(x: Tensor, view: ViewOptions): Tensor {
  *
  * @example Usage
  * ```ts
- * import { augment, manualSeed, scope, zeros } from "@unigrad/unigrad";
+ * import { augment } from "@unigrad/unigrad/data";
+ * import { manualSeed, scope, zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);
@@ -230,7 +232,7 @@ export function multiCrop(base: Omit<ViewOptions, "size" | "scale">, options: Mu
  *
  * @example Usage
  * ```ts
- * import { parseMultiCrop } from "@unigrad/unigrad";
+ * import { parseMultiCrop } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(parseMultiCrop("2x224,6x96:0.05-0.2"), {

@@ -39,7 +39,7 @@ export interface RecordDatasetOptions {
  *
  * @example Usage
  * ```ts
- * import { RecordDataset } from "@unigrad/unigrad";
+ * import { RecordDataset } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * const path = await Deno.makeTempFile();

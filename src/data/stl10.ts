@@ -109,7 +109,7 @@ export async function stl10(options: Stl10Options): Promise<TensorDataset> {
  *
  * @example Usage
  * ```ts
- * import { stl10Stream } from "@unigrad/unigrad";
+ * import { stl10Stream } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();

@@ -30,7 +30,8 @@ export interface DataParallelOps {
  *
  * @example Usage
  * ```ts
- * import { dataParallel, ones, ProcessGroup } from "@unigrad/unigrad";
+ * import { dataParallel } from "@unigrad/unigrad/distributed";
+ * import { ones, ProcessGroup } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -61,7 +61,7 @@ function checked(e: LaunchEnv): LaunchEnv {
  *
  * @example Usage
  * ```ts
- * import { readLaunchEnv } from "@unigrad/unigrad";
+ * import { readLaunchEnv } from "@unigrad/unigrad/distributed";
  * import assert from "node:assert/strict";
  *
  * const slurm = { SLURM_PROCID: "5", SLURM_NTASKS: "8", SLURM_LOCALID: "1", SLURM_NODELIST: "gpu[07-10]" };

@@ -60,7 +60,8 @@ export function bucketize(tensors: readonly Tensor[], firstBytes: number, bytes:
  *
  * @example Usage
  * ```ts
- * import { GradientAverager, ones, ProcessGroup } from "@unigrad/unigrad";
+ * import { GradientAverager } from "@unigrad/unigrad/distributed";
+ * import { ones, ProcessGroup } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -153,7 +154,8 @@ export class GradientAverager {
  *
  * @example Usage
  * ```ts
- * import { broadcastTensors, ProcessGroup, zeros } from "@unigrad/unigrad";
+ * import { broadcastTensors } from "@unigrad/unigrad/distributed";
+ * import { ProcessGroup, zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -33,7 +33,7 @@ export interface Distributed {
  *
  * @example Usage
  * ```ts
- * import { defaultBackend } from "@unigrad/unigrad";
+ * import { defaultBackend } from "@unigrad/unigrad/distributed";
  * import assert from "node:assert/strict";
  *
  * assert.ok(["gloo", "nccl"].includes(defaultBackend())); // "gloo" on a CPU-only machine

@@ -20,7 +20,7 @@ import { type C10dBackend, C10dGroup, type Device, type Tensor, TensorList, Torc
  *
  * @example Usage
  * ```ts
- * import { ncclErrorEnvironment } from "@unigrad/unigrad";
+ * import { ncclErrorEnvironment } from "@unigrad/unigrad/distributed";
  * import assert from "node:assert/strict";
  *
  * assert.equal(ncclErrorEnvironment({}).TORCH_NCCL_BLOCKING_WAIT, "1");
@@ -68,7 +68,7 @@ export interface GradientHooks {
  *
  * @example Usage
  * ```ts
- * import { DistributedError } from "@unigrad/unigrad";
+ * import { DistributedError } from "@unigrad/unigrad/distributed";
  * import assert from "node:assert/strict";
  *
  * try {

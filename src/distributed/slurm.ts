@@ -52,7 +52,7 @@ function expandHost(pattern: string, list: string): string[] {
  *
  * @example Usage
  * ```ts
- * import { expandNodeList } from "@unigrad/unigrad";
+ * import { expandNodeList } from "@unigrad/unigrad/distributed";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(expandNodeList("node[01-03,07],gpu5"), ["node01", "node02", "node03", "node07", "gpu5"]);

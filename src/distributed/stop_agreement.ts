@@ -18,7 +18,8 @@ import type { ProcessGroup } from "./process_group.ts";
  *
  * @example Usage
  * ```ts
- * import { agreeToStop, ProcessGroup } from "@unigrad/unigrad";
+ * import { agreeToStop } from "@unigrad/unigrad/distributed";
+ * import { ProcessGroup } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -59,7 +59,8 @@ export interface KnnResult {
  *
  * @example Usage
  * ```ts
- * import { knnScores, tensor } from "@unigrad/unigrad";
+ * import { knnScores } from "@unigrad/unigrad/eval";
+ * import { tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using trainX = tensor([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]]);
@@ -273,7 +274,8 @@ export interface LabelledBatch {
  *
  * @example Usage
  * ```ts
- * import { extractLabelledFeatures, tensor } from "@unigrad/unigrad";
+ * import { extractLabelledFeatures } from "@unigrad/unigrad/eval";
+ * import { tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * async function* batches() {

@@ -32,7 +32,8 @@ function unit(z: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { alignment, tensor } from "@unigrad/unigrad";
+ * import { alignment } from "@unigrad/unigrad/eval";
+ * import { tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using a = tensor([[1, 0], [0, 2]]);
@@ -59,7 +60,8 @@ export function alignment(z1: Tensor, z2: Tensor, alpha = 2): number {
  *
  * @example Usage
  * ```ts
- * import { tensor, uniformity } from "@unigrad/unigrad";
+ * import { tensor } from "@unigrad/unigrad";
+ * import { uniformity } from "@unigrad/unigrad/eval";
  * import assert from "node:assert/strict";
  *
  * using z = tensor([[1, 0], [-1, 0]]); // one pair at squared distance 4
@@ -97,7 +99,8 @@ export interface FeatureStd {
  *
  * @example Usage
  * ```ts
- * import { featureStd, tensor } from "@unigrad/unigrad";
+ * import { featureStd } from "@unigrad/unigrad/eval";
+ * import { tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using collapsed = tensor([[3, 4], [6, 8], [1.5, 2]]);
@@ -125,7 +128,8 @@ export function featureStd(z: Tensor): FeatureStd {
  *
  * @example Usage
  * ```ts
- * import { effectiveRank, eye } from "@unigrad/unigrad";
+ * import { effectiveRank } from "@unigrad/unigrad";
+ * import { eye } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * using identity = eye(5);
@@ -157,7 +161,8 @@ export function effectiveRank(matrix: Tensor): number {
  *
  * @example Usage
  * ```ts
- * import { featureEffectiveRank, tensor } from "@unigrad/unigrad";
+ * import { featureEffectiveRank } from "@unigrad/unigrad/eval";
+ * import { tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using collapsed = tensor([[1, 2, 2], [2, 4, 4]]);

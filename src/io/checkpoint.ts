@@ -111,7 +111,8 @@ async function sha256(bytes: Uint8Array): Promise<string> {
  *
  * @example Usage
  * ```ts
- * import { latestCheckpoint, loadCheckpoint, saveCheckpoint, tensor } from "@unigrad/unigrad";
+ * import { latestCheckpoint } from "@unigrad/unigrad/io";
+ * import { loadCheckpoint, saveCheckpoint, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -350,7 +351,8 @@ export async function loadLatestIntactCheckpoint(dir: string): Promise<IntactChe
  *
  * @example Usage
  * ```ts
- * import { manualSeed, randn, restoreRngState, rngStateToBase64 } from "@unigrad/unigrad";
+ * import { manualSeed, randn } from "@unigrad/unigrad";
+ * import { restoreRngState, rngStateToBase64 } from "@unigrad/unigrad/io";
  * import assert from "node:assert/strict";
  *
  * manualSeed(1);

@@ -46,7 +46,8 @@ function replacer(_key: string, value: unknown): unknown {
  *
  * @example Usage
  * ```ts
- * import { MetricsLog, readMetricsLog } from "@unigrad/unigrad";
+ * import { MetricsLog } from "@unigrad/unigrad";
+ * import { readMetricsLog } from "@unigrad/unigrad/io";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -111,7 +112,8 @@ const MAX_LOG_BYTES = 1 << 30;
  *
  * @example Usage
  * ```ts
- * import { MetricsLog, readMetricsLog } from "@unigrad/unigrad";
+ * import { MetricsLog } from "@unigrad/unigrad";
+ * import { readMetricsLog } from "@unigrad/unigrad/io";
  * import assert from "node:assert/strict";
  *
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });

@@ -213,7 +213,7 @@ function panelSvg(p: Panel, px: number, py: number, w: number, h: number, maxPoi
  *
  * @example Usage
  * ```ts
- * import { plotPanels } from "@unigrad/unigrad";
+ * import { plotPanels } from "@unigrad/unigrad/io";
  * import assert from "node:assert/strict";
  *
  * const svg = plotPanels([{ title: "Loss", xLabel: "step", series: [{ name: "loss", points: [[0, 2], [1, 1.5], [2, 1.2]] }] }]);
@@ -259,7 +259,7 @@ function ema(points: readonly [number, number][], alpha: number): [number, numbe
  *
  * @example Usage
  * ```ts
- * import { plotPanels, trainingPanels } from "@unigrad/unigrad";
+ * import { plotPanels, trainingPanels } from "@unigrad/unigrad/io";
  * import assert from "node:assert/strict";
  *
  * const records = [{ step: 0, epoch: 0, knn: 0.6 }, { step: 10, epoch: 1, knn: 0.7, loss: -0.1 }];

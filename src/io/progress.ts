@@ -50,7 +50,7 @@ function stdoutWrite(text: string): void {
  *
  * @example Usage
  * ```ts
- * import { Progress } from "@unigrad/unigrad";
+ * import { Progress } from "@unigrad/unigrad/io";
  * import assert from "node:assert/strict";
  *
  * let out = "";

@@ -61,7 +61,7 @@ function table(head: readonly string[], align: readonly ("l" | "r")[], rows: rea
  *
  * @example Usage
  * ```ts
- * import { formatReport } from "@unigrad/unigrad";
+ * import { formatReport } from "@unigrad/unigrad/io";
  * import assert from "node:assert/strict";
  *
  * const md = formatReport({
@@ -108,7 +108,7 @@ export function formatReport(report: RunReport): string {
  *
  * @example Usage
  * ```ts
- * import { writeReport } from "@unigrad/unigrad";
+ * import { writeReport } from "@unigrad/unigrad/io";
  * import assert from "node:assert/strict";
  *
  * const path = await Deno.makeTempFile({ suffix: ".md" });

@@ -100,7 +100,8 @@ function compareNames(a: string, b: string): number {
  *
  * @example Usage
  * ```ts
- * import { deserializeSafetensors, serializeSafetensors, tensor } from "@unigrad/unigrad";
+ * import { deserializeSafetensors, serializeSafetensors } from "@unigrad/unigrad/io";
+ * import { tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using w = tensor([[1, 2], [3, 4]]);

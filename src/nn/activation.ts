@@ -12,7 +12,8 @@ import { Module } from "./module.ts";
  *
  * @example Usage
  * ```ts
- * import { ReLU, tensor } from "@unigrad/unigrad";
+ * import { ReLU } from "@unigrad/unigrad/nn";
+ * import { tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using x = tensor([-1, 2]);
@@ -44,7 +45,8 @@ export class ReLU extends Module {
  *
  * @example Usage
  * ```ts
- * import { Identity, scope, tensor } from "@unigrad/unigrad";
+ * import { Identity } from "@unigrad/unigrad/nn";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => new Identity().forward(tensor([1, 2])).toArray()), [1, 2]);
@@ -62,7 +64,8 @@ export class Identity extends Module {
  *
  * @example Usage
  * ```ts
- * import { Flatten, ones, scope } from "@unigrad/unigrad";
+ * import { Flatten } from "@unigrad/unigrad/nn";
+ * import { ones, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => new Flatten().forward(ones([2, 3, 4, 4])).shape), [2, 48]);

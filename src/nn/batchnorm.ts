@@ -29,7 +29,7 @@ export interface BatchNormLayerOptions {
  *
  * @example Usage
  * ```ts
- * import { BatchNorm, BatchNorm1d } from "@unigrad/unigrad";
+ * import { BatchNorm, BatchNorm1d } from "@unigrad/unigrad/nn";
  * import assert from "node:assert/strict";
  *
  * const bn = new BatchNorm1d(4); // BatchNorm1d and BatchNorm2d are the concrete layers
@@ -129,7 +129,8 @@ export abstract class BatchNorm extends Module {
  *
  * @example Usage
  * ```ts
- * import { BatchNorm1d, scope, tensor } from "@unigrad/unigrad";
+ * import { BatchNorm1d } from "@unigrad/unigrad/nn";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const bn = new BatchNorm1d(1);
@@ -161,7 +162,8 @@ export class BatchNorm1d extends BatchNorm {
  *
  * @example Usage
  * ```ts
- * import { BatchNorm2d, rand, scope } from "@unigrad/unigrad";
+ * import { BatchNorm2d } from "@unigrad/unigrad/nn";
+ * import { rand, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const bn = new BatchNorm2d(3);

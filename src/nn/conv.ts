@@ -33,7 +33,8 @@ export interface Conv2dLayerOptions {
  *
  * @example Usage
  * ```ts
- * import { Conv2d, randn, scope } from "@unigrad/unigrad";
+ * import { Conv2d } from "@unigrad/unigrad/nn";
+ * import { randn, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const conv = new Conv2d(3, 8, 3, { stride: 2, padding: 1 });

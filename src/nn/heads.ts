@@ -33,7 +33,8 @@ export interface MlpBlock {
  *
  * @example Usage
  * ```ts
- * import { mlp, randn, scope } from "@unigrad/unigrad";
+ * import { mlp } from "@unigrad/unigrad/nn";
+ * import { randn, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const head = mlp([
@@ -133,7 +134,8 @@ export interface PredictorOptions {
  *
  * @example Usage
  * ```ts
- * import { predictorHead, randn, scope } from "@unigrad/unigrad";
+ * import { predictorHead } from "@unigrad/unigrad/nn";
+ * import { randn, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const h = predictorHead({ inDim: 16, hiddenDim: 8, outDim: 16 });

@@ -34,7 +34,9 @@ function kaimingStd(t: Tensor, options: KaimingOptions): number {
  *
  * @example Usage
  * ```ts
- * import { empty, kaimingUniform_, scope } from "@unigrad/unigrad";
+ * import { empty } from "@unigrad/unigrad/torch";
+ * import { kaimingUniform_ } from "@unigrad/unigrad/nn";
+ * import { scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using w = kaimingUniform_(empty([4, 25]), { a: Math.sqrt(5) }); // bound 1/√25
@@ -51,7 +53,8 @@ export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor
  *
  * @example Usage
  * ```ts
- * import { kaimingNormal_, manualSeed, scope, zeros } from "@unigrad/unigrad";
+ * import { kaimingNormal_ } from "@unigrad/unigrad/nn";
+ * import { manualSeed, scope, zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);
@@ -72,7 +75,8 @@ export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor 
  *
  * @example Usage
  * ```ts
- * import { scope, uniform_, zeros } from "@unigrad/unigrad";
+ * import { scope, zeros } from "@unigrad/unigrad";
+ * import { uniform_ } from "@unigrad/unigrad/nn";
  * import assert from "node:assert/strict";
  *
  * const w = uniform_(zeros([100]), -1, 1);
@@ -90,7 +94,8 @@ export function uniform_(t: Tensor, low: number, high: number): Tensor {
  *
  * @example Usage
  * ```ts
- * import { constant_, zeros } from "@unigrad/unigrad";
+ * import { constant_ } from "@unigrad/unigrad/nn";
+ * import { zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const w = constant_(zeros([3]), 0.5);

@@ -41,7 +41,8 @@ function merge(out: Tensor, x: Tensor, shortcut: Sequential | null): Tensor {
  *
  * @example Usage
  * ```ts
- * import { BasicBlock, randn, scope } from "@unigrad/unigrad";
+ * import { BasicBlock } from "@unigrad/unigrad/nn";
+ * import { randn, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const block = new BasicBlock(8, 8);
@@ -103,7 +104,8 @@ export class BasicBlock extends Module {
  *
  * @example Usage
  * ```ts
- * import { Bottleneck, randn, scope } from "@unigrad/unigrad";
+ * import { Bottleneck } from "@unigrad/unigrad/nn";
+ * import { randn, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const block = new Bottleneck(16, 4); // planes 4, expansion 4: 16 channels out

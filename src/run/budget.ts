@@ -61,7 +61,7 @@ export interface EpochBudget {
  *
  * @example Usage
  * ```ts
- * import { epochsWithin } from "@unigrad/unigrad";
+ * import { epochsWithin } from "@unigrad/unigrad/run";
  * import assert from "node:assert/strict";
  *
  * assert.equal(epochsWithin(10, 540, 468 * 128), 4); // 0.9 · 600 s · 540 / 59,904 = 4.9

@@ -47,7 +47,7 @@ export function validateConfig(config: TrainConfig): Readonly<TrainConfig> {
   if (missing.length) throw new TypeError(`Config field(s) ${missing.join(", ")} missing`);
   const checked = Object.fromEntries(
     settingEntries().map(([k]) => [k, checkSetting(k, config[k])]),
-  ) as TrainConfig;
+  ) as unknown as TrainConfig;
   checked.methodOptions = Object.freeze({ ...checked.methodOptions });
   checkAcrossFields(checked);
   Object.freeze(checked);
@@ -90,7 +90,8 @@ function checkAcrossFields(config: TrainConfig): void {
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_CONFIG, extraViews } from "@unigrad/unigrad";
+ * import { DEFAULT_CONFIG } from "@unigrad/unigrad";
+ * import { extraViews } from "@unigrad/unigrad/run";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(extraViews(DEFAULT_CONFIG), []); // two global views only

@@ -56,7 +56,7 @@ async function readOwner(path: string): Promise<LockOwner | null> {
  *
  * @example Usage
  * ```ts
- * import { RunLock } from "@unigrad/unigrad";
+ * import { RunLock } from "@unigrad/unigrad/run";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();

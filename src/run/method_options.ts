@@ -57,7 +57,8 @@ export function resolvedMethodOptions(config: TrainConfig): Record<string, strin
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_CONFIG, lambdaRule } from "@unigrad/unigrad";
+ * import { DEFAULT_CONFIG } from "@unigrad/unigrad";
+ * import { lambdaRule } from "@unigrad/unigrad/run";
  * import assert from "node:assert/strict";
  *
  * assert.equal(lambdaRule({ ...DEFAULT_CONFIG, projDim: 128 }), "λ = 100·d/2048 = 6.25 (d = 128; λ_2048 = 100 for unigrad/unified)");

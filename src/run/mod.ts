@@ -35,4 +35,4 @@ export { type EpochBudget, epochsWithin, resolveEpochs } from "./budget.ts";
 export { type RunResult, type StoppedRun, train, type TrainOptions } from "./training.ts";
 export { openResume, type ResumePoint } from "./resume.ts";
 export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./signals.ts";
-export { LOCK_FILE, type LockOwner, RunLock } from "./lock.ts";
+export { type LockOwner, RunLock } from "./lock.ts";

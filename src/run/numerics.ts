@@ -47,7 +47,8 @@ export interface Numerics {
  *
  * @example Usage
  * ```ts
- * import { chooseNumerics, parseCpuInfo } from "@unigrad/unigrad";
+ * import { chooseNumerics } from "@unigrad/unigrad/run";
+ * import { parseCpuInfo } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * const cpu = parseCpuInfo("flags\t: avx2 avx512f avx512bw avx512vl avx512dq avx512_bf16\n");

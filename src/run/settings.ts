@@ -15,7 +15,7 @@
  * @module
  */
 import { canonicalName, parseMultiCrop } from "../data/mod.ts";
-import { ARCHS, METHODS, TABLE1, TARGET_KINDS } from "../ssl/mod.ts";
+import { type Arch, ARCHS, METHODS, TABLE1, TARGET_KINDS, type TargetKind } from "../ssl/mod.ts";
 
 /** Datasets `--dataset` accepts ("image-folder": `--data-dir` in ImageNet's layout, see `imageFolderSplits`). */
 export const DATASETS = ["fashion-mnist", "mnist", "cifar10", "cifar100", "stl10", "image-folder"] as const;
@@ -46,6 +46,107 @@ export const IMAGE_STORAGES = ["stream", "cache"] as const;
 
 /** Method options as a config holds them (`--method-option key=value`). */
 export type MethodOptions = Record<string, string | number | boolean>;
+
+/**
+ * Everything a run needs: the value type of each setting. What each field means, its default, check
+ * and flag are its row of `SETTINGS` (`--help` and the README's flag list print them).
+ */
+export interface TrainConfig {
+  /** See `SETTINGS.method`. */
+  method: string;
+  /** See `SETTINGS.methodOptions`. */
+  methodOptions: MethodOptions;
+  /** See `SETTINGS.arch`. */
+  arch: Arch;
+  /** See `SETTINGS.width`. */
+  width: number;
+  /** See `SETTINGS.projHidden`. */
+  projHidden: number;
+  /** See `SETTINGS.projDim`. */
+  projDim: number;
+  /** See `SETTINGS.projDepth`. */
+  projDepth: number;
+  /** See `SETTINGS.zeroInitResidual`. */
+  zeroInitResidual: boolean;
+  /** See `SETTINGS.convInit`. */
+  convInit: typeof CONV_INITS[number];
+  /** See `SETTINGS.dataset`. */
+  dataset: DatasetName;
+  /** See `SETTINGS.dataDir`. */
+  dataDir: string | null;
+  /** See `SETTINGS.evalDataDir`. */
+  evalDataDir: string | null;
+  /** See `SETTINGS.imageSize`. */
+  imageSize: number;
+  /** See `SETTINGS.imageCanvas`. */
+  imageCanvas: number;
+  /** See `SETTINGS.imageStorage`. */
+  imageStorage: typeof IMAGE_STORAGES[number];
+  /** See `SETTINGS.decodeWorkers`. */
+  decodeWorkers: number;
+  /** See `SETTINGS.augment`. */
+  augment: typeof AUGMENTS[number] | null;
+  /** See `SETTINGS.multiCrop`. */
+  multiCrop: string | null;
+  /** See `SETTINGS.cutmix`. */
+  cutmix: number;
+  /** See `SETTINGS.epochs`. */
+  epochs: number;
+  /** See `SETTINGS.trainMinutes`. */
+  trainMinutes: number;
+  /** See `SETTINGS.batchSize`. */
+  batchSize: number;
+  /** See `SETTINGS.lr`. */
+  lr: number;
+  /** See `SETTINGS.wd`. */
+  wd: number;
+  /** See `SETTINGS.wdExcludeNormBias`. */
+  wdExcludeNormBias: boolean;
+  /** See `SETTINGS.optimizer`. */
+  optimizer: typeof OPTIMIZERS[number];
+  /** See `SETTINGS.momentum`. */
+  momentum: number;
+  /** See `SETTINGS.larsTrust`. */
+  larsTrust: number;
+  /** See `SETTINGS.lrMin`. */
+  lrMin: number;
+  /** See `SETTINGS.warmupEpochs`. */
+  warmupEpochs: number;
+  /** See `SETTINGS.target`. */
+  target: TargetKind | null;
+  /** See `SETTINGS.device`. */
+  device: string;
+  /** See `SETTINGS.precision`. */
+  precision: typeof PRECISIONS[number];
+  /** See `SETTINGS.seed`. */
+  seed: number;
+  /** See `SETTINGS.out`. */
+  out: string | null;
+  /** See `SETTINGS.resume`. */
+  resume: string | null;
+  /** See `SETTINGS.overwrite`. */
+  overwrite: boolean;
+  /** See `SETTINGS.evalEvery`. */
+  evalEvery: number;
+  /** See `SETTINGS.limitTrain`. */
+  limitTrain: number;
+  /** See `SETTINGS.limitTest`. */
+  limitTest: number;
+  /** See `SETTINGS.logEvery`. */
+  logEvery: number;
+  /** See `SETTINGS.checkpointEvery`. */
+  checkpointEvery: number;
+  /** See `SETTINGS.probeEpochs`. */
+  probeEpochs: number;
+  /** See `SETTINGS.threads`. */
+  threads: number;
+  /** See `SETTINGS.syncBn`. */
+  syncBn: boolean;
+  /** See `SETTINGS.distTimeout`. */
+  distTimeout: number;
+  /** See `SETTINGS.recipe`. */
+  recipe: string | null;
+}
 
 /** How a setting's value is read from the command line and checked. */
 export type SettingKind =
@@ -112,7 +213,7 @@ function row<T>(o: Common & { default: T }, kind: SettingKind): Setting<T> {
 }
 
 /** Method names and the Table 1 presets that are not also method names. */
-const METHOD_NAMES = [...Object.keys(METHODS), ...Object.keys(TABLE1).filter((k) => !(k in METHODS))];
+const METHOD_NAMES: string[] = [...Object.keys(METHODS), ...Object.keys(TABLE1).filter((k) => !(k in METHODS))];
 
 /** The largest network sizes accepted: far above any published setting, far below what would exhaust memory. */
 const MAX_WIDTH = 1024, MAX_FEATURES = 65536, MAX_DEPTH = 16, MAX_SIDE = 4096;
@@ -121,7 +222,7 @@ const MAX_WIDTH = 1024, MAX_FEATURES = 65536, MAX_DEPTH = 16, MAX_SIDE = 4096;
  * Every setting of a run, in the order of `config.json` and `--help`. A flag is the field's name in
  * kebab-case (`projHidden` → `--proj-hidden`) unless the row names another (see `flagOf`).
  */
-export const SETTINGS = {
+export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[K]> } = {
   method: choice(METHOD_NAMES, {
     default: "unigrad",
     canonical: true,
@@ -353,19 +454,10 @@ export const SETTINGS = {
     trajectory: false,
     help: "a named recipe setting many options at once (listed below); a config file and flags override it",
   }),
-} as const;
+};
 
 /** A setting's field name. */
-export type SettingName = keyof typeof SETTINGS;
-
-/** The value type of a setting row. */
-type ValueOf<S> = S extends Setting<infer T> ? T : never;
-
-/**
- * Everything a run needs: one field per row of `SETTINGS`, which gives each field's meaning, default,
- * check and flag (`--help` prints them).
- */
-export type TrainConfig = { -readonly [K in SettingName]: ValueOf<typeof SETTINGS[K]> };
+export type SettingName = keyof TrainConfig;
 
 /** kebab-case of a field name: `projHidden` → `proj-hidden`. */
 function kebab(field: string): string {
@@ -377,7 +469,7 @@ function kebab(field: string): string {
  *
  * @example Usage
  * ```ts
- * import { flagOf } from "@unigrad/unigrad";
+ * import { flagOf } from "@unigrad/unigrad/run";
  * import assert from "node:assert/strict";
  *
  * assert.equal(flagOf("projHidden"), "proj-hidden");
@@ -390,7 +482,7 @@ export function flagOf(field: SettingName): string {
 
 /** The defaults: the CPU default run. */
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze(
-  Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) => [k, s.default])) as TrainConfig,
+  Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) => [k, s.default])) as unknown as TrainConfig,
 );
 
 /** The settings as [field, row] pairs, in table order. */
@@ -458,7 +550,7 @@ function inRange(field: string, kind: SettingKind & { type: "integer" | "number"
  *
  * @example Usage
  * ```ts
- * import { checkSetting } from "@unigrad/unigrad";
+ * import { checkSetting } from "@unigrad/unigrad/run";
  * import assert from "node:assert/strict";
  *
  * assert.equal(checkSetting("dataset", "fashion_mnist"), "fashion-mnist");
@@ -510,7 +602,8 @@ export function checkSetting<K extends SettingName>(field: K, value: unknown): T
  *
  * @example Usage
  * ```ts
- * import { configChanges, DEFAULT_CONFIG } from "@unigrad/unigrad";
+ * import { configChanges } from "@unigrad/unigrad/run";
+ * import { DEFAULT_CONFIG } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(configChanges(DEFAULT_CONFIG, { ...DEFAULT_CONFIG, optimizer: "lars", threads: 1 }), [

@@ -28,7 +28,7 @@ const CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
  *
  * @example Usage
  * ```ts
- * import { StopFlag } from "@unigrad/unigrad";
+ * import { StopFlag } from "@unigrad/unigrad/run";
  * import assert from "node:assert/strict";
  *
  * const stop = new StopFlag(); // pass as train(config, log, { stop }) to stop a run from code

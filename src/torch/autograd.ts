@@ -39,7 +39,8 @@ export function noGrad<T>(fn: () => T): T {
  *
  * @example Usage
  * ```ts
- * import { enableGrad, isGradEnabled, noGrad } from "@unigrad/unigrad";
+ * import { enableGrad, isGradEnabled } from "@unigrad/unigrad/torch";
+ * import { noGrad } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.equal(noGrad(() => enableGrad(() => isGradEnabled())), true);
@@ -54,7 +55,8 @@ export function enableGrad<T>(fn: () => T): T {
  *
  * @example Usage
  * ```ts
- * import { isGradEnabled, noGrad } from "@unigrad/unigrad";
+ * import { isGradEnabled } from "@unigrad/unigrad/torch";
+ * import { noGrad } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.equal(isGradEnabled(), true);

@@ -41,7 +41,7 @@ export interface C10dGroupOptions {
  *
  * @example Usage
  * ```ts
- * import { c10dBackends } from "@unigrad/unigrad";
+ * import { c10dBackends } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * const backends = c10dBackends(); // e.g. ["gloo"] with Debian's libtorch and libgloo-dev

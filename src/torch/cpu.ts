@@ -85,7 +85,7 @@ const rank = (c: CpuClass) => CPU_CLASSES.indexOf(c);
  *
  * @example Usage
  * ```ts
- * import { cpuClassOf } from "@unigrad/unigrad";
+ * import { cpuClassOf } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * const zen4 = new Set(["avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_bf16"]);
@@ -124,7 +124,7 @@ export function cpuClassOf(
  *
  * @example Usage
  * ```ts
- * import { parseCpuInfo } from "@unigrad/unigrad";
+ * import { parseCpuInfo } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * const text = "model name\t: AMD EPYC 9R14\nflags\t\t: fpu sse2 avx2 avx512f avx512bw avx512vl avx512dq avx512_bf16\n";

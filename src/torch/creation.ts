@@ -137,7 +137,8 @@ export function tensor(data: TensorData, options: TensorOptions & { shape?: read
  *
  * @example Usage
  * ```ts
- * import { empty, scope } from "@unigrad/unigrad";
+ * import { empty } from "@unigrad/unigrad/torch";
+ * import { scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => empty([2, 3]).shape), [2, 3]); // values undefined until written
@@ -153,7 +154,7 @@ export function empty(shape: readonly number[], options: TensorOptions = {}): Te
  *
  * @example Usage
  * ```ts
- * import { full } from "@unigrad/unigrad";
+ * import { full } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * using t = full([2], 7, { dtype: "int64" });
@@ -200,7 +201,8 @@ export function ones(shape: readonly number[], options: TensorOptions = {}): Ten
  *
  * @example Usage
  * ```ts
- * import { eye, scope } from "@unigrad/unigrad";
+ * import { eye } from "@unigrad/unigrad/torch";
+ * import { scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => eye(2, 3).toArray()), [[1, 0, 0], [0, 1, 0]]);
@@ -231,7 +233,8 @@ export function arange(start: number, end: number, step = 1, options: TensorOpti
  *
  * @example Usage
  * ```ts
- * import { linspace, scope } from "@unigrad/unigrad";
+ * import { linspace } from "@unigrad/unigrad/torch";
+ * import { scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => linspace(0, 1, 5).toArray()), [0, 0.25, 0.5, 0.75, 1]);
@@ -285,7 +288,8 @@ export function rand(shape: readonly number[], options: TensorOptions = {}): Ten
  *
  * @example Usage
  * ```ts
- * import { manualSeed, randint, scope } from "@unigrad/unigrad";
+ * import { manualSeed, scope } from "@unigrad/unigrad";
+ * import { randint } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);
@@ -304,7 +308,8 @@ export function randint(low: number, high: number, shape: readonly number[], opt
  *
  * @example Usage
  * ```ts
- * import { manualSeed, randperm, scope } from "@unigrad/unigrad";
+ * import { manualSeed, scope } from "@unigrad/unigrad";
+ * import { randperm } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);
@@ -321,7 +326,8 @@ export function randperm(n: number, options: TensorOptions = {}): Tensor {
  *
  * @example Usage
  * ```ts
- * import { fullLike, scope, zeros } from "@unigrad/unigrad";
+ * import { fullLike } from "@unigrad/unigrad/torch";
+ * import { scope, zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => fullLike(zeros([2]), 7).toArray()), [7, 7]);
@@ -337,7 +343,8 @@ export function fullLike(t: Tensor, value: number, dtype?: DType): Tensor {
  *
  * @example Usage
  * ```ts
- * import { ones, scope, zerosLike } from "@unigrad/unigrad";
+ * import { ones, scope } from "@unigrad/unigrad";
+ * import { zerosLike } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => zerosLike(ones([2])).toArray()), [0, 0]);
@@ -352,7 +359,8 @@ export function zerosLike(t: Tensor, dtype?: DType): Tensor {
  *
  * @example Usage
  * ```ts
- * import { onesLike, scope, zeros } from "@unigrad/unigrad";
+ * import { onesLike } from "@unigrad/unigrad/torch";
+ * import { scope, zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => onesLike(zeros([2]), "int32").toArray()), [1, 1]);
@@ -367,7 +375,8 @@ export function onesLike(t: Tensor, dtype?: DType): Tensor {
  *
  * @example Usage
  * ```ts
- * import { randnLike, scope, zeros } from "@unigrad/unigrad";
+ * import { randnLike } from "@unigrad/unigrad/torch";
+ * import { scope, zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => randnLike(zeros([2, 3])).shape), [2, 3]);
@@ -382,7 +391,8 @@ export function randnLike(t: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { randLike, scope, zeros } from "@unigrad/unigrad";
+ * import { randLike } from "@unigrad/unigrad/torch";
+ * import { scope, zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => randLike(zeros([4], { dtype: "float64" })).dtype), "float64");

@@ -51,7 +51,7 @@ export function dtypeFromCode(code: number): DType {
  *
  * @example Usage
  * ```ts
- * import { checkDType } from "@unigrad/unigrad";
+ * import { checkDType } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * assert.equal(checkDType("float32"), "float32");
@@ -70,7 +70,7 @@ export function checkDType(dtype: string): DType {
  *
  * @example Usage
  * ```ts
- * import { isFloating } from "@unigrad/unigrad";
+ * import { isFloating } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * assert.equal(isFloating("bfloat16"), true);

@@ -58,7 +58,8 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
  *
  * @example Usage
  * ```ts
- * import { scope, tensor, where } from "@unigrad/unigrad";
+ * import { scope, tensor } from "@unigrad/unigrad";
+ * import { where } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * const r = scope(() => where(tensor([true, false]), tensor([1, 2]), tensor([9, 9])).toArray());
@@ -86,7 +87,8 @@ export interface Conv2dOptions {
  *
  * @example Usage
  * ```ts
- * import { conv2d, ones, scope } from "@unigrad/unigrad";
+ * import { conv2d } from "@unigrad/unigrad/torch";
+ * import { ones, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => conv2d(ones([1, 1, 4, 4]), ones([2, 1, 3, 3]), null, { padding: 1 }));
@@ -123,7 +125,8 @@ export interface BatchNormOptions {
  *
  * @example Usage
  * ```ts
- * import { batchNorm, scope, tensor } from "@unigrad/unigrad";
+ * import { batchNorm } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => batchNorm(tensor([[1], [3]]), { eps: 0 }).toArray());
@@ -152,7 +155,8 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
  *
  * @example Usage
  * ```ts
- * import { layerNorm, scope, tensor } from "@unigrad/unigrad";
+ * import { layerNorm } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => layerNorm(tensor([[1, 3]]), [2], null, null, 0).toArray());
@@ -175,7 +179,8 @@ export function layerNorm(
  *
  * @example Usage
  * ```ts
- * import { maxPool2d, scope, tensor } from "@unigrad/unigrad";
+ * import { maxPool2d } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => maxPool2d(tensor([[[[1, 2], [3, 4]]]]), 2).toArray());
@@ -191,7 +196,8 @@ export function maxPool2d(x: Tensor, kernel: number, stride = kernel, padding = 
  *
  * @example Usage
  * ```ts
- * import { avgPool2d, scope, tensor } from "@unigrad/unigrad";
+ * import { avgPool2d } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => avgPool2d(tensor([[[[1, 2], [3, 4]]]]), 2).toArray());
@@ -207,7 +213,8 @@ export function avgPool2d(x: Tensor, kernel: number, stride = kernel, padding = 
  *
  * @example Usage
  * ```ts
- * import { adaptiveAvgPool2d, ones, scope } from "@unigrad/unigrad";
+ * import { adaptiveAvgPool2d } from "@unigrad/unigrad/torch";
+ * import { ones, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => adaptiveAvgPool2d(ones([2, 3, 7, 7]), 1).shape), [2, 3, 1, 1]);
@@ -238,7 +245,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
  *
  * @example Usage
  * ```ts
- * import { relu, scope, tensor } from "@unigrad/unigrad";
+ * import { relu } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => relu(tensor([-1, 2])).toArray()), [0, 2]);
@@ -253,7 +261,8 @@ export function relu(x: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { scope, softmax, tensor } from "@unigrad/unigrad";
+ * import { scope, tensor } from "@unigrad/unigrad";
+ * import { softmax } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => softmax(tensor([[0, 0]]), 1).toArray()), [[0.5, 0.5]]);
@@ -268,7 +277,8 @@ export function softmax(x: Tensor, dim: number): Tensor {
  *
  * @example Usage
  * ```ts
- * import { logSoftmax, scope, tensor } from "@unigrad/unigrad";
+ * import { logSoftmax } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => logSoftmax(tensor([[0, 0]], { dtype: "float64" }), 1).toArray()) as number[][];
@@ -288,7 +298,8 @@ const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
  *
  * @example Usage
  * ```ts
- * import { crossEntropy, tensor } from "@unigrad/unigrad";
+ * import { crossEntropy } from "@unigrad/unigrad/torch";
+ * import { tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using logits = tensor([[0, 0]]);
@@ -314,7 +325,8 @@ export function crossEntropy(
  *
  * @example Usage
  * ```ts
- * import { mseLoss, scope, tensor } from "@unigrad/unigrad";
+ * import { mseLoss } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.equal(scope(() => mseLoss(tensor([1, 3]), tensor([0, 0])).item()), 5);
@@ -347,7 +359,8 @@ export function normalize(x: Tensor, dim = 1, p = 2, eps = 1e-12): Tensor {
  *
  * @example Usage
  * ```ts
- * import { affineGrid, scope, tensor } from "@unigrad/unigrad";
+ * import { affineGrid } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const theta = tensor([[[1, 0, 0], [0, 1, 0]]]); // the identity transform
@@ -378,7 +391,8 @@ export interface GridSampleOptions {
  *
  * @example Usage
  * ```ts
- * import { affineGrid, gridSample, rand, scope, tensor } from "@unigrad/unigrad";
+ * import { affineGrid, gridSample } from "@unigrad/unigrad/torch";
+ * import { rand, scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const same = scope(() => {
@@ -402,7 +416,8 @@ export function gridSample(x: Tensor, grid: Tensor, options: GridSampleOptions =
  *
  * @example Usage
  * ```ts
- * import { interpolate, ones, scope } from "@unigrad/unigrad";
+ * import { interpolate } from "@unigrad/unigrad/torch";
+ * import { ones, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => interpolate(ones([1, 3, 8, 8]), [4, 6]).shape), [1, 3, 4, 6]);
@@ -424,7 +439,8 @@ export function interpolate(
  *
  * @example Usage
  * ```ts
- * import { dropout, ones, scope } from "@unigrad/unigrad";
+ * import { dropout } from "@unigrad/unigrad/torch";
+ * import { ones, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => dropout(ones([3]), 0.5, false).toArray()), [1, 1, 1]); // identity in eval
@@ -439,7 +455,8 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
  *
  * @example Usage
  * ```ts
- * import { oneHot, scope, tensor } from "@unigrad/unigrad";
+ * import { oneHot } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const y = scope(() => oneHot(tensor([2, 0], { dtype: "int64" }), 3).toArray());
@@ -455,7 +472,8 @@ export function oneHot(x: Tensor, classes: number): Tensor {
  *
  * @example Usage
  * ```ts
- * import { ones, pad, scope } from "@unigrad/unigrad";
+ * import { ones, scope } from "@unigrad/unigrad";
+ * import { pad } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => pad(ones([1, 2]), [1, 0]).toArray()), [[0, 1, 1]]);
@@ -471,7 +489,8 @@ export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
  *
  * @example Usage
  * ```ts
- * import { eigh, scope, tensor } from "@unigrad/unigrad";
+ * import { eigh } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const values = scope(() => eigh(tensor([[2, 0], [0, 1]], { dtype: "float64" })).values.toArray());
@@ -488,7 +507,8 @@ export function eigh(x: Tensor): { values: Tensor; vectors: Tensor } {
  *
  * @example Usage
  * ```ts
- * import { scope, svdvals, tensor } from "@unigrad/unigrad";
+ * import { scope, tensor } from "@unigrad/unigrad";
+ * import { svdvals } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => svdvals(tensor([[3, 0], [0, -4]], { dtype: "float64" })).toArray()), [4, 3]);
@@ -503,7 +523,8 @@ export function svdvals(x: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { inv, scope, tensor } from "@unigrad/unigrad";
+ * import { inv } from "@unigrad/unigrad/torch";
+ * import { scope, tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(scope(() => inv(tensor([[2, 0], [0, 4]], { dtype: "float64" })).toArray()), [[0.5, 0], [0, 0.25]]);

@@ -14,7 +14,8 @@ import { Tensor } from "./tensor.ts";
  *
  * @example Usage
  * ```ts
- * import { ones, TensorList, zeros } from "@unigrad/unigrad";
+ * import { ones, zeros } from "@unigrad/unigrad";
+ * import { TensorList } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * using a = zeros([2]);

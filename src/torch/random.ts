@@ -33,7 +33,8 @@ export function manualSeed(seed: number | bigint): void {
  *
  * @example Usage
  * ```ts
- * import { getRngState, rand, scope, setRngState } from "@unigrad/unigrad";
+ * import { getRngState, setRngState } from "@unigrad/unigrad/torch";
+ * import { rand, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const state = getRngState();
@@ -52,7 +53,8 @@ export function getRngState(): Tensor {
  *
  * @example Usage
  * ```ts
- * import { getRngState, randn, scope, setRngState } from "@unigrad/unigrad";
+ * import { getRngState, setRngState } from "@unigrad/unigrad/torch";
+ * import { randn, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const state = getRngState();

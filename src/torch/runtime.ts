@@ -60,7 +60,8 @@ export function liveTensors(): number {
  *
  * @example Usage
  * ```ts
- * import { liveLists, TensorList, zeros } from "@unigrad/unigrad";
+ * import { liveLists, TensorList } from "@unigrad/unigrad/torch";
+ * import { zeros } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const before = liveLists();

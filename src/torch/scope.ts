@@ -30,7 +30,8 @@ export function track(t: Freeable): void {
  *
  * @example Usage
  * ```ts
- * import { keep, ones, scope } from "@unigrad/unigrad";
+ * import { keep } from "@unigrad/unigrad/torch";
+ * import { ones, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * let kept;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { full, liveTensors, manualSeed, rand, scope, zeros } from "../../mod.ts";
+import { full } from "../../src/torch/mod.ts";
+import { liveTensors, manualSeed, rand, scope, zeros } from "../../mod.ts";
 import { gaussianBlur } from "../../src/data/blur.ts";
 import { maxDiff } from "./_helpers.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { full, liveTensors, manualSeed, rand, scope, type Tensor, tensor } from "../../mod.ts";
+import { full } from "../../src/torch/mod.ts";
+import { liveTensors, manualSeed, rand, scope, type Tensor, tensor } from "../../mod.ts";
 import {
   adjustBrightness,
   adjustContrast,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { affineGrid, gridSample, interpolate, liveTensors, manualSeed, rand, scope, stack, tensor } from "../../mod.ts";
+import { affineGrid, gridSample, interpolate } from "../../src/torch/mod.ts";
+import { liveTensors, manualSeed, rand, scope, stack, tensor } from "../../mod.ts";
 import { randomResizedCrop, resizedCrop, sampleCrops } from "../../src/data/geometry.ts";
 import { maxDiff } from "./_helpers.ts";
 

@@ -1,5 +1,5 @@
 /** Seeded global batches shared by the workers and the single-process references. */
-import * as T from "../../mod.ts";
+import * as T from "../_all.ts";
 
 /** Shapes of the scenarios' tensors (the global batch is 8 samples). */
 export const SCENARIO_SHAPES = { x: [8, 5], weight: [3, 5], images: [8, 3, 2, 2] } as const;

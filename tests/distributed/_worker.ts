@@ -3,7 +3,7 @@
  * Joins a Gloo group on 127.0.0.1, runs the scenario and prints one JSON line with its results (or
  * `{"error": …}` and exit code 1). The test process spawns one per rank (see _spawn.ts).
  */
-import * as T from "../../mod.ts";
+import * as T from "../_all.ts";
 import { globalBatch, SCENARIO_SHAPES } from "./_data.ts";
 
 const [scenario, portArg, rankArg, worldArg, timeoutArg] = Deno.args;

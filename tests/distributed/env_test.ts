@@ -1,6 +1,6 @@
 /** readLaunchEnv and expandNodeList: torchrun and Slurm variables. */
 import assert from "node:assert/strict";
-import { expandNodeList, readLaunchEnv } from "../../mod.ts";
+import { expandNodeList, readLaunchEnv } from "../../src/distributed/mod.ts";
 
 Deno.test("readLaunchEnv reads torchrun's variables with defaults for the optional ones", () => {
   const e = readLaunchEnv({ RANK: "1", WORLD_SIZE: "4", LOCAL_RANK: "1", MASTER_ADDR: "n1", MASTER_PORT: "1234" });

@@ -1,6 +1,6 @@
 /** Gradient averaging and weight broadcast over two real Deno ranks (Gloo on 127.0.0.1). */
 import assert from "node:assert/strict";
-import * as T from "../../mod.ts";
+import * as T from "../_all.ts";
 import { bucketize } from "../../src/distributed/grad_sync.ts";
 import { globalBatch, SCENARIO_SHAPES } from "./_data.ts";
 import { runRanks } from "./_spawn.ts";

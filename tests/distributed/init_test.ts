@@ -1,6 +1,6 @@
 /** initDistributed: no launcher → null; torchrun variables for a world of one → a joined Gloo group. */
 import assert from "node:assert/strict";
-import * as T from "../../mod.ts";
+import * as T from "../_all.ts";
 import { freePort } from "./_spawn.ts";
 
 Deno.test("initDistributed returns null without launcher variables", () => {

@@ -1,6 +1,6 @@
 /** ProcessGroup over real processes: two Deno ranks on Gloo over 127.0.0.1. */
 import assert from "node:assert/strict";
-import * as T from "../../mod.ts";
+import * as T from "../_all.ts";
 import { globalBatch } from "./_data.ts";
 import { freePort, type Rank, runRanks, spawnRanks } from "./_spawn.ts";
 

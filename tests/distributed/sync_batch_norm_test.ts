@@ -1,6 +1,6 @@
 /** syncBatchNorm over two real Deno ranks equals BatchNorm over the concatenated batch in one process. */
 import assert from "node:assert/strict";
-import * as T from "../../mod.ts";
+import * as T from "../_all.ts";
 import { globalBatch } from "./_data.ts";
 import { freePort, runRanks } from "./_spawn.ts";
 

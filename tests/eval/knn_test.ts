@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  isGradEnabled,
-  liveTensors,
-  manualSeed,
-  Module,
-  normalize,
-  randint,
-  randn,
-  scope,
-  type Tensor,
-  tensor,
-  zeros,
-} from "../../mod.ts";
+import { isGradEnabled, randint } from "../../src/torch/mod.ts";
+import { liveTensors, manualSeed, Module, normalize, randn, scope, type Tensor, tensor, zeros } from "../../mod.ts";
 import { extractFeatures, extractLabelledFeatures, knnAccuracy, knnScores } from "../../src/eval/knn.ts";
 import { fashionMnist, hasFashionMnist } from "./_fashion_mnist.ts";
 

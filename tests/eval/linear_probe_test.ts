@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { liveTensors, manualSeed, rand, randint, randn, scope, tensor } from "../../mod.ts";
+import { liveTensors, manualSeed, rand, randn, scope, tensor } from "../../mod.ts";
+import { randint } from "../../src/torch/mod.ts";
 import { linearProbe } from "../../src/eval/linear_probe.ts";
 import { fashionMnist, hasFashionMnist } from "./_fashion_mnist.ts";
 

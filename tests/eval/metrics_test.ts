@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { eye, liveTensors, manualSeed, randn, scope, tensor } from "../../mod.ts";
+import { eye } from "../../src/torch/mod.ts";
+import { liveTensors, manualSeed, randn, scope, tensor } from "../../mod.ts";
 import { alignment, effectiveRank, featureEffectiveRank, featureStd, uniformity } from "../../src/eval/metrics.ts";
 
 function close(actual: number, expected: number, tol = 1e-9): void {

@@ -7,8 +7,8 @@
  * - `conv`: the backward pass of one channels_last 1×1 stride-2 convolution with 4 input channels (the
  *   defect's case), five times; prints "done".
  */
+import { conv2d } from "../../src/torch/mod.ts";
 import {
-  conv2d,
   createMethod,
   manualSeed,
   randn,

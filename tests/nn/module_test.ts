@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { Conv2d, full, liveTensors, type Tensor, tensor } from "../../mod.ts";
+import { Conv2d } from "../../src/nn/mod.ts";
+import { full } from "../../src/torch/mod.ts";
+import { liveTensors, type Tensor, tensor } from "../../mod.ts";
 
 Deno.test("Module.loadStateDict() refuses a float weight relabelled as int32 before copying anything", () => {
   const before = liveTensors();

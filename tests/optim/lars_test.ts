@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { liveLists, liveTensors, ones, scope, zeros } from "../../mod.ts";
+import { liveLists } from "../../src/torch/mod.ts";
+import { liveTensors, ones, scope, zeros } from "../../mod.ts";
 import { LARS } from "../../src/optim/lars.ts";
 import { assertParams, backwardLoss, G, problem } from "./_problem.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { full, liveTensors, SGD, type Tensor, zeros } from "../../mod.ts";
+import { full } from "../../src/torch/mod.ts";
+import { liveTensors, SGD, type Tensor, zeros } from "../../mod.ts";
 
 Deno.test("Optimizer.loadStateDict() refuses a step that is not a count and mismatched dtypes", () => {
   const before = liveTensors();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { liveLists, liveTensors, scope, type Tensor, zeros } from "../../mod.ts";
+import { liveLists } from "../../src/torch/mod.ts";
+import { liveTensors, scope, type Tensor, zeros } from "../../mod.ts";
 import { SGD, type SGDOptions } from "../../src/optim/sgd.ts";
 import { assertParams, backwardLoss, G, problem } from "./_problem.ts";
 

@@ -4,7 +4,7 @@
  * (buildTrainer, as train() does) on the same seeded weights, takes STEPS steps on this rank's rows of
  * the same global views, and prints the online weights and the method's F as one JSON line.
  */
-import * as T from "../../mod.ts";
+import * as T from "../_all.ts";
 
 /**
  * Method, options and learning rate. Small enough that 3 steps stay tame: at lr 0.5, SimCLR's 1-step float32 difference

@@ -1,7 +1,7 @@
 /** Shared test helpers for tests/ssl: seeded features, golden values, error measures. */
 import assert from "node:assert/strict";
+import { autograd } from "../../src/torch/mod.ts";
 import {
-  autograd,
   type DType,
   liveTensors,
   normalize,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { eye, liveTensors, manualSeed, scope, tensor } from "../../mod.ts";
+import { eye } from "../../src/torch/mod.ts";
+import { liveTensors, manualSeed, scope, tensor } from "../../mod.ts";
 import { byol } from "../../src/ssl/byol.ts";
 import { directPredPredictor } from "../../src/ssl/directpred.ts";
 import { disposeState } from "../../src/ssl/state.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { cat, crossEntropy, manualSeed, normalize, randn, scope, tensor } from "../../mod.ts";
+import { cat, manualSeed, normalize, randn, scope, tensor } from "../../mod.ts";
+import { crossEntropy } from "../../src/torch/mod.ts";
 import { moco } from "../../src/ssl/moco.ts";
 import { disposeState } from "../../src/ssl/state.ts";
 import { assertClose, assertGradientMatchesAutograd, GOLDEN, goldenFeatures, randomFeatures } from "./_helpers.ts";

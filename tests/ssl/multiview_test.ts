@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { autograd, randperm } from "../../src/torch/mod.ts";
 import {
-  autograd,
   cat,
   type DType,
   liveTensors,
@@ -9,7 +9,6 @@ import {
   ones,
   rand,
   randn,
-  randperm,
   scope,
   type Tensor,
 } from "../../mod.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { liveLists, liveTensors, manualSeed, noGrad, randn, scope } from "../../mod.ts";
+import { liveLists } from "../../src/torch/mod.ts";
+import { liveTensors, manualSeed, noGrad, randn, scope } from "../../mod.ts";
 import { BatchNorm1d } from "../../src/nn/batchnorm.ts";
 import { Linear } from "../../src/nn/linear.ts";
 import { Sequential } from "../../src/nn/module.ts";

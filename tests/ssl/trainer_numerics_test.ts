@@ -3,17 +3,17 @@
 import assert from "node:assert/strict";
 import {
   cpuCapabilities,
-  type Features,
   liveTensors,
   manualSeed,
   noGrad,
-  onednnIsaCap,
   randn,
   scope,
   setNumThreads,
   SGD,
   type Tensor,
 } from "../../mod.ts";
+import type { Features } from "../../src/ssl/mod.ts";
+import { onednnIsaCap } from "../../src/torch/mod.ts";
 import { createMethod } from "../../src/ssl/mod.ts";
 import type { Method } from "../../src/ssl/method.ts";
 import { disposeState } from "../../src/ssl/state.ts";

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import {
   augmentation,
-  autograd,
   type Device,
   fashionMnist,
-  featureStd,
   liveTensors,
   Loader,
   manualSeed,
@@ -16,6 +14,8 @@ import {
   SGD,
   type Tensor,
 } from "../../mod.ts";
+import { autograd } from "../../src/torch/mod.ts";
+import { featureStd } from "../../src/eval/mod.ts";
 import { cutmix } from "../../src/data/cutmix.ts";
 import { createMethod, widthScaledLambda } from "../../src/ssl/mod.ts";
 import type { Features, Method } from "../../src/ssl/method.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { autograd, liveLists, liveTensors, scope, type Tensor, tensor, type TensorOptions } from "../../mod.ts";
+import { autograd, liveLists, type TensorOptions } from "../../src/torch/mod.ts";
+import { liveTensors, scope, type Tensor, tensor } from "../../mod.ts";
 
 /** Flat numbers of a tensor (bigint and half types converted). */
 export function flat(t: Tensor): number[] {

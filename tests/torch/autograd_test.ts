@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import {
   affineGrid,
   autograd,
-  backward,
   batchNorm,
   conv2d,
   crossEntropy,
@@ -13,16 +12,9 @@ import {
   layerNorm,
   logSoftmax,
   maxPool2d,
-  noGrad,
-  normalize,
-  ones,
-  scope,
   softmax,
-  type Tensor,
-  tensor,
-  TorchError,
-  zeros,
-} from "../../mod.ts";
+} from "../../src/torch/mod.ts";
+import { backward, noGrad, normalize, ones, scope, type Tensor, tensor, TorchError, zeros } from "../../mod.ts";
 import { assertClose, flat, gradcheck, noLeaks } from "./_helpers.ts";
 
 /** A float64 leaf with requiresGrad, filled with sin(1.3·i + offset) (no RNG). */

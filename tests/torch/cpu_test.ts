@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { cpuCapabilities, cpuClassOf, onednnIsaCap, parseCpuInfo } from "../../mod.ts";
+import { cpuCapabilities } from "../../mod.ts";
+import { cpuClassOf, onednnIsaCap, parseCpuInfo } from "../../src/torch/mod.ts";
 import { sym } from "../../src/torch/_lib.ts";
 
 // Flags lines as Linux prints them (shortened), so the test does not depend on the machine it runs on.

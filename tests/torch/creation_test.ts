@@ -1,26 +1,18 @@
 import assert from "node:assert/strict";
+import { arange, manualSeed, ones, rand, randn, scope, tensor, TorchError, zeros } from "../../mod.ts";
 import {
-  arange,
   empty,
   eye,
   full,
   fullLike,
   linspace,
-  manualSeed,
-  ones,
   onesLike,
-  rand,
   randint,
   randLike,
-  randn,
   randnLike,
   randperm,
-  scope,
-  tensor,
-  TorchError,
-  zeros,
   zerosLike,
-} from "../../mod.ts";
+} from "../../src/torch/mod.ts";
 import { noLeaks } from "./_helpers.ts";
 
 Deno.test(

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { conv2d, cuda, manualSeed, ones, randn, scope, softmax, tensor, TorchError, zeros } from "../../mod.ts";
+import { conv2d, softmax } from "../../src/torch/mod.ts";
+import { cuda, manualSeed, ones, randn, scope, tensor, TorchError, zeros } from "../../mod.ts";
 import { assertClose, noLeaks } from "./_helpers.ts";
 
 const gpu = cuda.isAvailable();

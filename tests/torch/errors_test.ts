@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { crossEntropy, cuda, ones, scope, tensor, TorchError, zeros } from "../../mod.ts";
+import { crossEntropy } from "../../src/torch/mod.ts";
+import { cuda, ones, scope, tensor, TorchError, zeros } from "../../mod.ts";
 import { noLeaks } from "./_helpers.ts";
 
 /** Asserts that `fn` throws `type` with a message matching `message`, and that ops still work after it. */

@@ -4,7 +4,6 @@ import {
   affineGrid,
   avgPool2d,
   batchNorm,
-  cat,
   conv2d,
   crossEntropy,
   dropout,
@@ -15,25 +14,17 @@ import {
   interpolate,
   inv,
   layerNorm,
-  linear,
   logSoftmax,
-  manualSeed,
   maxPool2d,
   mseLoss,
-  normalize,
   oneHot,
-  ones,
   pad,
   relu,
-  scope,
   softmax,
-  stack,
   svdvals,
-  tensor,
-  TorchError,
   where,
-  zeros,
-} from "../../mod.ts";
+} from "../../src/torch/mod.ts";
+import { cat, linear, manualSeed, normalize, ones, scope, stack, tensor, TorchError, zeros } from "../../mod.ts";
 import { assertClose, fromGolden, loadGolden, noLeaks } from "./_helpers.ts";
 
 const golden = loadGolden("functional");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { liveLists, noGrad, ones, scope, tensor, TensorList, TorchError, zeros } from "../../mod.ts";
+import { liveLists, TensorList } from "../../src/torch/mod.ts";
+import { noGrad, ones, scope, tensor, TorchError, zeros } from "../../mod.ts";
 import { assertClose, noLeaks } from "./_helpers.ts";
 
 const f64 = { dtype: "float64" } as const;

@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  dropout,
-  getRngState,
-  manualSeed,
-  ones,
-  rand,
-  randn,
-  randperm,
-  scope,
-  setRngState,
-  TorchError,
-  zeros,
-} from "../../mod.ts";
+import { dropout, getRngState, randperm, setRngState } from "../../src/torch/mod.ts";
+import { manualSeed, ones, rand, randn, scope, TorchError, zeros } from "../../mod.ts";
 import { noLeaks } from "./_helpers.ts";
 
 Deno.test(

@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  getNumThreads,
-  init,
-  liveLists,
-  liveTensors,
-  ones,
-  scope,
-  setNumThreads,
-  TensorList,
-  torchVersion,
-} from "../../mod.ts";
+import { getNumThreads, init, liveTensors, ones, scope, setNumThreads, torchVersion } from "../../mod.ts";
+import { liveLists, TensorList } from "../../src/torch/mod.ts";
 import { noLeaks } from "./_helpers.ts";
 
 const manifest = JSON.parse(Deno.readTextFileSync(new URL("../../build/shim.json", import.meta.url)));

@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  keep,
-  liveLists,
-  liveTensors,
-  noGrad,
-  ones,
-  scope,
-  type Tensor,
-  tensor,
-  TensorList,
-  TorchError,
-  zeros,
-} from "../../mod.ts";
+import { keep, liveLists, TensorList } from "../../src/torch/mod.ts";
+import { liveTensors, noGrad, ones, scope, type Tensor, tensor, TorchError, zeros } from "../../mod.ts";
 import { assertClose, noLeaks } from "./_helpers.ts";
 
 Deno.test(

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { assertExit, runChild } from "../_child.ts";
-import * as T from "../../mod.ts";
+import * as T from "../_all.ts";
 import { SYMBOLS } from "../../src/torch/_symbols.ts";
 import { lastError, sym } from "../../src/torch/_lib.ts";
 import { check, checkHandle, dims, HANDLE } from "../../src/torch/_handle.ts";
