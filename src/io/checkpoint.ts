@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { getRngState, setRngState, type Tensor, tensor } from "../torch/mod.ts";
 import { openRegularFile, readExactly, readFileBounded, syncDir, writeFileSynced } from "../torch/files.ts";
 import { deserializeSafetensors, serializeSafetensors } from "./safetensors.ts";
@@ -95,6 +95,11 @@ function checkJson(value: unknown, where: string): void {
   throw new TypeError(`Cannot save checkpoint: ${where} is a ${typeof value} that JSON cannot hold`);
 }
 
+/** The SHA-256 of a run state's JSON text (JSON.parse then JSON.stringify gives the same text back). */
+function stateDigest(state: unknown): Promise<string> {
+  return sha256(new TextEncoder().encode(JSON.stringify(state)));
+}
+
 async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -151,6 +156,7 @@ export async function saveCheckpoint(
     step,
     created: new Date().toISOString(),
     tensors: { file: TENSORS, bytes: bytes.length, sha256: await sha256(bytes), count: checkpoint.tensors.size },
+    stateSha256: await stateDigest(checkpoint.state),
     state: checkpoint.state,
   };
   try {
@@ -204,6 +210,8 @@ interface CheckpointRecord {
   bytes: number;
   sha256: string;
   state: Record<string, unknown>;
+  /** The SHA-256 of the state's JSON text; null in checkpoints written before it was recorded. */
+  stateSha256: string | null;
 }
 
 /** Parses and validates `state.json`'s text; `fail` throws an error naming the checkpoint. */
@@ -217,7 +225,7 @@ function parseRecord(text: string, stepFromName: number | null, fail: (what: str
   if (record === null || typeof record !== "object" || record.format !== FORMAT) {
     fail(`${STATE} is not a ${FORMAT} record`);
   }
-  const { step, tensors, state } = record;
+  const { step, tensors, state, stateSha256 } = record;
   if (!Number.isSafeInteger(step) || (step as number) < 0) {
     fail(`${STATE} has step ${JSON.stringify(step)}, not a non-negative integer`);
   }
@@ -237,7 +245,11 @@ function parseRecord(text: string, stepFromName: number | null, fail: (what: str
   if (state === null || typeof state !== "object" || Array.isArray(state)) {
     fail(`${STATE} has ${state === undefined ? "no" : JSON.stringify(state)} "state", not an object`);
   }
+  if (stateSha256 !== undefined && (typeof stateSha256 !== "string" || !/^[0-9a-f]{64}$/.test(stateSha256))) {
+    fail(`${STATE} records no valid SHA-256 of its state`);
+  }
   return {
+    stateSha256: (stateSha256 as string | undefined) ?? null,
     step: step as number,
     file: files.file as string,
     bytes: files.bytes as number,
@@ -263,6 +275,7 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const info = await Deno.stat(path).catch(() => null);
   if (info === null) fail("it does not exist");
   if (!info!.isDirectory) fail("it is not a directory");
+  await refuseLink(join(path, STATE), fail);
   const named = NAME.exec(path.replace(/\/+$/, "").split("/").pop() ?? "");
   let text = "";
   try {
@@ -271,10 +284,23 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
     fail(e instanceof Deno.errors.NotFound ? `${STATE} is missing (an interrupted save?)` : (e as Error).message);
   }
   const record = parseRecord(text, named ? Number(named[1]) : null, fail);
+  if (record.stateSha256 !== null && await stateDigest(record.state) !== record.stateSha256) {
+    fail(`${STATE}'s state does not match its SHA-256 (edited or corrupt)`);
+  }
+  await refuseLink(join(path, record.file), fail);
   const bytes = await readTensorsFile(join(path, record.file), record.bytes, fail);
   if (await sha256(bytes) !== record.sha256) fail(`${record.file} does not match its SHA-256 (corrupt)`);
   const { tensors } = deserializeSafetensors(bytes, `checkpoint "${path}"`);
   return { path, step: record.step, tensors, state: record.state };
+}
+
+/**
+ * Refuses a checkpoint file that is a symbolic link: a checkpoint holds its own files, and following a
+ * link could read (and describe) a file outside it.
+ */
+async function refuseLink(file: string, fail: (what: string) => never): Promise<void> {
+  const info = await Deno.lstat(file).catch(() => null);
+  if (info?.isSymlink) fail(`${basename(file)} is a symbolic link (a checkpoint holds its own files; not followed)`);
 }
 
 /** Reads the tensors file after checking it is a regular file of exactly the recorded size. */

@@ -71,8 +71,22 @@ interface RunState {
   worldSize: number;
 }
 
-/** Checks the JSON run state of `ckpt`: an integer step equal to the checkpoint's, finite numbers, objects. */
-export function parseRunState(ckpt: LoadedCheckpoint, totalSteps: number): RunState {
+/** What a checkpoint's run state is checked against: the run that resumes it. */
+export interface ResumingRun {
+  /** Steps per epoch and of the whole run. */
+  derived: { stepsPerEpoch: number; totalSteps: number };
+  /** The global batch and the seed (the loader's). */
+  batchSize: number;
+  seed: number;
+}
+
+/**
+ * Checks the JSON run state of `ckpt` against the run: an integer step equal to the checkpoint's and
+ * within the run, finite counters, and a loader position that is exactly where `step` steps of this
+ * run's batches lead (seed, epoch and position), so an edited position cannot silently train another path.
+ */
+export function parseRunState(ckpt: LoadedCheckpoint, run: ResumingRun): RunState {
+  const { totalSteps } = run.derived;
   const s = ckpt.state;
   const fail = (what: string): never => {
     throw new Error(`Cannot resume from checkpoint "${ckpt.path}": its state ${what}`);
@@ -101,6 +115,7 @@ export function parseRunState(ckpt: LoadedCheckpoint, totalSteps: number): RunSt
   if (!Number.isSafeInteger(worldSize) || (worldSize as number) < 1) {
     fail(`has worldSize ${JSON.stringify(s.worldSize)}, not a process count`);
   }
+  checkLoader(s.loader as Record<string, unknown>, s.step as number, worldSize as number, run, fail);
   return {
     worldSize: worldSize as number,
     counters: { step: s.step as number, knnInit: knn as number | null, trainSeconds: seconds as number },
@@ -108,6 +123,31 @@ export function parseRunState(ckpt: LoadedCheckpoint, totalSteps: number): RunSt
     numbers: numbers as Record<string, number>,
     config: s.config as Record<string, unknown>,
   };
+}
+
+/** Refuses a loader state that `step` steps of the run's batches (over `world` processes) do not lead to. */
+function checkLoader(
+  loader: Record<string, unknown>,
+  step: number,
+  world: number,
+  run: ResumingRun,
+  fail: (what: string) => never,
+): void {
+  const { seed, epoch, position } = loader;
+  if (seed !== run.seed) fail(`has loader seed ${JSON.stringify(seed)}, not the run's seed ${run.seed}`);
+  for (const [name, value] of [["epoch", epoch], ["position", position]] as const) {
+    if (!Number.isSafeInteger(value) || (value as number) < 0) {
+      fail(`has loader ${name} ${JSON.stringify(value)}, not a count`);
+    }
+  }
+  // position counts this rank's samples into the epoch: world × position global samples.
+  const steps = (epoch as number) * run.derived.stepsPerEpoch + ((position as number) * world) / run.batchSize;
+  if (steps !== step) {
+    fail(
+      `has loader epoch ${epoch}, position ${position} (over ${world} process(es)), which is not where step ${step} ` +
+        `of ${run.derived.stepsPerEpoch} steps per epoch at batch ${run.batchSize} leads`,
+    );
+  }
 }
 
 /** The tensors a checkpoint of these parts holds, by name: what a save writes and a restore reads. */

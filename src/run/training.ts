@@ -34,7 +34,7 @@ import { lambdaRule } from "./method_options.ts";
 import { buildParts, checkDevice, evaluate, pixelBaselines, type RunParts, stepOn } from "./_parts.ts";
 import { agreeOnResume, explainFailure, joinRun, type RunDist, stopAgreed } from "./_ranks.ts";
 import { configChanges } from "./settings.ts";
-import { parseRunState, restoreRun, resumeMetrics, type RunCounters, saveRun } from "./_state.ts";
+import { parseRunState, restoreRun, resumeMetrics, type ResumingRun, type RunCounters, saveRun } from "./_state.ts";
 import { openResume, type ResumePoint, runFolderOf } from "./resume.ts";
 import { claimFolder } from "./_folder.ts";
 import { type EpochBudget, resolveEpochs } from "./budget.ts";
@@ -222,7 +222,9 @@ export async function train(
       );
     }
     // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
-    counters = from === null ? await start(parts, out, log, lead) : await resume(parts, from, out, log, lead);
+    counters = from === null
+      ? await start(parts, out, log, lead)
+      : await resume(parts, { derived: parts.derived, batchSize: c.batchSize, seed: c.seed }, from, out, log, lead);
   } catch (e) {
     await folder?.abandon(); // a failed start leaves no folder it created
     throw e;
@@ -348,6 +350,7 @@ async function start(parts: RunParts, out: string, log: (line: string) => void, 
 /** A resumed run: the parts restored, and the interrupted run's metrics log up to the checkpoint. */
 async function resume(
   parts: RunParts,
+  run: ResumingRun,
   from: ResumePoint,
   out: string,
   log: (line: string) => void,
@@ -355,7 +358,7 @@ async function resume(
 ): Promise<RunCounters> {
   const { checkpoint, refused } = from;
   for (const r of refused) log(`  passed over ${r.path}: ${r.reason}`);
-  const saved = parseRunState(checkpoint, parts.derived.totalSteps);
+  const saved = parseRunState(checkpoint, run);
   restoreRun(parts, checkpoint, saved);
   checkpoint.tensors.forEach((t) => t.dispose()); // restored: free the CPU copies now
   const folder = runFolderOf(checkpoint.path);

@@ -189,7 +189,7 @@ Deno.test("loadCheckpoint() reads only a regular tensors file inside the checkpo
   const zero = await save(10);
   await Deno.remove(`${zero}/tensors.safetensors`);
   await Deno.symlink("/dev/zero", `${zero}/tensors.safetensors`);
-  await refuse(zero, /it is a character device, not a regular file/);
+  await refuse(zero, /tensors.safetensors is a symbolic link \(a checkpoint holds its own files; not followed\)/);
   const fifo = await save(11);
   await Deno.remove(`${fifo}/tensors.safetensors`);
   await mkfifo(`${fifo}/tensors.safetensors`);
@@ -251,4 +251,21 @@ Deno.test("loadLatestIntactCheckpoint() falls back to the newest intact checkpoi
   }
   await Deno.remove(dir, { recursive: true });
   assert.equal(liveTensors(), before);
+});
+
+Deno.test("loadCheckpoint() refuses a state edited after the save (its SHA-256 is in state.json)", async () => {
+  const dir = await Deno.makeTempDir();
+  using w = randn([4]);
+  const path = await saveCheckpoint(dir, { tensors: new Map([["w", w]]), state: { loader: { position: 64 } } });
+  const loaded = await loadCheckpoint(path);
+  loaded.tensors.forEach((t) => t.dispose());
+  assert.deepEqual(loaded.state, { loader: { position: 64 } });
+  await editRecord(path, (r) => ((r.state as { loader: { position: number } }).loader.position = 1e15));
+  await assert.rejects(
+    () => loadCheckpoint(path),
+    /state\.json's state does not match its SHA-256 \(edited or corrupt\)/,
+  );
+  await editRecord(path, (r) => (r.stateSha256 = "x"));
+  await assert.rejects(() => loadCheckpoint(path), /state\.json records no valid SHA-256 of its state/);
+  await Deno.remove(dir, { recursive: true });
 });

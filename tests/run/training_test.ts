@@ -202,6 +202,74 @@ Deno.test("train() --resume refuses a change of every setting that changes the t
   assert.equal(liveTensors(), live);
 });
 
+Deno.test("train() refuses an edited state.json: by its SHA-256, and by the loader position a step leads to", async () => {
+  const live = liveTensors();
+  const a = await referenceRun();
+  type Record_ = { stateSha256?: string; state: { loader: { position: number; seed: number } } };
+  const edited = async (name: string, edit: (record: Record_) => void) => {
+    const folder = join(root, name);
+    await copyDir(ckpt(a.out, 6), ckpt(folder, 6));
+    const file = join(ckpt(folder, 6), "state.json");
+    const record = JSON.parse(await Deno.readTextFile(file));
+    edit(record);
+    await Deno.writeTextFile(file, JSON.stringify(record));
+    return folder;
+  };
+  // The loader position of a mid-run checkpoint set far beyond the data: the state's SHA-256 catches it.
+  const far = await edited("far", (r) => r.state.loader.position = 1e15);
+  await assert.rejects(
+    () => train({ ...TINY, resume: far, out: far }, () => {}),
+    /state\.json's state does not match its SHA-256 \(edited or corrupt\)/,
+  );
+  // Without a recorded SHA-256 (an older checkpoint), the position is checked against the step.
+  const old = await edited("old", (r) => {
+    r.state.loader.position = 1e15;
+    delete r.stateSha256;
+  });
+  await assert.rejects(
+    () => train({ ...TINY, resume: old, out: old }, () => {}),
+    /has loader epoch 1, position 1000000000000000 \(over 1 process\(es\)\), which is not where step 6/,
+  );
+  const shifted = await edited("shifted", (r) => {
+    r.state.loader.position += 32; // one batch further: a different path, as silent as 1e15 was
+    delete r.stateSha256;
+  });
+  await assert.rejects(() => train({ ...TINY, resume: shifted, out: shifted }, () => {}), /not where step 6/);
+  const reseeded = await edited("reseeded", (r) => {
+    r.state.loader.seed = 5;
+    delete r.stateSha256;
+  });
+  await assert.rejects(
+    () => train({ ...TINY, resume: reseeded, out: reseeded }, () => {}),
+    /loader seed 5, not the run's seed 0/,
+  );
+  assert.equal(liveTensors(), live);
+});
+
+Deno.test("train() follows no link out of a checkpoint folder and does not describe its target", async () => {
+  const a = await referenceRun();
+  const linked = join(root, "linked");
+  await copyDir(ckpt(a.out, 8), ckpt(linked, 8));
+  const file = join(ckpt(linked, 8), "tensors.safetensors");
+  await Deno.remove(file);
+  await Deno.symlink("/etc/passwd", file);
+  const size = (await Deno.stat("/etc/passwd")).size;
+  await assert.rejects(
+    () => train({ ...TINY, resume: linked, out: linked }, () => {}),
+    (e: Error) =>
+      /tensors\.safetensors is a symbolic link \(a checkpoint holds its own files; not followed\)/.test(e.message) &&
+      !e.message.includes(`${size} bytes`),
+  );
+  // state.json too.
+  const state = join(ckpt(linked, 8), "state.json");
+  await Deno.rename(state, join(linked, "elsewhere.json"));
+  await Deno.symlink(join(linked, "elsewhere.json"), state);
+  await assert.rejects(
+    () => train({ ...TINY, resume: linked, out: linked }, () => {}),
+    /state\.json is a symbolic link/,
+  );
+});
+
 Deno.test("train() refuses a truncated or foreign checkpoint and a folder without one, naming the path", async () => {
   const live = liveTensors();
   const a = await referenceRun();
@@ -319,6 +387,11 @@ async function copyRun(a: RunResult, name: string, steps: number[]): Promise<str
 }
 
 /** Rewrites a checkpoint's state.json through `edit`, and its recorded size and SHA-256 after `tensors`. */
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 async function editCheckpoint(
   path: string,
   edit: (record: { step: number; state: Record<string, unknown> }) => void,
@@ -330,9 +403,10 @@ async function editCheckpoint(
     const bytes = await Deno.readFile(join(path, "tensors.safetensors"));
     tensors(bytes);
     await Deno.writeFile(join(path, "tensors.safetensors"), bytes);
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-    record.tensors.sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    record.tensors.sha256 = await sha256Hex(bytes);
   }
+  // A forged checkpoint: its digests match its edits, so only the checks of the values can refuse it.
+  record.stateSha256 = await sha256Hex(new TextEncoder().encode(JSON.stringify(record.state)));
   await Deno.writeTextFile(join(path, "state.json"), JSON.stringify(record));
 }
 
