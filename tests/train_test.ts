@@ -154,6 +154,11 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
     [["--seed=-1"], 2, /Invalid seed -1: expected an integer from 0 to 2\^53 − 1/],
     [["--proj-depth=1e12"], 2, /Invalid projDepth 1000000000000: expected an integer from 1 to 16/],
     [
+      ["--proj-hidden", "65536", "--proj-depth", "16", "--out", join(root, "huge")],
+      1,
+      /Cannot build the networks: resnet20 .* about 6\d\.\d billion parameters, \d+\.\d GiB in training, and this machine has/,
+    ],
+    [
       ["--config", "/dev/zero"],
       2,
       /Cannot read config file "\/dev\/zero": it is a character device, not a regular file/,

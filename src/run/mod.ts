@@ -36,3 +36,4 @@ export { type RunResult, type StoppedRun, train, type TrainOptions } from "./tra
 export { openResume, type ResumePoint } from "./resume.ts";
 export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./signals.ts";
 export { type LockOwner, RunLock } from "./lock.ts";
+export { checkFitsMemory, estimateParameters, type ParameterEstimate } from "./memory.ts";

@@ -31,6 +31,7 @@ import { writeFileAtomic } from "../torch/files.ts";
 import { validateConfig } from "./config.ts";
 import type { TrainConfig } from "./settings.ts";
 import { lambdaRule } from "./method_options.ts";
+import { checkFitsMemory } from "./memory.ts";
 import { buildParts, checkDevice, evaluate, pixelBaselines, type RunParts, stepOn } from "./_parts.ts";
 import { agreeOnResume, explainFailure, joinRun, type RunDist, stopAgreed } from "./_ranks.ts";
 import { configChanges } from "./settings.ts";
@@ -176,6 +177,7 @@ export async function train(
   const lead = dist === null || dist.group.rank === 0;
   if (!lead) log = () => {}; // rank 0 speaks for the job
   checkDevice(c.device);
+  checkFitsMemory(c); // before anything is built, the budget's calibration included
   setNumThreads(c.threads > 0 ? c.threads : navigator.hardwareConcurrency);
   const from = options.resumeFrom ?? (c.resume === null ? null : await openResume(c.resume));
   if (from !== null) stack.defer(() => from.checkpoint.tensors.forEach((t) => t.dispose()));

@@ -19,6 +19,7 @@ import {
   validateConfig,
 } from "../../src/run/mod.ts";
 import { derive } from "../../src/run/config.ts";
+import { checkFitsMemory, estimateParameters } from "../../src/run/memory.ts";
 
 const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({ ...DEFAULT_CONFIG, methodOptions: {}, ...over });
 const source = (path: string) => Deno.readTextFileSync(new URL(path, import.meta.url));
@@ -220,4 +221,17 @@ Deno.test("recipes unigrad-official-fashion-mnist and barlow-twins-l2-official-f
   const bt = validateConfig({ ...DEFAULT_CONFIG, ...recipeConfig("barlow-twins-l2-official-fashion-mnist") });
   assert.deepEqual(resolvedMethodOptions(bt), { form: "l2", lambda: 3.125, target: "momentum" });
   assert.equal(buildMethod(bt).target, "momentum");
+});
+
+Deno.test("estimateParameters() and checkFitsMemory(): exact for the projector, close for the backbones, refusing before building", () => {
+  assert.equal(
+    estimateParameters(config({ projDepth: 3, projHidden: 2048, projDim: 2048 })).projector,
+    64 * 2048 + 2 * 2048 ** 2,
+  );
+  assert.equal(estimateParameters(config({ arch: "resnet50", width: 128 })).backbone, 4 * 23_500_352);
+  checkFitsMemory(config(), 1 << 30); // the default run: a few MB
+  assert.throws(
+    () => checkFitsMemory(config({ projHidden: 65536, projDepth: 16 }), 64 * 2 ** 30),
+    /about 60\.1 billion parameters, 1120\.\d GiB in training, and this machine has 64\.0 GiB available/,
+  );
 });
