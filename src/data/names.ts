@@ -13,7 +13,7 @@
  *
  * @example Usage
  * ```ts
- * import { canonicalName } from "@unigrad/unigrad";
+ * import { canonicalName } from "@unigrad/unigrad/data";
  * import assert from "node:assert/strict";
  *
  * assert.equal(canonicalName("barlow_twins-a_identity"), "barlow-twins-a-identity");

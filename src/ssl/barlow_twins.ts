@@ -78,7 +78,8 @@ function bnBackward(G: Tensor, xh: Tensor, sigma: Tensor): Tensor {
  *
  * @example Usage
  * ```ts
- * import { barlowTwins, gradientInputs, normalize, randn, scope } from "@unigrad/unigrad";
+ * import { barlowTwins, normalize, randn, scope } from "@unigrad/unigrad";
+ * import { gradientInputs } from "@unigrad/unigrad/ssl";
  * import assert from "node:assert/strict";
  *
  * const method = barlowTwins(); // the original form works on the raw projector outputs z

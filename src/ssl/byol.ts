@@ -60,7 +60,8 @@ const [A, B] = [2, 2];
  *
  * @example Usage
  * ```ts
- * import { byol, disposeState, normalize, randn, scope } from "@unigrad/unigrad";
+ * import { byol, normalize, randn, scope } from "@unigrad/unigrad";
+ * import { disposeState } from "@unigrad/unigrad/ssl";
  * import assert from "node:assert/strict";
  *
  * const method = byol({ hiddenDim: 16 });

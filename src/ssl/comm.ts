@@ -28,7 +28,8 @@ export interface Communicator {
  *
  * @example Usage
  * ```ts
- * import { localComm, tensor } from "@unigrad/unigrad";
+ * import { localComm } from "@unigrad/unigrad/ssl";
+ * import { tensor } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * using x = tensor([[1, 2]]);

@@ -20,7 +20,8 @@ import { eigh, eye, type Tensor } from "../torch/mod.ts";
  *
  * @example Usage
  * ```ts
- * import { directPredPredictor, eye } from "@unigrad/unigrad";
+ * import { directPredPredictor } from "@unigrad/unigrad/ssl";
+ * import { eye } from "@unigrad/unigrad/torch";
  * import assert from "node:assert/strict";
  *
  * const F = eye(3, 3, { dtype: "float64" }).mul(0.5);

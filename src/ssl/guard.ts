@@ -25,7 +25,9 @@ export interface NonFiniteCounts {
  *
  * @example Usage
  * ```ts
- * import { full, noGrad, NonFiniteGuard, ones } from "@unigrad/unigrad";
+ * import { full } from "@unigrad/unigrad/torch";
+ * import { noGrad, ones } from "@unigrad/unigrad";
+ * import { NonFiniteGuard } from "@unigrad/unigrad/ssl";
  * import assert from "node:assert/strict";
  *
  * using w = ones([2], { requiresGrad: true });

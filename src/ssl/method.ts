@@ -180,7 +180,8 @@ export interface Method {
  *
  * @example Usage
  * ```ts
- * import { barlowTwins, gradientInputs, normalize, randn, scope, unigrad } from "@unigrad/unigrad";
+ * import { barlowTwins, normalize, randn, scope, unigrad } from "@unigrad/unigrad";
+ * import { gradientInputs } from "@unigrad/unigrad/ssl";
  * import assert from "node:assert/strict";
  *
  * scope(() => {
@@ -204,7 +205,8 @@ export function gradientInputs(method: Method, features: Features): [Tensor, Ten
  *
  * @example Usage
  * ```ts
- * import { disposeState, normalize, randn, readStats, scope, unigrad } from "@unigrad/unigrad";
+ * import { disposeState, readStats } from "@unigrad/unigrad/ssl";
+ * import { normalize, randn, scope, unigrad } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const method = unigrad({ lambda: 2 });

@@ -32,7 +32,8 @@ export interface MocoOptions extends CommonOptions {
  *
  * @example Usage
  * ```ts
- * import { disposeState, moco, normalize, randn, scope } from "@unigrad/unigrad";
+ * import { disposeState } from "@unigrad/unigrad/ssl";
+ * import { moco, normalize, randn, scope } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const method = moco({ queueSize: 16 });

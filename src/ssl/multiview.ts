@@ -83,7 +83,8 @@ export interface MultiViewResult {
  *
  * @example Usage
  * ```ts
- * import { disposeState, multiViewGradient, normalize, randn, scope, unigrad } from "@unigrad/unigrad";
+ * import { disposeState, multiViewGradient } from "@unigrad/unigrad/ssl";
+ * import { normalize, randn, scope, unigrad } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const method = unigrad({ lambda: 10 });
@@ -176,7 +177,8 @@ function mixed(v: Tensor, cut: CutMixTarget): Tensor {
  *
  * @example Usage
  * ```ts
- * import { multiViewSupport, simclr, unigrad } from "@unigrad/unigrad";
+ * import { multiViewSupport } from "@unigrad/unigrad/ssl";
+ * import { simclr, unigrad } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * assert.equal(multiViewSupport(unigrad(), { cutmix: true }), null);

@@ -66,7 +66,7 @@ function hyphenated(name: string): string {
  *
  * @example Usage
  * ```ts
- * import { methodName } from "@unigrad/unigrad";
+ * import { methodName } from "@unigrad/unigrad/ssl";
  * import assert from "node:assert/strict";
  *
  * assert.equal(methodName("barlow_twins"), "barlow-twins");

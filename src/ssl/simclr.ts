@@ -63,7 +63,9 @@ function originalGradient(f: Features, tau: number): GradientResult {
  *
  * @example Usage
  * ```ts
- * import { autograd, disposeState, normalize, randn, scope, simclr } from "@unigrad/unigrad";
+ * import { autograd } from "@unigrad/unigrad/torch";
+ * import { disposeState } from "@unigrad/unigrad/ssl";
+ * import { normalize, randn, scope, simclr } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const method = simclr({ tau: 0.2 });

@@ -56,7 +56,8 @@ const [A, B] = [0, 1];
  *
  * @example Usage
  * ```ts
- * import { disposeState, normalize, randn, scope, simsiam } from "@unigrad/unigrad";
+ * import { disposeState } from "@unigrad/unigrad/ssl";
+ * import { normalize, randn, scope, simsiam } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const method = simsiam({ form: "directpred" });

@@ -121,7 +121,8 @@ export function restoreState(state: MethodState, saved: SavedState): void {
  *
  * @example Usage
  * ```ts
- * import { disposeState, moco } from "@unigrad/unigrad";
+ * import { disposeState } from "@unigrad/unigrad/ssl";
+ * import { moco } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * const method = moco({ queueSize: 16 });

@@ -112,7 +112,8 @@ export interface StepResult {
  *
  * @example Usage
  * ```ts
- * import { disposeState, manualSeed, rand, scope, SGD, siameseEncoder, targetBranch, Trainer, unigrad } from "@unigrad/unigrad";
+ * import { disposeState } from "@unigrad/unigrad/ssl";
+ * import { manualSeed, rand, scope, SGD, siameseEncoder, targetBranch, Trainer, unigrad } from "@unigrad/unigrad";
  * import assert from "node:assert/strict";
  *
  * manualSeed(0);

@@ -34,7 +34,8 @@ export interface UnigradOptions extends CommonOptions {
  *
  * @example Usage
  * ```ts
- * import { backward, disposeState, normalize, randn, scope, unigrad } from "@unigrad/unigrad";
+ * import { backward, normalize, randn, scope, unigrad } from "@unigrad/unigrad";
+ * import { disposeState } from "@unigrad/unigrad/ssl";
  * import assert from "node:assert/strict";
  *
  * const method = unigrad({ lambda: 100 });
