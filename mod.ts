@@ -72,13 +72,7 @@ export {
 // Optimizers and schedules (@unigrad/unigrad/optim)
 export { emaMomentum, LARS, type Optimizer, SGD, warmupCosine } from "./src/optim/mod.ts";
 // Data parallelism (@unigrad/unigrad/distributed)
-export {
-  initDistributed,
-  launchLocal,
-  type ProcessGroup,
-  processGroupComm,
-  syncBatchNorm,
-} from "./src/distributed/mod.ts";
+export { initDistributed, launchLocal, ProcessGroup, processGroupComm, syncBatchNorm } from "./src/distributed/mod.ts";
 // Datasets, the loader and augmentation (@unigrad/unigrad/data)
 export {
   Augmentation,
@@ -106,7 +100,7 @@ export {
   byol,
   createMethod,
   createPreset,
-  type Encoder,
+  Encoder,
   findPreset,
   type Method,
   type MethodName,

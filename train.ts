@@ -35,6 +35,7 @@ import {
   type Setting,
   type SettingName,
   SETTINGS,
+  StopRequested,
   train,
   TRAIN_RECIPES,
   type TrainConfig,
@@ -296,6 +297,10 @@ if (import.meta.main) {
     const result = await train(config, console.log, from === null ? {} : { resumeFrom: from });
     if (result.stopped) Deno.exit(result.stopped.exitCode); // 130 (SIGINT) or 143 (SIGTERM), checkpoint written
   } catch (e) {
+    if (e instanceof StopRequested) { // a signal during set-up: nothing to save
+      console.error(`\n  ${e.message}`);
+      Deno.exit(e.exitCode);
+    }
     // One line per failing rank, naming it.
     const place = readLaunchEnv();
     const message = (e as Error).message.replaceAll("\n", " ");

@@ -12,6 +12,8 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#include <unistd.h>
+#include <csignal>
 
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +64,54 @@ TS_EXPORT int32_t ts_onednn_isa() {
     return query ? static_cast<int32_t>(query()) : -1;
   }();
   return isa;
+}
+
+/// The first SIGINT/SIGTERM since ts_signals_watch(1), or 0. A second one ends the process at once.
+static volatile sig_atomic_t ts_signal = 0;
+static struct sigaction ts_saved_int, ts_saved_term;
+static bool ts_watching = false;
+
+static void ts_on_signal(int sig) {
+  if (ts_signal != 0) _exit(128 + sig);  // the second: 130 or 143 now, even inside a long computation
+  ts_signal = sig;
+}
+
+/// Installs ts_on_signal for SIGINT and SIGTERM (the previous actions into `saved` when given); status.
+static int32_t ts_install_signal_handlers(struct sigaction* saved_int, struct sigaction* saved_term) {
+  struct sigaction action {};
+  action.sa_handler = ts_on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  return sigaction(SIGINT, &action, saved_int) == 0 && sigaction(SIGTERM, &action, saved_term) == 0 ? 0 : -1;
+}
+
+/// 1: SIGINT and SIGTERM set a flag the caller polls (ts_signal_received), the second one calls
+/// _exit(128 + signal); 0: the handlers from before. A native handler, because a JavaScript listener
+/// cannot run while the thread is inside a long synchronous computation. Status.
+TS_EXPORT int32_t ts_signals_watch(int32_t on) {
+  if (on && !ts_watching) {
+    ts_signal = 0;
+    if (ts_install_signal_handlers(&ts_saved_int, &ts_saved_term) != 0) return -1;
+    ts_watching = true;
+  } else if (!on && ts_watching) {
+    sigaction(SIGINT, &ts_saved_int, nullptr);
+    sigaction(SIGTERM, &ts_saved_term, nullptr);
+    ts_watching = false;
+  }
+  return 0;
+}
+/// The first signal received while watching (2 SIGINT, 15 SIGTERM), or 0. Each call also puts the
+/// handler back if something replaced it (Deno's runtime installs its own when it first needs one).
+TS_EXPORT int32_t ts_signal_received() {
+  if (ts_watching) {
+    struct sigaction now_int {}, now_term {};
+    sigaction(SIGINT, nullptr, &now_int);
+    sigaction(SIGTERM, nullptr, &now_term);
+    if (now_int.sa_handler != ts_on_signal || now_term.sa_handler != ts_on_signal) {
+      ts_install_signal_handlers(nullptr, nullptr);
+    }
+  }
+  return ts_signal;
 }
 
 /// `t` with NCHW strides. Not `contiguous()`: a 1×1 kernel or a 1-channel image in channels_last already

@@ -5,7 +5,7 @@ import { parseConfig } from "../train.ts";
 import { DEFAULT_CONFIG, readConfigFile, validateConfig } from "../src/run/mod.ts";
 import { METHODS } from "../src/ssl/registry.ts";
 import { readMetricsLog, type TrainingRecord } from "../src/io/metrics_log.ts";
-import { assertExit, type BoundedChild, type ChildResult, startChild, waitFor } from "./_child.ts";
+import { assertExit, type BoundedChild, type ChildResult, describeExit, startChild, waitFor } from "./_child.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
 const root = await Deno.makeTempDir({ prefix: "unigrad-train-test-" });
@@ -183,6 +183,36 @@ Deno.test("train.ts refuses bad input with a non-zero exit and a message naming 
 function waitForPath(path: string, child: BoundedChild): Promise<void> {
   return waitFor(() => exists(path), CHILD_MS, `waiting for ${path}`, child.result);
 }
+
+Deno.test("train.ts: a signal is acted on at once during the initial kNN (set-up) and the final linear probe, never exit 0", async () => {
+  const small = ["--width", "4", "--proj-hidden", "16", "--proj-dim", "8", "--threads", "1", "--epochs", "1"];
+  // The initial kNN over all 70,000 images: the signal lands inside it (config.json is written just before).
+  const setUp = join(root, "signal-set-up");
+  const a = cli([...small, "--out", setUp]);
+  await waitForPath(join(setUp, "config.json"), a);
+  const sentA = performance.now();
+  a.child.kill("SIGTERM");
+  const ra = await finish(a);
+  const secondsA = (performance.now() - sentA) / 1000;
+  assert.equal(ra.code, 143, describeExit(ra));
+  assert.match(ra.stderr, /stopped by SIGTERM during set-up \(nothing trained, nothing saved\)/);
+  assert.ok(secondsA < 5, `ended ${secondsA.toFixed(1)} s after the signal`);
+  assert.equal(await exists(setUp), false); // a stopped start leaves no folder
+  // The final evaluation with a probe of 10^5 epochs: the signal lands in the probe (the last checkpoint is written first).
+  const probe = join(root, "signal-probe");
+  const b = cli([...small, "--limit-train", "1024", "--limit-test", "64", "--probe-epochs", "100000", "--out", probe]);
+  await waitForPath(join(probe, "checkpoints", "ckpt-00000008"), b);
+  await new Promise((r) => setTimeout(r, 500));
+  const sentB = performance.now();
+  b.child.kill("SIGINT");
+  const rb = await finish(b);
+  const secondsB = (performance.now() - sentB) / 1000;
+  assert.equal(rb.code, 130, describeExit(rb));
+  assert.match(rb.stdout, /stopped by SIGINT during the final evaluation: evaluation abandoned/);
+  assert.match(rb.stdout, /resume with --resume/);
+  assert.ok(secondsB < 5, `ended ${secondsB.toFixed(1)} s after the signal`);
+  console.log(`signal to exit: ${secondsA.toFixed(2)} s in the initial kNN, ${secondsB.toFixed(2)} s in the probe`);
+});
 
 Deno.test("train.ts: SIGTERM and SIGINT stop after the step with a checkpoint and exit 143 / 130; --resume alone finishes bit for bit", async () => {
   shared ??= runs();

@@ -29,6 +29,8 @@ export interface KnnOptions {
   bankChunkSize?: number;
   /** Device the comparison runs on; the features may stay on the host. @default the training features' device */
   device?: Device;
+  /** Polled between chunks: a computation it aborts throws what `throwIfAborted` throws (an `AbortSignal` works). @default none */
+  signal?: { throwIfAborted(): void };
 }
 
 /** Top-1 and top-5 accuracy of a kNN vote. */
@@ -92,6 +94,7 @@ export function knnScores(train: LabelledFeatures, test: LabelledFeatures, optio
       const classes = options.numClasses ?? bankLabels.amax().item() + 1;
       let best = { values: zeros([m, 0], { device }), labels: zeros([m, 0], { dtype: "int64", device }) }; // [M, k]
       for (let b = 0; b < n; b += bankChunkSize) {
+        options.signal?.throwIfAborted();
         const nb = Math.min(bankChunkSize, n - b);
         const next = scope(() => {
           const bankT = prepare(train.features.narrow(0, b, nb)).t(); // [D, nb]
@@ -99,6 +102,7 @@ export function knnScores(train: LabelledFeatures, test: LabelledFeatures, optio
           const values: Tensor[] = [];
           const labels: Tensor[] = [];
           for (let s = 0; s < m; s += chunkSize) {
+            options.signal?.throwIfAborted();
             const rows = Math.min(chunkSize, m - s);
             const sim = queries.narrow(0, s, rows).mm(bankT); // [B, nb]
             const top = sim.topk(Math.min(kk, nb), 1); // [B, k']
@@ -186,6 +190,8 @@ export interface ExtractOptions {
    * @default uint8 → float32 in [0, 1]; a channel dim is added to [B, H, W] batches
    */
   transform?: (batch: Tensor) => Tensor;
+  /** Polled between chunks: a computation it aborts throws what `throwIfAborted` throws (an `AbortSignal` works). @default none */
+  signal?: { throwIfAborted(): void };
 }
 
 function defaultTransform(batch: Tensor): Tensor {
@@ -232,6 +238,7 @@ export function extractFeatures(
   try {
     return noGrad(() => {
       for (let s = 0; s < n; s += batchSize) {
+        o.signal?.throwIfAborted();
         parts.push(scope(() => {
           const batch = images.narrow(0, s, Math.min(batchSize, n - s)); // [B, ...]
           const y = forward(transform(device === undefined ? batch : batch.to({ device })));
@@ -306,6 +313,7 @@ export async function extractLabelledFeatures(
   try {
     for await (const batch of batches) {
       try {
+        options.signal?.throwIfAborted();
         if (batch.labels === null) throw new TypeError("Cannot extract labelled features: a batch has no labels");
         const [f, l] = noGrad(() =>
           scope(() => {

@@ -48,6 +48,8 @@ export interface LinearProbeOptions {
   device?: Device;
   /** Rows per chunk of the statistics and accuracy passes. @default 8192 */
   chunkSize?: number;
+  /** Polled between chunks: a computation it aborts throws what `throwIfAborted` throws (an `AbortSignal` works). @default none */
+  signal?: { throwIfAborted(): void };
 }
 
 /** What `linearProbe` measured. */
@@ -113,9 +115,9 @@ function accuracy(
   });
 }
 
-type SgdSettings = Required<
-  Pick<LinearProbeOptions, "epochs" | "batchSize" | "lr" | "momentum" | "weightDecay" | "seed">
->;
+type SgdSettings =
+  & Required<Pick<LinearProbeOptions, "epochs" | "batchSize" | "lr" | "momentum" | "weightDecay" | "seed">>
+  & Pick<LinearProbeOptions, "signal">;
 
 /** Fisher–Yates shuffles of 0..n−1 from a seeded mulberry32 generator, so no global generator is touched. */
 function shuffler(n: number, seed: number): () => BigInt64Array {
@@ -158,6 +160,7 @@ function fitSgd(
     if (epoch === o.epochs - 1) lossSum.zero_();
     const perm = scope(() => tensor(shuffle()).to({ device: x.device })); // [N]
     for (let i = 0; i < steps; i++) {
+      o.signal?.throwIfAborted();
       const lr = o.lr * 0.5 * (1 + Math.cos((Math.PI * (epoch * steps + i)) / (o.epochs * steps)));
       scope(() => {
         const idx = perm.narrow(0, i * o.batchSize, Math.min(o.batchSize, n - i * o.batchSize)); // [B]
@@ -239,7 +242,7 @@ export function linearProbe(
     const classes = options.numClasses ?? y.amax().item() + 1;
     const weight = zeros([classes, x.size(1)], { device, requiresGrad: true }); // [C, D]
     const bias = zeros([classes], { device, requiresGrad: true }); // [C]
-    const sgd = { epochs, batchSize, lr, momentum, weightDecay, seed };
+    const sgd = { epochs, batchSize, lr, momentum, weightDecay, seed, signal: options.signal };
     const loss = fitSgd(x, y, [weight, bias], standardise, sgd);
     return noGrad(() => {
       const model = { weight, bias, standardise };

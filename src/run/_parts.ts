@@ -233,17 +233,20 @@ function evalTransform(views: Augmentation): (batch: Tensor) => Tensor {
  * Backbone features and labels of a labelled set (eval mode, no grad): on the device for a set held
  * there, on the host, batch by batch, for a streamed one (the evaluation then streams them back).
  */
-async function featuresOf(parts: RunParts, set: RunDataset): Promise<LabelledFeatures> {
+async function featuresOf(parts: RunParts, set: RunDataset, signal?: Interruption): Promise<LabelledFeatures> {
   const forward = (x: Tensor) => parts.online.features(x);
   const transform = evalTransform(parts.views);
   if (inMemory(set)) {
-    const features = extractFeatures(forward, set.images, { batchSize: 512, transform }); // [N, C]
+    const features = extractFeatures(forward, set.images, { batchSize: 512, transform, signal }); // [N, C]
     return { features, labels: set.labels!.share() };
   }
   const device = parts.online.parameters()[0].device;
   using loader = new Loader(set, { batchSize: 256, shuffle: false, dropLast: false, device, prefetch: 4 });
-  return await extractLabelledFeatures(forward, loader, { transform });
+  return await extractLabelledFeatures(forward, loader, { transform, signal });
 }
+
+/** What an evaluation polls to be abandoned (see `interruptionOf`). */
+type Interruption = { throwIfAborted(): void };
 
 /** What an evaluation measured. */
 export interface Evaluation {
@@ -285,18 +288,21 @@ export function pixelBaselines(parts: RunParts, probeEpochs: number): Evaluation
 /**
  * kNN top-1 and top-5 of the online backbone's features (test set against training set) and, when
  * `probeEpochs` is positive, the test accuracy of a linear probe trained on the same frozen features
- * (one extraction). Streamed sets are compared on the device chunk by chunk (see `knnScores`).
+ * (one extraction). Streamed sets are compared on the device chunk by chunk (see `knnScores`). `signal`
+ * is polled batch by batch: a stop request abandons the evaluation (it throws `StopRequested`).
  */
-export async function evaluate(parts: RunParts, probeEpochs = 0): Promise<Evaluation> {
+export async function evaluate(parts: RunParts, probeEpochs = 0, signal?: Interruption): Promise<Evaluation> {
   const device = parts.online.parameters()[0].device;
   parts.online.eval();
   const sets: LabelledFeatures[] = [];
   try {
-    sets.push(await featuresOf(parts, parts.data.evalTrain));
-    sets.push(await featuresOf(parts, parts.data.test));
+    sets.push(await featuresOf(parts, parts.data.evalTrain, signal));
+    sets.push(await featuresOf(parts, parts.data.test, signal));
     const [train, test] = sets;
-    const { top1, top5 } = knnScores(train, test, { device });
-    const probe = probeEpochs > 0 ? linearProbe(train, test, { epochs: probeEpochs, device }).testAccuracy : null;
+    const { top1, top5 } = knnScores(train, test, { device, signal });
+    const probe = probeEpochs > 0
+      ? linearProbe(train, test, { epochs: probeEpochs, device, signal }).testAccuracy
+      : null;
     return { knn: top1, knnTop5: top5, probe };
   } finally {
     for (const s of sets) [s.features, s.labels].forEach((t) => t.dispose());

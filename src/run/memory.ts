@@ -65,7 +65,7 @@ const GiB = 2 ** 30;
  * @param availableBytes Memory the run may use. @default the machine's available memory
  * @throws {RangeError} Naming the sizes, the estimate and what is available.
  */
-export function checkFitsMemory(c: TrainConfig, availableBytes = Deno.systemMemoryInfo().available): void {
+export function checkFitsMemory(c: TrainConfig, availableBytes: number = Deno.systemMemoryInfo().available): void {
   const e = estimateParameters(c);
   if (e.bytes <= availableBytes) return;
   const billions = (n: number) => `${(n / 1e9).toPrecision(3)} billion`;

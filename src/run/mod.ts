@@ -34,6 +34,13 @@ export { chooseNumerics, type Numerics, type Precision } from "./numerics.ts";
 export { type EpochBudget, epochsWithin, resolveEpochs } from "./budget.ts";
 export { type RunResult, type StoppedRun, train, type TrainOptions } from "./training.ts";
 export { openResume, type ResumePoint } from "./resume.ts";
-export { type SignalStop, StopFlag, stopOnSignals, type StopRequest } from "./signals.ts";
+export {
+  interruptionOf,
+  type SignalStop,
+  StopFlag,
+  stopOnSignals,
+  type StopRequest,
+  StopRequested,
+} from "./signals.ts";
 export { type LockOwner, RunLock } from "./lock.ts";
 export { checkFitsMemory, estimateParameters, type ParameterEstimate } from "./memory.ts";

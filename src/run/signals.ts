@@ -1,15 +1,18 @@
 /**
- * A request to stop a run at the next step boundary, which the training loop polls once per step.
+ * A request to stop a run, which the run polls once per step and inside its long computations (the
+ * kNN, the linear probe, feature extraction) and between the phases of its set-up.
  *
- * `stopOnSignals()` turns the first SIGINT or SIGTERM into such a request (the loop then finishes the
- * current step, writes a checkpoint, says how to resume and exits 130 or 143). It then gives the
- * signals back to their default action, so a second one ends the process at once, even in the middle
- * of a long synchronous computation (an evaluation) where no JavaScript listener could run. A
- * distributed run wraps the local request in one that all ranks agree on (the loop only reads
- * `requested`).
+ * `stopOnSignals()` turns the first SIGINT or SIGTERM into such a request: during the steps the run
+ * finishes the current step, writes a checkpoint, says how to resume and exits 130 or 143; during an
+ * evaluation it abandons it (the checkpoint of the step is written, or was already); during set-up it
+ * ends with nothing saved. The signals are seen by the shim's native handler (`watchSignals`), so a
+ * second one ends the process at once, even in the middle of a long synchronous computation where no
+ * JavaScript listener could run. A distributed run wraps the local request in one that all ranks agree
+ * on at each step (the loop only reads `requested`), and does not abandon evaluations.
  *
  * @module
  */
+import { receivedSignal, watchSignals } from "../torch/mod.ts";
 
 /** What the loop polls each step. */
 export interface StopRequest {
@@ -61,16 +64,56 @@ export class StopFlag implements StopRequest {
   }
 }
 
-/** A stop flag wired to SIGINT and SIGTERM; dispose it to remove the listeners. */
+/** A stop flag wired to SIGINT and SIGTERM; dispose it to stop watching them. */
 export interface SignalStop extends StopRequest, Disposable {}
 
 /**
- * Listens for SIGINT and SIGTERM: the first one sets the returned request (and calls `onFirst`, e.g.
- * to print "stopping after this step") and removes the listeners, so that a second one kills the
- * process at once (exit status 130 or 143).
+ * Thrown out of a computation that a stop request interrupted (an evaluation, the set-up); the run
+ * catches it, or the command line exits with `exitCode`.
+ */
+export class StopRequested extends Error {
+  /** 130 (SIGINT), 143 (SIGTERM) or 1. */
+  readonly exitCode: number;
+  /** What asked for the stop ("SIGINT", "SIGTERM", or a caller's reason). */
+  readonly reason: string;
+  /**
+   * The interruption of one phase of a run.
+   *
+   * @param reason What asked for the stop.
+   * @param exitCode The exit code it asks for.
+   * @param where The phase it interrupted, for the message.
+   */
+  constructor(reason: string, exitCode: number, where: string) {
+    super(`stopped by ${reason} ${where}`);
+    this.name = "StopRequested";
+    this.reason = reason;
+    this.exitCode = exitCode;
+  }
+}
+
+/**
+ * What long computations poll (`signal` of `knnScores`, `linearProbe`, `extractLabelledFeatures`): an
+ * `AbortSignal`-like check that throws `StopRequested` once `stop` is requested.
  *
- * @param onFirst Called once, with the signal's name, when the first signal arrives.
- * @returns The request, to poll each step; dispose it when the run ends.
+ * @param stop The request to watch.
+ * @param where The phase, for the message ("during the kNN").
+ * @returns An object with `throwIfAborted()`.
+ */
+export function interruptionOf(stop: StopRequest, where: string): { throwIfAborted(): void } {
+  return {
+    throwIfAborted() {
+      if (stop.requested) throw new StopRequested(stop.reason ?? "a stop request", stop.exitCode || 1, where);
+    },
+  };
+}
+
+/**
+ * Watches SIGINT and SIGTERM (natively, see `watchSignals`): the first one sets the returned request,
+ * seen at the next poll (which calls `onFirst`, e.g. to print "stopping after this step"); a second one
+ * ends the process at once with exit status 130 or 143.
+ *
+ * @param onFirst Called once, with the signal's name, when a poll first sees the signal.
+ * @returns The request, to poll; dispose it when the run ends.
  *
  * @example Usage
  * ```ts
@@ -83,28 +126,27 @@ export interface SignalStop extends StopRequest, Disposable {}
  */
 export function stopOnSignals(onFirst: (signal: string) => void = () => {}): SignalStop {
   const flag = new StopFlag();
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const removers: (() => void)[] = [];
-  const removeAll = () => removers.splice(0).forEach((remove) => remove());
-  for (const signal of signals) {
-    const handler = () => {
-      removeAll(); // the default action again: a second signal ends the process at once
-      flag.request(signal);
-      onFirst(signal);
-    };
-    Deno.addSignalListener(signal, handler);
-    removers.push(() => Deno.removeSignalListener(signal, handler));
-  }
+  const watch = watchSignals();
+  const poll = () => {
+    if (flag.requested) return;
+    const signal = receivedSignal();
+    if (signal === null) return;
+    flag.request(signal);
+    onFirst(signal);
+  };
   return {
     get requested() {
+      poll();
       return flag.requested;
     },
     get reason() {
+      poll();
       return flag.reason;
     },
     get exitCode() {
+      poll();
       return flag.exitCode;
     },
-    [Symbol.dispose]: removeAll,
+    [Symbol.dispose]: () => watch[Symbol.dispose](),
   };
 }

@@ -32,14 +32,14 @@ import { validateConfig } from "./config.ts";
 import type { TrainConfig } from "./settings.ts";
 import { lambdaRule } from "./method_options.ts";
 import { checkFitsMemory } from "./memory.ts";
-import { buildParts, checkDevice, evaluate, pixelBaselines, type RunParts, stepOn } from "./_parts.ts";
+import { buildParts, checkDevice, evaluate, type Evaluation, pixelBaselines, type RunParts, stepOn } from "./_parts.ts";
 import { agreeOnResume, explainFailure, joinRun, type RunDist, stopAgreed } from "./_ranks.ts";
 import { configChanges } from "./settings.ts";
 import { parseRunState, restoreRun, resumeMetrics, type ResumingRun, type RunCounters, saveRun } from "./_state.ts";
 import { openResume, type ResumePoint, runFolderOf } from "./resume.ts";
 import { claimFolder } from "./_folder.ts";
 import { type EpochBudget, resolveEpochs } from "./budget.ts";
-import { stopOnSignals, type StopRequest } from "./signals.ts";
+import { interruptionOf, stopOnSignals, type StopRequest, StopRequested } from "./signals.ts";
 
 /** Non-finite steps in a row after which a guarded run (no per-step checks) stops. */
 const MAX_NON_FINITE_IN_A_ROW = 5;
@@ -111,6 +111,8 @@ interface Run extends RunCounters {
   stop: StopRequest;
   /** Set once the loop agreed to stop after the current step. */
   stopping: boolean;
+  /** The signals' stop request, which also abandons evaluations; null in a data-parallel run or under a caller's stop. */
+  interrupt: StopRequest | null;
   /** This rank's part of a data-parallel run, or null for a single process. */
   dist: RunDist | null;
   /** Whether this process writes the run folder (rank 0, or the only process). */
@@ -195,14 +197,21 @@ export async function train(
   let parts: RunParts;
   let counters: RunCounters;
   let budget: EpochBudget | null = null;
+  // Signals also interrupt the set-up and the evaluations (a single process only: ranks must set up and
+  // evaluate together; a caller's own stop request is polled at step boundaries only).
+  const interrupt = dist || options.stop ? null : stop;
+  // A stop during set-up ends the run with nothing saved.
+  const setUp = interrupt && interruptionOf(interrupt, "during set-up (nothing trained, nothing saved)");
   try {
     // ---- epochs 0: as many as fit the training budget, measured on this machine (then fixed)
     if (c.epochs === 0) {
       ({ config: c, budget } = await resolveEpochs(c, dist?.group ?? null));
     }
+    setUp?.throwIfAborted();
     // ---- the parts; the weights are drawn from the seed (a resume overwrites them; ranks get rank 0's)
     manualSeed(c.seed);
     parts = stack.adopt(await buildParts(c, dist?.group ?? null), (p) => p.dispose());
+    setUp?.throwIfAborted();
     describe(c, parts, budget, log);
     const resolved = { augment: parts.augment, views: parts.views.length + (c.cutmix > 0 ? 1 : 0) };
     if (lead) {
@@ -225,10 +234,11 @@ export async function train(
     }
     // ---- a fresh start (kNN at initialisation) or a resume (every part restored)
     counters = from === null
-      ? await start(parts, out, log, lead)
+      ? await start(parts, out, log, lead, setUp ?? undefined)
       : await resume(parts, { derived: parts.derived, batchSize: c.batchSize, seed: c.seed }, from, out, log, lead);
+    setUp?.throwIfAborted();
   } catch (e) {
-    await folder?.abandon(); // a failed start leaves no folder it created
+    await folder?.abandon(); // a failed or stopped start leaves no folder it created
     throw e;
   }
   folder?.started();
@@ -254,6 +264,7 @@ export async function train(
     shown: {},
     stop,
     stopping: false,
+    interrupt,
     saved: null,
     skipped: 0,
     dist,
@@ -263,7 +274,11 @@ export async function train(
   await trainLoop(run);
   progress.done();
   if (run.stopping) return await stopped(run);
-  return await finish(run);
+  const result = await finish(run);
+  // A signal during the final evaluation or the report: the run is complete and saved, but it was
+  // asked to stop, so it ends as stopped runs do (exit 130/143), never 0.
+  if (result.stopped === null && run.interrupt?.requested) return await stopped(run);
+  return result;
 }
 
 /** The epoch count a checkpoint's config holds (0, refused later as a difference, when it has none). */
@@ -340,8 +355,14 @@ function describe(c: TrainConfig, parts: RunParts, budget: EpochBudget | null, l
 }
 
 /** A fresh run: kNN of the untrained network, and a new metrics log that starts with it. */
-async function start(parts: RunParts, out: string, log: (line: string) => void, lead: boolean): Promise<RunCounters> {
-  const { knn: knnInit, knnTop5 } = await evaluate(parts);
+async function start(
+  parts: RunParts,
+  out: string,
+  log: (line: string) => void,
+  lead: boolean,
+  signal?: { throwIfAborted(): void },
+): Promise<RunCounters> {
+  const { knn: knnInit, knnTop5 } = await evaluate(parts, 0, signal);
   log(`  kNN at initialisation: ${percent(knnInit)} (top-5 ${percent(knnTop5)})`);
   if (lead) {
     await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
@@ -430,14 +451,14 @@ async function trainLoop(run: Run): Promise<void> {
       }
       if (logNow) sinceLog = new Meter();
       run.progress.update(run.step, run.shown);
-      // A macrotask turn lets a pending SIGTERM/SIGINT listener run: the loader's batches resolve as
-      // microtasks, so without it a signal would wait for the next file write (an epoch end).
+      // A macrotask turn lets timers and I/O callbacks run (the loader's batches resolve as microtasks).
       await turn();
       // Polled once per step; in a data-parallel run one tiny all-reduce makes every rank agree.
       run.stopping = run.dist ? stopAgreed(run.dist, run.stop) : run.stop.requested;
       if (run.stopping) return; // the caller checkpoints and ends the run
       if (run.step % stepsPerEpoch === 0) {
         await endEpoch(run, sinceEpoch.rate(run.c.batchSize));
+        if (run.stopping) return; // its evaluation was abandoned for a stop request
         sinceEpoch = new Meter();
       } else if (run.step % run.c.checkpointEvery === 0) await save(run);
       mark = performance.now(); // evaluation and checkpoints are not training time
@@ -505,13 +526,31 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
   if (last || (c.evalEvery > 0 && epoch % c.evalEvery === 0)) {
     if (c.device !== "cpu") cuda.synchronize(deviceCode(c.device)); // the steps' time is training time
     // The last evaluation also trains the linear probe on the same extracted features.
-    const { knn, knnTop5, probe } = await evaluate(parts, last ? c.probeEpochs : 0);
+    const measured = await evaluateOrStop(run, last ? c.probeEpochs : 0);
+    if (measured === null) return; // abandoned for a stop request: the caller checkpoints and ends the run
+    const { knn, knnTop5, probe } = measured;
     record.knn = run.knnFinal = knn;
     if (last) run.probe = probe;
     say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)} (top-5 ${percent(knnTop5)})`);
   }
   run.metrics?.write(record);
   if (!last) await save(run);
+}
+
+/**
+ * An evaluation that a stop request abandons (in a single process: the ranks of a data-parallel run
+ * stop together at a step boundary instead); null when it was abandoned, with `run.stopping` set.
+ */
+async function evaluateOrStop(run: Run, probeEpochs: number): Promise<Evaluation | null> {
+  const phase = probeEpochs > 0 ? "during the final evaluation" : "during the kNN";
+  try {
+    return await evaluate(run.parts, probeEpochs, run.interrupt ? interruptionOf(run.interrupt, phase) : undefined);
+  } catch (e) {
+    if (!(e instanceof StopRequested)) throw e;
+    say(run, `${e.message}: evaluation abandoned`);
+    run.stopping = true;
+    return null;
+  }
 }
 
 /** Writes a checkpoint of the current step (rank 0 only); returns its path, or null on other ranks. */
@@ -536,7 +575,9 @@ function percent(x: number): string {
 async function finish(run: Run): Promise<RunResult> {
   const { c, parts, out } = run;
   if (run.knnFinal === null || run.probe === undefined) {
-    ({ knn: run.knnFinal, probe: run.probe } = await evaluate(parts, c.probeEpochs));
+    const measured = await evaluateOrStop(run, c.probeEpochs);
+    if (measured === null) return await stopped(run);
+    ({ knn: run.knnFinal, probe: run.probe } = measured);
   }
   const knnFinal = run.knnFinal;
   const probe = run.probe;

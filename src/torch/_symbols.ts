@@ -18,6 +18,8 @@ export const SYMBOLS = {
   ts_free: { parameters: ["pointer"], result: "void" },
   ts_version: { parameters: ["buffer", "i32"], result: "i32" },
   ts_onednn_isa: { parameters: [], result: "i32" },
+  ts_signals_watch: { parameters: ["i32"], result: "i32" },
+  ts_signal_received: { parameters: [], result: "i32" },
   ts_set_num_threads: { parameters: ["i32"], result: "i32" },
   ts_get_num_threads: { parameters: [], result: "i32" },
   ts_mallopt: { parameters: ["i32", "i32", "i32"], result: "i32" },

@@ -25,6 +25,7 @@ export {
   setNumThreads,
   torchVersion,
 } from "./runtime.ts";
+export { receivedSignal, type StopSignalName, watchSignals } from "./signals.ts";
 export {
   BF16_FLAGS,
   CPU_CLASSES,

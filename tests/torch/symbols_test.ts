@@ -210,6 +210,11 @@ const CASES: Partial<Record<Name, Case>> = {
   },
   ts_get_num_threads: { good: () => T.getNumThreads(), why: "reads a setting" },
   ts_onednn_isa: { good: () => sym.ts_onednn_isa(), why: "reads a setting (-1 when oneDNN cannot be asked)" },
+  ts_signals_watch: {
+    good: () => T.watchSignals()[Symbol.dispose](),
+    why: "sigaction of SIGINT and SIGTERM with a valid handler cannot fail; any flag value is on or off",
+  },
+  ts_signal_received: { good: () => T.receivedSignal(), why: "reads a flag" },
   ts_mallopt: {
     good: () => check(sym.ts_mallopt(256 << 20, 1 << 30, 64 << 20), "mallopt"),
     why: "glibc's mallopt accepts every value of these three parameters",
