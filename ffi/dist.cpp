@@ -18,6 +18,11 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -139,16 +144,48 @@ void connect(const at::Tensor& x, at::Tensor& out, std::shared_ptr<NodeT> node) 
   torch::autograd::set_history(out, node);
 }
 
+/// The local address this host sends from to reach `host` (the kernel's route: a UDP socket connected
+/// there, then getsockname; no packet is sent), or "" when `host` does not resolve or has no route.
+std::string route_source(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), "9", &hints, &found) != 0 || found == nullptr) return "";
+  std::string local;
+  int fd = socket(found->ai_family, SOCK_DGRAM, 0);
+  if (fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0) {
+    sockaddr_storage me{};
+    socklen_t len = sizeof(me);
+    char text[INET6_ADDRSTRLEN] = {0};
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len) == 0) {
+      const void* a = me.ss_family == AF_INET6 ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&me)->sin6_addr)
+                                                : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&me)->sin_addr);
+      if (inet_ntop(me.ss_family, a, text, sizeof(text))) local = text;
+    }
+  }
+  if (fd >= 0) close(fd);
+  freeaddrinfo(found);
+  return local;
+}
+
 c10::intrusive_ptr<TsBackend> make_backend(const c10::intrusive_ptr<c10d::Store>& store, const std::string& addr,
                                             int rank, int world, int backend, int device,
                                             std::chrono::milliseconds timeout) {
   if (backend == 0) {
 #if TS_HAVE_GLOO
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-    // Bind where the rendezvous address resolves to this host; anywhere else, the default interface.
+    // The interface Gloo's peers reach this rank on: GLOO_SOCKET_IFNAME when set (as PyTorch reads it);
+    // else the address this host sends from towards the rendezvous host (on a multi-homed node, or in
+    // a network namespace, the host name may resolve to an address on another network); loopback for
+    // a job on one machine. The default device (the host name's address) only when no route is found.
+    const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
     const bool loopback = addr == "127.0.0.1" || addr == "localhost" || addr == "::1";
-    options->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname(addr)
-                                        : c10d::ProcessGroupGloo::createDefaultDevice());
+    const std::string local = loopback || (ifname && *ifname) ? "" : route_source(addr);
+    options->devices.push_back(
+        ifname && *ifname ? c10d::ProcessGroupGloo::createDeviceForInterface(ifname)
+        : loopback        ? c10d::ProcessGroupGloo::createDeviceForHostname(addr)
+        : !local.empty()  ? c10d::ProcessGroupGloo::createDeviceForHostname(local)
+                          : c10d::ProcessGroupGloo::createDefaultDevice());
     return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
 #else
     TORCH_CHECK(false, "this shim was built without Gloo (install libgloo-dev and rebuild)");
