@@ -14,6 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { cuda } from "../src/torch/mod.ts";
+import { canonicalName } from "../src/data/mod.ts";
 import { type DatasetName, DATASETS } from "../src/run/settings.ts";
 import {
   type BudgetName,
@@ -78,7 +79,7 @@ function integer(flag: string, raw: string | undefined, min: number): number | u
 function optionsFrom(values: ReturnType<typeof parse>): ReproOptions {
   const budget = (values.budget ?? "cpu") as BudgetName;
   if (!(budget in BUDGETS)) throw new RangeError(`Invalid --budget "${budget}": expected one of smoke, cpu, gpu`);
-  const dataset = (values.dataset ?? "fashion-mnist").replaceAll("_", "-") as DatasetName;
+  const dataset = canonicalName(values.dataset ?? "fashion-mnist") as DatasetName;
   if (!DATASETS.includes(dataset)) {
     throw new RangeError(`Invalid --dataset "${values.dataset}": expected one of ${DATASETS.join(", ")}`);
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import { Augmentation, FASHION_MNIST_STATS, IMAGENET_STATS, type ViewOptions } from "./pipeline.ts";
+import { canonicalName } from "./names.ts";
 
 /** Options shared by the named augmentations. */
 export interface AugmentationOptions {
@@ -93,7 +94,7 @@ export function augmentation(
   name: AugmentationName | "fashion_mnist",
   options: AugmentationOptions = {},
 ): Augmentation {
-  const key = name.replaceAll("_", "-");
+  const key = canonicalName(name);
   const make = (AUGMENTATIONS as Record<string, (o?: AugmentationOptions) => Augmentation>)[key];
   if (make === undefined || !Object.hasOwn(AUGMENTATIONS, key)) {
     throw new RangeError(`Unknown augmentation "${name}": expected one of ${Object.keys(AUGMENTATIONS).join(", ")}`);

@@ -19,7 +19,7 @@
  * @module
  */
 import { join } from "node:path";
-import { findPreset, type TargetKind } from "../ssl/mod.ts";
+import { findPreset, TABLE1, TABLE1_FAMILIES, type Table1Family, type TargetKind } from "../ssl/mod.ts";
 import { type DatasetName, DEFAULT_CONFIG, type TrainConfig } from "./settings.ts";
 import { validateConfig } from "./config.ts";
 import { type RunResult, type StoppedRun, train } from "./training.ts";
@@ -125,10 +125,10 @@ export const BUDGETS: Readonly<Record<BudgetName, Budget>> = Object.freeze({
   },
 });
 
-/** The method families whose forms Table 1 compares. */
-export const FAMILIES = ["contrastive", "asymmetric", "barlow-twins", "vicreg"] as const;
+/** The method families whose forms Table 1 compares (the registry's `TABLE1_FAMILIES`). */
+export const FAMILIES: typeof TABLE1_FAMILIES = TABLE1_FAMILIES;
 /** A family. */
-export type Family = typeof FAMILIES[number];
+export type Family = Table1Family;
 
 /** One row of the reproduction: a gradient form with a target branch. */
 export interface ReproRow {
@@ -148,18 +148,10 @@ export interface ReproRow {
   label: string;
 }
 
-const FORMS: readonly [string, string, Family, string][] = [
-  ["a", "moco", "contrastive", "MoCo (queue)"],
-  ["b", "simclr", "contrastive", "SimCLR gradient, in-batch negatives"],
-  ["c", "byol", "asymmetric", "BYOL, learnable predictor"],
-  ["d", "byol-directpred", "asymmetric", "BYOL DirectPred (official scale)"],
-  ["e", "byol-unified", "asymmetric", "unified −v2 + λFu1 (UniGrad)"],
-  ["f", "barlow-twins", "barlow-twins", "Barlow Twins (BN)"],
-  ["g", "barlow-twins-a-identity", "barlow-twins", "Barlow Twins, A → I"],
-  ["h", "barlow-twins-l2", "barlow-twins", "Barlow Twins, BN → l2"],
-  ["i", "vicreg", "vicreg", "VICReg"],
-  ["j", "vicreg-l2", "vicreg", "VICReg l2, no variance term"],
-];
+/** Table 1's rows as the registry holds them: [letter, preset, family, label]. */
+const FORMS: readonly [string, string, Family, string][] = Object.entries(TABLE1).map((
+  [preset, r],
+) => [r.row, preset, r.family, r.label]);
 
 /** The Table 2 families' forms: contrastive (b), asymmetric (e), feature decorrelation (h). */
 export const TABLE2_FORMS: readonly string[] = ["b", "e", "h"];

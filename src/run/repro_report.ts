@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { type Panel, plotPanels, readMetricsLog, type Series, type TrainingRecord } from "../io/mod.ts";
 import { emaMomentum } from "../optim/mod.ts";
+import { TABLE1, TABLE1_FAMILIES } from "../ssl/mod.ts";
 import {
   type BudgetName,
   BUDGETS,
@@ -248,13 +249,10 @@ function gradientPlot(family: Family, rows: readonly RowSummary[], runs: readonl
   ], { title: `Gradient decomposition: ${family}`, columns: 3, width: 420, height: 300 });
 }
 
-/** The Table 1 rows of a family. */
-const FAMILY_ROWS: Record<Family, string[]> = {
-  contrastive: ["a", "b"],
-  asymmetric: ["c", "d", "e"],
-  "barlow-twins": ["f", "g", "h"],
-  vicreg: ["i", "j"],
-};
+/** The Table 1 rows of a family, from the registry. */
+const FAMILY_ROWS = Object.fromEntries(
+  TABLE1_FAMILIES.map((f) => [f, Object.values(TABLE1).filter((r) => r.family === f).map((r) => r.row)]),
+) as Record<Family, string[]>;
 
 /**
  * How much of the online network a momentum encoder holds after `K` steps of the cosine EMA schedule

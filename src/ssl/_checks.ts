@@ -114,15 +114,20 @@ export function checkRange(method: string, option: string, x: number, lo: number
   }
 }
 
+/** Throws a RangeError unless `form` is one of `forms`, listing them. */
+export function checkForm(method: string, form: string, forms: readonly string[]): void {
+  if (!forms.includes(form)) {
+    throw new RangeError(`Invalid ${method} form "${form}": expected one of ${forms.join(", ")}`);
+  }
+}
+
 /** Checks the options BYOL and SimSiam share: the form, the predictor width, λ, ρ and ε. */
 export function checkAsymmetric(
   name: string,
   o: { form: string; hiddenDim: number; lambda: number; rho: number; eps: number },
 ): void {
   const { form, hiddenDim, lambda, rho, eps } = o;
-  if (!["original", "directpred", "unified"].includes(form)) {
-    throw new RangeError(`Invalid ${name} form "${form}": expected one of original, directpred, unified`);
-  }
+  checkForm(name, form, ["original", "directpred", "unified"]);
   checkRange(name, "lambda", lambda, 0);
   checkRange(name, "rho", rho, 0, 1, true);
   checkRange(name, "eps", eps, 0);

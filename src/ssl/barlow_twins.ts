@@ -20,10 +20,13 @@
  * @module
  */
 import { normalize, type Tensor } from "../torch/mod.ts";
-import { checkRange } from "./_checks.ts";
+import { bnBackward, standardize } from "./_batch_norm.ts";
+import { checkForm, checkRange } from "./_checks.ts";
+import { canonicalName } from "../data/mod.ts";
 import { defineMethod } from "./_define.ts";
 import { combineViews, negatives, type ViewParts } from "./_views.ts";
 import { localComm } from "./comm.ts";
+import { UNIT_NORM_LAMBDA } from "./lambdas.ts";
 import type { CommonOptions, Features, Method } from "./method.ts";
 
 /** Options of `barlowTwins`. */
@@ -34,13 +37,6 @@ export interface BarlowTwinsOptions extends CommonOptions {
   lambda?: number;
   /** BN's ε (BN forms). @default 1e-5 */
   eps?: number;
-}
-
-/** Affine-free batch normalisation with batch statistics (biased variance): x̂ and σ. */
-function standardize(x: Tensor, eps: number): { xh: Tensor; sigma: Tensor } {
-  const xc = x.sub(x.mean(0, true)); // [N, D]
-  const sigma = xc.square().mean(0, true).add(eps).sqrt(); // [1, D]
-  return { xh: xc.div(sigma), sigma };
 }
 
 /** The published loss on standardised x̂, t̂ (or its A = I version with nt for the λ term). */
@@ -63,11 +59,6 @@ function viewHat(xh: Tensor, th: Tensor, lambda: number, identity: boolean): { G
   const pos = (a ? th.mul(a) : th).mul(2); // [N, D]
   const neg = th.mm(W.t()).mul(2 * lambda); // [N, D]
   return { G: neg.sub(pos).div(2 * N), pos, neg };
-}
-
-/** Backward of affine-free BN: (G − mean G − x̂·mean(G·x̂))/σ. */
-function bnBackward(G: Tensor, xh: Tensor, sigma: Tensor): Tensor {
-  return G.sub(G.mean(0, true)).sub(xh.mul(G.mul(xh).mean(0, true))).div(sigma); // [N, D]
 }
 
 /**
@@ -94,14 +85,11 @@ function bnBackward(G: Tensor, xh: Tensor, sigma: Tensor): Tensor {
  * ```
  */
 export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
-  const form = String(options.form ?? "original").replace("_", "-") as "original" | "a-identity" | "l2";
+  const form = canonicalName(options.form ?? "original") as "original" | "a-identity" | "l2";
   const { eps = 1e-5, target = "stop-grad", comm = localComm, checkValues } = options;
-  const lambda = options.lambda ?? (form === "l2" ? 50 : 0.0051);
-  if (!["original", "a-identity", "l2"].includes(form)) {
-    throw new RangeError(`Invalid barlow-twins form "${options.form}": expected one of original, a-identity, l2`);
-  }
-  checkRange("barlow-twins", "lambda", lambda, 0);
-  checkRange("barlow-twins", "eps", eps, 0);
+  const lambda = options.lambda ?? (form === "l2" ? UNIT_NORM_LAMBDA["barlow-twins/l2"] : 0.0051);
+  checkForm("barlow-twins", form, ["original", "a-identity", "l2"]);
+  for (const [k, v] of Object.entries({ lambda, eps })) checkRange("barlow-twins", k, v, 0);
   if (form !== "l2" && target === "momentum-positive") {
     throw new RangeError(`Cannot use target "momentum-positive" with barlow-twins form "${form}": use form "l2"`);
   }
@@ -116,11 +104,8 @@ export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
     const [t1, t2] = [standardize(f.zt1!.detach(), eps).xh, standardize(f.zt2!.detach(), eps).xh];
     return btLoss(x1, t2, lam, ident).add(btLoss(x2, t1, lam, ident)).mul(0.5); // []
   };
-  const reference = {
-    name: "barlow-twins original (λ = 0.0051)",
-    wrt: "z" as const,
-    loss: (f: Features) => bnLoss(f, 0.0051, false),
-  };
+  const original = (f: Features) => bnLoss(f, 0.0051, false);
+  const reference = { name: "barlow-twins original (λ = 0.0051)", wrt: "z" as const, loss: original };
   if (form !== "l2") {
     return defineMethod({
       name: "barlow-twins",

@@ -18,43 +18,16 @@
  *
  * @module
  */
-import { predictorHead } from "../nn/heads.ts";
-import { checkAsymmetric } from "./_checks.ts";
-import { defineMethod } from "./_define.ts";
-import {
-  directPredGradient,
-  directPredLoss,
-  predictorGradient,
-  predictorLoss,
-  stepCorrelation,
-  unifiedGradient,
-  unifiedLoss,
-} from "./_views.ts";
-import { localComm } from "./comm.ts";
-import type { CommonOptions, Features, Method } from "./method.ts";
-import type { MethodState } from "./state.ts";
+import { asymmetricMethod, type AsymmetricOptions } from "./asymmetric.ts";
+import type { Method } from "./method.ts";
 
-/** Options of `byol`. */
-export interface ByolOptions extends CommonOptions {
-  /** "original": a learnable predictor MLP; "directpred": DirectPred's predictor from F; "unified": −v2 + λ·F·u1. @default "original" */
-  form?: "original" | "directpred" | "unified";
-  /** Hidden width of the predictor MLP (original form). @default 4096 */
-  hiddenDim?: number;
-  /** Balance λ of the unified form. @default 100 */
-  lambda?: number;
-  /** Moving-average coefficient ρ of F (directpred, unified). @default 0.99 */
-  rho?: number;
-  /** DirectPred's ε, added to the predictor's normalised eigenvalues' square roots. @default 0.3 */
-  eps?: number;
-}
-
-/** The loss per view is A − B·cos(p, v). */
-const [A, B] = [2, 2];
+/** Options of `byol` (the predictor's hidden width defaults to 4096). */
+export type ByolOptions = AsymmetricOptions;
 
 /**
  * BYOL with a momentum encoder, in its original, DirectPred or unified form.
  *
- * @param options Form, predictor width, λ, ρ, ε, target kind, communicator.
+ * @param options Form, predictor width, λ, ρ, ε, target kind, communicator (see `AsymmetricOptions`).
  * @returns The method; its state holds the predictor (original) or F (directpred, unified).
  * @throws {RangeError} On an unknown form or out-of-range options.
  *
@@ -76,30 +49,5 @@ const [A, B] = [2, 2];
  * ```
  */
 export function byol(options: ByolOptions = {}): Method {
-  const { form = "original", hiddenDim = 4096, lambda = 100, rho = 0.99, eps = 0.3 } = options;
-  const { target = "momentum", comm = localComm, checkValues } = options;
-  checkAsymmetric("byol", { form, hiddenDim, lambda, rho, eps });
-  const common = { name: "byol", form, target, checkValues };
-  const F = (f: Features, s: MethodState) => stepCorrelation(f, s, rho, target, comm); // [D, D]
-  if (form === "original") {
-    return defineMethod({
-      ...common,
-      minBatch: 2,
-      state: { predictor: (D) => predictorHead({ inDim: D, hiddenDim, outDim: D }) },
-      gradient: (f, s, advance) => predictorGradient(f, s, A, B, advance),
-      loss: (f, s) => predictorLoss(f, s, A, B),
-    });
-  }
-  const reference = { name: "byol with DirectPred's linear predictor", wrt: "u" as const };
-  return defineMethod({
-    ...common,
-    state: { correlation: true },
-    gradient(f, s, advance) {
-      const Fs = F(f, s);
-      if (advance) s.F!.copy_(Fs);
-      return form === "directpred" ? directPredGradient(f, Fs, eps) : unifiedGradient(f, Fs, lambda);
-    },
-    ...(form === "unified" && { loss: (f, s) => unifiedLoss(f, F(f, s), lambda) }),
-    reference: { ...reference, loss: (f, s) => directPredLoss(f, F(f, s), eps, A, B) },
-  });
+  return asymmetricMethod({ name: "byol", hiddenDim: 4096, target: "momentum", loss: { A: 2, B: 2 } }, options);
 }

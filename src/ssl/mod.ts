@@ -31,6 +31,8 @@ export {
   type MethodOptions,
   METHODS,
   TABLE1,
+  TABLE1_FAMILIES,
+  type Table1Family,
   type Table1Row,
   TABLE2,
   UNIT_NORM_LAMBDA,
@@ -40,6 +42,7 @@ export { unigrad, type UnigradOptions } from "./unigrad.ts";
 export { moco, type MocoOptions } from "./moco.ts";
 export { simclr, type SimclrOptions } from "./simclr.ts";
 export { byol, type ByolOptions } from "./byol.ts";
+export { asymmetricMethod, type AsymmetricOptions, type AsymmetricSpec } from "./asymmetric.ts";
 export { directPredPredictor } from "./directpred.ts";
 export { simsiam, type SimsiamOptions } from "./simsiam.ts";
 export { barlowTwins, type BarlowTwinsOptions } from "./barlow_twins.ts";

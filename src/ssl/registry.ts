@@ -18,6 +18,10 @@ import { simsiam } from "./simsiam.ts";
 import { unigrad } from "./unigrad.ts";
 import { vicreg } from "./vicreg.ts";
 import type { CommonOptions, Method, TargetKind } from "./method.ts";
+import { canonicalName } from "../data/mod.ts";
+import { UNIT_NORM_LAMBDA } from "./lambdas.ts";
+
+export { UNIT_NORM_LAMBDA };
 
 /** One registry entry: the factory and the names of the options it reads besides `CommonOptions`. */
 export interface MethodEntry<O extends CommonOptions> {
@@ -52,11 +56,6 @@ const _everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
 
 const COMMON_OPTIONS = ["target", "comm", "checkValues"] as const;
 
-/** The name with underscores read as hyphens (`barlow_twins` → `barlow-twins`). */
-function hyphenated(name: string): string {
-  return name.replaceAll("_", "-");
-}
-
 /**
  * The registry name `name` stands for, accepting underscores for hyphens (`barlow_twins`).
  *
@@ -74,7 +73,7 @@ function hyphenated(name: string): string {
  * ```
  */
 export function methodName(name: string): MethodName {
-  const key = hyphenated(name);
+  const key = canonicalName(name);
   if (!Object.hasOwn(METHODS, key)) {
     throw new TypeError(`Unknown method "${name}": expected one of ${Object.keys(METHODS).join(", ")}`);
   }
@@ -122,9 +121,18 @@ export interface Table1Row {
   method: MethodName;
   /** Options selecting the form. */
   options: Record<string, unknown>;
+  /** The method family whose forms the row compares. */
+  family: Table1Family;
+  /** A short label for tables and plots. */
+  label: string;
   /** What the row compares. */
   description: string;
 }
+
+/** The method families whose gradient forms Table 1 compares. */
+export const TABLE1_FAMILIES = ["contrastive", "asymmetric", "barlow-twins", "vicreg"] as const;
+/** A Table 1 family. */
+export type Table1Family = typeof TABLE1_FAMILIES[number];
 
 /**
  * The option sets the paper's Table 1 compares, by preset name (rows (a)–(j)): within each family, the
@@ -135,45 +143,80 @@ export interface Table1Row {
 export const TABLE1: Readonly<Record<string, Table1Row>> = Object.freeze({
   "moco": {
     row: "a",
+    family: "contrastive",
+    label: "MoCo (queue)",
     method: "moco",
     options: { queueSize: 65536 },
     description: "MoCo: InfoNCE with a queue of 65536 target features",
   },
   "simclr": {
     row: "b",
+    family: "contrastive",
+    label: "SimCLR gradient, in-batch negatives",
     method: "simclr",
     options: { form: "gradient", target: "momentum" },
     description: "SimCLR's gradient form: negatives are both views' target features",
   },
-  "byol": { row: "c", method: "byol", options: { form: "original" }, description: "BYOL with a learnable predictor" },
+  "byol": {
+    row: "c",
+    family: "asymmetric",
+    label: "BYOL, learnable predictor",
+    method: "byol",
+    options: { form: "original" },
+    description: "BYOL with a learnable predictor",
+  },
   "byol-directpred": {
     row: "d",
+    family: "asymmetric",
+    label: "BYOL DirectPred (official scale)",
     method: "byol",
     options: { form: "directpred" },
     description: "BYOL with DirectPred's analytic predictor",
   },
-  "byol-unified": { row: "e", method: "byol", options: { form: "unified" }, description: "−v2 + λ·F·u1" },
+  "byol-unified": {
+    row: "e",
+    family: "asymmetric",
+    label: "unified −v2 + λFu1 (UniGrad)",
+    method: "byol",
+    options: { form: "unified" },
+    description: "−v2 + λ·F·u1",
+  },
   "barlow-twins": {
     row: "f",
+    family: "barlow-twins",
+    label: "Barlow Twins (BN)",
     method: "barlow-twins",
     options: { form: "original" },
     description: "Barlow Twins, batch-standardised",
   },
   "barlow-twins-a-identity": {
     row: "g",
+    family: "barlow-twins",
+    label: "Barlow Twins, A → I",
     method: "barlow-twins",
     options: { form: "a-identity" },
     description: "Barlow Twins with A → I",
   },
   "barlow-twins-l2": {
     row: "h",
+    family: "barlow-twins",
+    label: "Barlow Twins, BN → l2",
     method: "barlow-twins",
     options: { form: "l2" },
     description: "Barlow Twins with BN → l2-normalisation",
   },
-  "vicreg": { row: "i", method: "vicreg", options: { form: "original" }, description: "VICReg, raw features" },
+  "vicreg": {
+    row: "i",
+    family: "vicreg",
+    label: "VICReg",
+    method: "vicreg",
+    options: { form: "original" },
+    description: "VICReg, raw features",
+  },
   "vicreg-l2": {
     row: "j",
+    family: "vicreg",
+    label: "VICReg l2, no variance term",
     method: "vicreg",
     options: { form: "l2" },
     description: "VICReg, l2-normalised, no variance term",
@@ -197,7 +240,7 @@ export const TABLE1: Readonly<Record<string, Table1Row>> = Object.freeze({
  * ```
  */
 export function findPreset(name: string): Table1Row | undefined {
-  const key = hyphenated(name);
+  const key = canonicalName(name);
   return Object.hasOwn(TABLE1, key) ? TABLE1[key] : Object.values(TABLE1).find((r) => r.row === name);
 }
 
@@ -232,20 +275,6 @@ export const TABLE2: Readonly<Record<TargetKind, string>> = Object.freeze({
   "stop-grad": "the target is the online network under no-grad (its features detached)",
   "momentum": "the target is a momentum encoder (EMA of the online weights)",
   "momentum-positive": "a momentum encoder feeds the positive gradient only; the negative uses the online features",
-});
-
-/**
- * The balance λ at the paper's projector width d = 2048 of every form whose negative gradient is built
- * from unit-norm features (a correlation of trace 1), by `"<method>/<form>"`. Their λ belongs to
- * d = 2048: the mean eigenvalue of λ·F is λ/d, so at another width the same balance is λ·d/2048
- * (`widthScaledLambda`). The batch-standardised and contrastive forms have no such λ.
- */
-export const UNIT_NORM_LAMBDA: Readonly<Record<string, number>> = Object.freeze({
-  "unigrad/unified": 100,
-  "byol/unified": 100,
-  "simsiam/unified": 100,
-  "barlow-twins/l2": 50,
-  "vicreg/l2": 100,
 });
 
 /**

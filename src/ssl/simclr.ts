@@ -13,7 +13,7 @@
  * @module
  */
 import { cat, eye, type Tensor } from "../torch/mod.ts";
-import { checkRange } from "./_checks.ts";
+import { checkForm, checkRange } from "./_checks.ts";
 import { defineMethod, U } from "./_define.ts";
 import { combineViews, gatheredNegatives, infoNCELoss, infoNCEView, rowDot } from "./_views.ts";
 import { localComm } from "./comm.ts";
@@ -82,9 +82,7 @@ function originalGradient(f: Features, tau: number): GradientResult {
  */
 export function simclr(options: SimclrOptions = {}): Method {
   const { tau = 0.2, form = "original", target = "stop-grad", comm = localComm, checkValues } = options;
-  if (form !== "original" && form !== "gradient") {
-    throw new RangeError(`Invalid simclr form "${form}": expected one of original, gradient`);
-  }
+  checkForm("simclr", form, ["original", "gradient"]);
   checkRange("simclr", "tau", tau, 1e-8);
   if (form === "original") {
     return defineMethod({

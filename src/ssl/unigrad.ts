@@ -15,11 +15,12 @@ import { checkRange } from "./_checks.ts";
 import { defineMethod } from "./_define.ts";
 import { stepCorrelation, unifiedGradient, unifiedLoss } from "./_views.ts";
 import { localComm } from "./comm.ts";
+import { UNIT_NORM_LAMBDA } from "./lambdas.ts";
 import type { CommonOptions, Method } from "./method.ts";
 
 /** Options of `unigrad`. */
 export interface UnigradOptions extends CommonOptions {
-  /** Balance λ of the negative gradient (belongs to D = 2048: the mean eigenvalue of λF is λ/D). @default 100 */
+  /** Balance λ of the negative gradient (belongs to D = 2048: the mean eigenvalue of λF is λ/D). @default `UNIT_NORM_LAMBDA["unigrad/unified"]` (100) */
   lambda?: number;
   /** Moving-average coefficient ρ of F. @default 0.99 */
   rho?: number;
@@ -55,7 +56,8 @@ export interface UnigradOptions extends CommonOptions {
  * ```
  */
 export function unigrad(options: UnigradOptions = {}): Method {
-  const { lambda = 100, rho = 0.99, target = "momentum", comm = localComm, checkValues } = options;
+  const { lambda = UNIT_NORM_LAMBDA["unigrad/unified"], rho = 0.99, target = "momentum", comm = localComm } = options;
+  const { checkValues } = options;
   checkRange("unigrad", "lambda", lambda, 0);
   checkRange("unigrad", "rho", rho, 0, 1, true);
   return defineMethod({

@@ -16,7 +16,7 @@
  * @module
  */
 import { eye, normalize, type Tensor } from "../torch/mod.ts";
-import { checkRange } from "./_checks.ts";
+import { checkForm, checkRange } from "./_checks.ts";
 import { defineMethod } from "./_define.ts";
 import {
   batchCorrelation,
@@ -27,6 +27,7 @@ import {
   type ViewParts,
 } from "./_views.ts";
 import { localComm } from "./comm.ts";
+import { UNIT_NORM_LAMBDA } from "./lambdas.ts";
 import type { CommonOptions, Features, Method } from "./method.ts";
 
 /** Options of `vicreg`. */
@@ -39,7 +40,7 @@ export interface VicregOptions extends CommonOptions {
   std?: number;
   /** Covariance coefficient (original). @default 1 */
   cov?: number;
-  /** Balance λ of the l2 form (chosen like UniGrad's for D = 2048; not given by the paper). @default 100 */
+  /** Balance λ of the l2 form (chosen like UniGrad's for D = 2048; not given by the paper). @default `UNIT_NORM_LAMBDA["vicreg/l2"]` (100) */
   lambda?: number;
 }
 
@@ -106,11 +107,9 @@ function originalView(x: Tensor, y: Tensor, c: Coefficients): ViewParts {
  * ```
  */
 export function vicreg(options: VicregOptions = {}): Method {
-  const { form = "original", sim = 25, std = 25, cov = 1, lambda = 100 } = options;
+  const { form = "original", sim = 25, std = 25, cov = 1, lambda = UNIT_NORM_LAMBDA["vicreg/l2"] } = options;
   const { target = "stop-grad", comm = localComm, checkValues } = options;
-  if (form !== "original" && form !== "l2") {
-    throw new RangeError(`Invalid vicreg form "${form}": expected one of original, l2`);
-  }
+  checkForm("vicreg", form, ["original", "l2"]);
   for (const [k, v] of Object.entries({ sim, std, cov, lambda })) checkRange("vicreg", k, v, 0);
   if (form === "original" && target === "momentum-positive") {
     throw new RangeError(`Cannot use target "momentum-positive" with vicreg form "original": use form "l2"`);
