@@ -58,6 +58,7 @@ export async function saveRun(
   };
   return await saveCheckpoint(join(out, "checkpoints"), { tensors: runTensors(parts), state: runState }, {
     step: counters.step,
+    keep: config.keepCheckpoints,
   });
 }
 

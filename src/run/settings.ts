@@ -136,6 +136,8 @@ export interface TrainConfig {
   logEvery: number;
   /** See `SETTINGS.checkpointEvery`. */
   checkpointEvery: number;
+  /** See `SETTINGS.keepCheckpoints`. */
+  keepCheckpoints: number;
   /** See `SETTINGS.probeEpochs`. */
   probeEpochs: number;
   /** See `SETTINGS.threads`. */
@@ -429,6 +431,12 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     min: 1,
     trajectory: false,
     help: "a checkpoint every N steps (and at each epoch end)",
+  }),
+  keepCheckpoints: integer({
+    default: 3,
+    min: 1,
+    trajectory: false,
+    help: "checkpoints kept in the run folder, the newest (older ones are deleted after each save)",
   }),
   probeEpochs: integer({
     default: 20,

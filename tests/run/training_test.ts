@@ -514,3 +514,10 @@ Deno.test("train() refuses training and test images of different shapes, and ima
   assert.equal(await Deno.stat(join(root, "mixed")).then(() => true, () => false), false);
   assert.equal(liveTensors(), live);
 });
+
+Deno.test("train() keeps the newest keepCheckpoints checkpoints", async () => {
+  const out = join(root, "keep-one");
+  await train({ ...TINY, out, keepCheckpoints: 1, probeEpochs: 0 }, () => {});
+  const names = [...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name);
+  assert.deepEqual(names, ["ckpt-00000008"]);
+});
