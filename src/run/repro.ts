@@ -156,6 +156,9 @@ const FORMS: readonly [string, string, Family, string][] = Object.entries(TABLE1
 /** The Table 2 families' forms: contrastive (b), asymmetric (e), feature decorrelation (h). */
 export const TABLE2_FORMS: readonly string[] = ["b", "e", "h"];
 
+/** The forms the report compares across families, one per family: (b), (e), (j). */
+export const CROSS_FAMILY_FORMS: readonly string[] = ["b", "e", "j"];
+
 /** Every row: Table 1's (a)–(j) with the momentum encoder, then Table 2's stop-grad and momentum-positive cells. */
 export const REPRO_ROWS: readonly ReproRow[] = Object.freeze([
   ...FORMS.map(([letter, preset, family, label]): ReproRow => ({
@@ -287,10 +290,11 @@ export async function readRowResult(folder: string): Promise<RowResult | null> {
  * remaining Table 1 forms.
  */
 export const RUN_ORDER: readonly string[] = [
-  ..."beh",
-  ...["b", "e", "h"].map((l) => `${l}-stop-grad`),
-  ...["b", "e", "h"].map((l) => `${l}-momentum-positive`),
-  ..."jacdfgi",
+  ...TABLE2_FORMS,
+  ...TABLE2_FORMS.map((l) => `${l}-stop-grad`),
+  ...TABLE2_FORMS.map((l) => `${l}-momentum-positive`),
+  ...CROSS_FAMILY_FORMS.filter((l) => !TABLE2_FORMS.includes(l)),
+  ...FORMS.map(([l]) => l).filter((l) => !TABLE2_FORMS.includes(l) && !CROSS_FAMILY_FORMS.includes(l)),
 ];
 
 /** Every (row, seed) of a reproduction, in the order they run: seed by seed, rows in `RUN_ORDER`. */

@@ -17,10 +17,10 @@
 import { join } from "node:path";
 import { type Panel, plotPanels, readMetricsLog, type Series, type TrainingRecord } from "../io/mod.ts";
 import { emaMomentum } from "../optim/mod.ts";
-import { TABLE1, TABLE1_FAMILIES } from "../ssl/mod.ts";
 import {
   type BudgetName,
   BUDGETS,
+  CROSS_FAMILY_FORMS,
   FAMILIES,
   type Family,
   readRowResult,
@@ -162,6 +162,11 @@ function duration(seconds: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s` : `${s}s`;
 }
 
+/** Row letters as the report writes them: "(b), (e), (h)". */
+function rowLetters(letters: readonly string[]): string {
+  return letters.map((l) => `(${l})`).join(", ");
+}
+
 function rowName(r: ReproRow): string {
   return r.tables.includes(1) ? `(${r.letter})` : `(${r.letter}) ${r.target}`;
 }
@@ -249,10 +254,10 @@ function gradientPlot(family: Family, rows: readonly RowSummary[], runs: readonl
   ], { title: `Gradient decomposition: ${family}`, columns: 3, width: 420, height: 300 });
 }
 
-/** The Table 1 rows of a family, from the registry. */
-const FAMILY_ROWS = Object.fromEntries(
-  TABLE1_FAMILIES.map((f) => [f, Object.values(TABLE1).filter((r) => r.family === f).map((r) => r.row)]),
-) as Record<Family, string[]>;
+/** The letters of a family's Table 1 rows (the registry's `TABLE1`, through `REPRO_ROWS`). */
+function familyRows(family: Family): string[] {
+  return REPRO_ROWS.filter((r) => r.tables.includes(1) && r.family === family).map((r) => r.letter);
+}
 
 /**
  * How much of the online network a momentum encoder holds after `K` steps of the cosine EMA schedule
@@ -295,7 +300,7 @@ export function verdict(rows: readonly RowSummary[], totalSteps: number | null =
 
   // Claim 1: spread of the forms inside each family, and across (b, e, j).
   out.push("", "**1. The form of the gradient matters little (Table 1; paper: within ≈ 0.5 pt on ImageNet).**", "");
-  const spread = (ids: string[], what: string) => {
+  const spread = (ids: readonly string[], what: string) => {
     const have = ids.map((id) => [id, knn(id)] as const).filter((x): x is readonly [string, NonNullable<Stat>] =>
       x[1] !== null
     );
@@ -315,10 +320,8 @@ export function verdict(rows: readonly RowSummary[], totalSteps: number | null =
       lo[0]
     }) = ${formatDiff(d)} — ${judged}.`;
   };
-  for (const f of FAMILIES) {
-    out.push(spread(FAMILY_ROWS[f], `${f} (${FAMILY_ROWS[f].map((x) => `(${x})`).join(", ")})`));
-  }
-  out.push(spread(["b", "e", "j"], "across families, (b), (e), (j)"));
+  for (const f of FAMILIES) out.push(spread(familyRows(f), `${f} (${rowLetters(familyRows(f))})`));
+  out.push(spread(CROSS_FAMILY_FORMS, `across families, ${rowLetters(CROSS_FAMILY_FORMS)}`));
 
   // Claim 2: momentum encoder gain per family.
   out.push(
@@ -444,7 +447,7 @@ export async function writeReproReport(
     `seeds (${
       [...new Set(runs.map((r) => r.seed))].join(", ")
     }) and evaluation; Table 1 rows use the momentum encoder; ` +
-    `Table 2 takes (b), (e), (h) as its contrastive, asymmetric and feature-decorrelation forms. ` +
+    `Table 2 takes ${rowLetters(TABLE2_FORMS)} as its contrastive, asymmetric and feature-decorrelation forms. ` +
     `MoCo's queue: ${budget.queueSize}; BYOL's predictor hidden width: ${budget.predictorHidden}.`,
     "",
     "## Results",

@@ -114,10 +114,10 @@ export function checkRange(method: string, option: string, x: number, lo: number
   }
 }
 
-/** Throws a RangeError unless `form` is one of `forms`, listing them. */
-export function checkForm(method: string, form: string, forms: readonly string[]): void {
+/** Throws a RangeError unless `form` is one of `forms`, listing them; the message shows `given` (the user's spelling). */
+export function checkForm(method: string, form: string, forms: readonly string[], given: string = form): void {
   if (!forms.includes(form)) {
-    throw new RangeError(`Invalid ${method} form "${form}": expected one of ${forms.join(", ")}`);
+    throw new RangeError(`Invalid ${method} form "${given}": expected one of ${forms.join(", ")}`);
   }
 }
 

@@ -26,7 +26,7 @@ import { canonicalName } from "../data/mod.ts";
 import { defineMethod } from "./_define.ts";
 import { combineViews, negatives, type ViewParts } from "./_views.ts";
 import { localComm } from "./comm.ts";
-import { UNIT_NORM_LAMBDA } from "./lambdas.ts";
+import { BARLOW_TWINS_BN_LAMBDA, UNIT_NORM_LAMBDA } from "./lambdas.ts";
 import type { CommonOptions, Features, Method } from "./method.ts";
 
 /** Options of `barlowTwins`. */
@@ -87,8 +87,8 @@ function viewHat(xh: Tensor, th: Tensor, lambda: number, identity: boolean): { G
 export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
   const form = canonicalName(options.form ?? "original") as "original" | "a-identity" | "l2";
   const { eps = 1e-5, target = "stop-grad", comm = localComm, checkValues } = options;
-  const lambda = options.lambda ?? (form === "l2" ? UNIT_NORM_LAMBDA["barlow-twins/l2"] : 0.0051);
-  checkForm("barlow-twins", form, ["original", "a-identity", "l2"]);
+  const lambda = options.lambda ?? (form === "l2" ? UNIT_NORM_LAMBDA["barlow-twins/l2"] : BARLOW_TWINS_BN_LAMBDA);
+  checkForm("barlow-twins", form, ["original", "a-identity", "l2"], String(options.form));
   for (const [k, v] of Object.entries({ lambda, eps })) checkRange("barlow-twins", k, v, 0);
   if (form !== "l2" && target === "momentum-positive") {
     throw new RangeError(`Cannot use target "momentum-positive" with barlow-twins form "${form}": use form "l2"`);
@@ -104,8 +104,8 @@ export function barlowTwins(options: BarlowTwinsOptions = {}): Method {
     const [t1, t2] = [standardize(f.zt1!.detach(), eps).xh, standardize(f.zt2!.detach(), eps).xh];
     return btLoss(x1, t2, lam, ident).add(btLoss(x2, t1, lam, ident)).mul(0.5); // []
   };
-  const original = (f: Features) => bnLoss(f, 0.0051, false);
-  const reference = { name: "barlow-twins original (λ = 0.0051)", wrt: "z" as const, loss: original };
+  const original = { name: `barlow-twins original (λ = ${BARLOW_TWINS_BN_LAMBDA})`, wrt: "z" as const };
+  const reference = { ...original, loss: (f: Features) => bnLoss(f, BARLOW_TWINS_BN_LAMBDA, false) };
   if (form !== "l2") {
     return defineMethod({
       name: "barlow-twins",

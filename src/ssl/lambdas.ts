@@ -1,7 +1,6 @@
 /**
- * The balance λ of every form whose negative gradient is built from unit-norm features, in one table:
- * the method factories take their default λ from it, and a run scales it to the projector's width
- * (`widthScaledLambda`).
+ * The default balance λ of every method form, in one place: the method factories take their default λ
+ * from here, and a run scales the unit-norm forms' λ to the projector's width (`widthScaledLambda`).
  *
  * @module
  */
@@ -19,3 +18,10 @@ export const UNIT_NORM_LAMBDA: Readonly<Record<string, number>> = Object.freeze(
   "barlow-twins/l2": 50,
   "vicreg/l2": 100,
 });
+
+/**
+ * Barlow Twins' published weight λ of the off-diagonal terms, the default of its batch-standardised
+ * forms ("original", "a-identity") and the λ of its reference loss. Standardised features have no
+ * width rule, so it is not in `UNIT_NORM_LAMBDA` and is never scaled.
+ */
+export const BARLOW_TWINS_BN_LAMBDA = 0.0051;

@@ -17,7 +17,7 @@ addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
 /** Seconds a collective waits for the other rank. */
 const DIST_TIMEOUT = 8;
 /** What a survivor may take beyond --dist-timeout to notice, explain and exit. */
-const SLACK_S = 12;
+const SLACK_S = 15;
 
 /** 16 steps (256 images, global batch 32, 2 epochs) of a tiny ResNet-20 on 2 ranks. */
 const TINY = [
