@@ -18,6 +18,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
+#include <atomic>
+#include <chrono>
 
 // ---------------------------------------------------------------- handles, errors, runtime
 
@@ -85,32 +88,47 @@ static int32_t ts_install_signal_handlers(struct sigaction* saved_int, struct si
   return sigaction(SIGINT, &action, saved_int) == 0 && sigaction(SIGTERM, &action, saved_term) == 0 ? 0 : -1;
 }
 
+/// Puts ts_on_signal back for SIGINT and SIGTERM if something replaced it (Deno's runtime installs its
+/// own handlers for them at moments of its choosing, e.g. while a stream is cancelled).
+static void ts_reassert_signal_handlers() {
+  struct sigaction now_int {}, now_term {};
+  sigaction(SIGINT, nullptr, &now_int);
+  sigaction(SIGTERM, nullptr, &now_term);
+  if (now_int.sa_handler != ts_on_signal || now_term.sa_handler != ts_on_signal) {
+    ts_install_signal_handlers(nullptr, nullptr);
+  }
+}
+
+/// Generation of the current watch: the guard thread of an ended watch stops.
+static std::atomic<int> ts_watch_generation{0};
+
 /// 1: SIGINT and SIGTERM set a flag the caller polls (ts_signal_received), the second one calls
 /// _exit(128 + signal); 0: the handlers from before. A native handler, because a JavaScript listener
-/// cannot run while the thread is inside a long synchronous computation. Status.
+/// cannot run while the thread is inside a long synchronous computation. While watching, a guard thread
+/// puts the handler back within 20 ms of anything replacing it. Status.
 TS_EXPORT int32_t ts_signals_watch(int32_t on) {
   if (on && !ts_watching) {
     ts_signal = 0;
     if (ts_install_signal_handlers(&ts_saved_int, &ts_saved_term) != 0) return -1;
     ts_watching = true;
+    const int generation = ++ts_watch_generation;
+    std::thread([generation] {
+      while (ts_watch_generation.load() == generation) {
+        ts_reassert_signal_handlers();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }).detach();
   } else if (!on && ts_watching) {
+    ++ts_watch_generation;  // the guard thread ends
     sigaction(SIGINT, &ts_saved_int, nullptr);
     sigaction(SIGTERM, &ts_saved_term, nullptr);
     ts_watching = false;
   }
   return 0;
 }
-/// The first signal received while watching (2 SIGINT, 15 SIGTERM), or 0. Each call also puts the
-/// handler back if something replaced it (Deno's runtime installs its own when it first needs one).
+/// The first signal received while watching (2 SIGINT, 15 SIGTERM), or 0 (the handler is re-asserted too).
 TS_EXPORT int32_t ts_signal_received() {
-  if (ts_watching) {
-    struct sigaction now_int {}, now_term {};
-    sigaction(SIGINT, nullptr, &now_int);
-    sigaction(SIGTERM, nullptr, &now_term);
-    if (now_int.sa_handler != ts_on_signal || now_term.sa_handler != ts_on_signal) {
-      ts_install_signal_handlers(nullptr, nullptr);
-    }
-  }
+  if (ts_watching) ts_reassert_signal_handlers();
   return ts_signal;
 }
 

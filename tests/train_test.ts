@@ -214,6 +214,22 @@ Deno.test("train.ts: a signal is acted on at once during the initial kNN (set-up
   console.log(`signal to exit: ${secondsA.toFixed(2)} s in the initial kNN, ${secondsB.toFixed(2)} s in the probe`);
 });
 
+Deno.test("train.ts killed mid-training leaves a plot.svg and report.md that show its last evaluation", async () => {
+  const out = join(root, "killed-mid-run");
+  const child = cli([...TINY, "--out", out]);
+  await waitForPath(join(out, "checkpoints", "ckpt-00000008"), child); // after epoch 2's kNN
+  child.child.kill("SIGKILL");
+  await finish(child);
+  const knn = readMetricsLog(join(out, "metrics.jsonl")).filter((r) => r.knn !== undefined).map((r) => r.knn!);
+  assert.equal(knn.length, 3); // at initialisation, epochs 1 and 2
+  const report = await Deno.readTextFile(join(out, "report.md"));
+  assert.match(report, /in progress: step 8 of 12/);
+  assert.ok(report.includes(`${(knn[2] * 100).toFixed(1)} %`), report);
+  const plot = await Deno.readTextFile(join(out, "plot.svg"));
+  assert.match(plot, /kNN accuracy/);
+  assert.equal(plot.match(/<circle [^>]*fill="#2ca02c"/g)?.length, 3); // the three kNN points, no more
+});
+
 Deno.test("train.ts: SIGTERM and SIGINT stop after the step with a checkpoint and exit 143 / 130; --resume alone finishes bit for bit", async () => {
   shared ??= runs();
   const { outA } = await shared;

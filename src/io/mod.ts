@@ -29,6 +29,14 @@ export {
   selectPrefix,
 } from "./checkpoint.ts";
 export { MetricsLog, readMetricsLog, type TrainingRecord } from "./metrics_log.ts";
-export { type Panel, type PlotOptions, plotPanels, type Series, trainingPanels } from "./plot.ts";
+export {
+  labelWidth,
+  type Panel,
+  type PlotOptions,
+  plotPanels,
+  type Series,
+  smoothCentred,
+  trainingPanels,
+} from "./plot.ts";
 export { formatReport, type ReportRow, type RunReport, writeReport } from "./report.ts";
 export { Progress, type ProgressOptions, type ProgressValues } from "./progress.ts";

@@ -16,6 +16,8 @@ export interface Series {
   points: readonly (readonly [number, number])[];
   /** Stroke colour. @default the next colour of the tab10 palette */
   color?: string;
+  /** SVG dash pattern, e.g. "6 3". @default solid for the first ten series, then a dash per ten */
+  dash?: string;
   /** Stroke opacity. @default 1 */
   opacity?: number;
 }
@@ -48,7 +50,22 @@ export interface PlotOptions {
   maxPoints?: number;
 }
 
-const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+/** tab10: ten colours; series 11–20 repeat them dashed, 21–30 dotted, so no two series look alike. */
+const PALETTE = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
+const DASHES = ["", "7 3", "2 2.5", "9 3 2 3"];
+/** Legend: font size, the height of one row of labels, the gap between labels. */
+const LEGEND = { size: 11, row: 16, gap: 14, swatch: 23 };
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 const M = { left: 62, right: 24, top: 52, bottom: 46 };
 
@@ -112,16 +129,61 @@ function text(x: number, y: number, content: string, size: number, attrs = ""): 
   return `<text x="${r(x)}" y="${r(y)}" font-size="${size}" ${attrs}>${esc(content)}</text>`;
 }
 
-function legend(series: readonly Series[], colors: string[], x: number, y: number): string {
+/**
+ * The width a label takes in DejaVu Sans (the font the SVG asks for first), an upper bound per
+ * character class: the legend reserves it, and tests/io/plot_test.ts checks it against rendered text.
+ *
+ * @param label The text.
+ * @param size Font size in pixels. @default 11
+ * @returns Pixels.
+ *
+ * @example Usage
+ * ```ts
+ * import { labelWidth } from "@unigrad/unigrad/io";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(labelWidth("kNN top-1") > labelWidth("lr"));
+ * ```
+ */
+export function labelWidth(label: string, size: number = LEGEND.size): number {
+  let w = 0;
+  for (const c of label) {
+    if (/[il.,:;|!'()\[\] ]/.test(c)) w += 0.36;
+    else if (/[MWmw@%]/.test(c)) w += 0.95;
+    else if (/[A-Z]/.test(c)) w += 0.78;
+    else if (/[a-z0-9]/.test(c)) w += 0.64;
+    else w += 0.85; // symbols, Greek, arrows
+  }
+  return Math.ceil(w * size);
+}
+
+/** Legend entries laid out in rows that fit `width`, from (x, y); the SVG and the rows used. */
+function legend(
+  series: readonly Series[],
+  styles: { color: string; dash: string }[],
+  x: number,
+  y: number,
+  width: number,
+): { svg: string; rows: number } {
   let out = "";
+  let [cx, row] = [x, 0];
   series.forEach((s, i) => {
-    const op = s.opacity ?? 1;
-    out += `<line x1="${r(x)}" y1="${r(y - 4)}" x2="${r(x + 18)}" y2="${r(y - 4)}" stroke="${colors[i]}" ` +
-      `stroke-opacity="${op}" stroke-width="2.5"/>`;
-    out += text(x + 23, y, s.name, 11, 'fill="#333"');
-    x += 23 + 6.6 * s.name.length + 16;
+    const w = LEGEND.swatch + labelWidth(s.name);
+    if (cx > x && cx + w > x + width) [cx, row] = [x, row + 1]; // wrap
+    const ly = y + row * LEGEND.row;
+    const dash = styles[i].dash ? ` stroke-dasharray="${styles[i].dash}"` : "";
+    out += `<line x1="${r(cx)}" y1="${r(ly - 4)}" x2="${r(cx + 18)}" y2="${r(ly - 4)}" stroke="${styles[i].color}" ` +
+      `stroke-opacity="${s.opacity ?? 1}" stroke-width="2.5"${dash}/>`;
+    out += text(
+      cx + LEGEND.swatch,
+      ly,
+      s.name,
+      LEGEND.size,
+      `fill="#333" class="legend" data-width="${w - LEGEND.swatch}"`,
+    );
+    cx += w + LEGEND.gap;
   });
-  return out;
+  return { svg: out, rows: series.length === 0 ? 0 : row + 1 };
 }
 
 /** The plot box in pixels and the data → pixel maps. */
@@ -169,15 +231,22 @@ function axes(p: Panel, box: [number, number, number, number], xs: number[], ys:
 }
 
 /** One series as a path (broken at non-finite values), with markers when it has few points. */
-function curve(pts: readonly (readonly [number, number])[], f: Frame, color: string, opacity: number): string {
+function curve(
+  pts: readonly (readonly [number, number])[],
+  f: Frame,
+  style: { color: string; dash: string },
+  opacity: number,
+): string {
+  const color = style.color;
   let d = "";
   let pen = false;
   for (const [x, y] of pts) {
     if (Number.isFinite(y)) d += `${pen ? "L" : "M"}${r(f.sx(x))} ${r(f.sy(y))}`;
     pen = Number.isFinite(y);
   }
+  const dash = style.dash ? ` stroke-dasharray="${style.dash}"` : "";
   let out = `<path d="${d}" fill="none" stroke="${color}" stroke-opacity="${opacity}" stroke-width="1.8" ` +
-    `stroke-linejoin="round"/>`;
+    `stroke-linejoin="round"${dash}/>`;
   if (pts.length > 60) return out;
   for (const [x, y] of pts.filter(([, y]) => Number.isFinite(y))) {
     out += `<circle cx="${r(f.sx(x))}" cy="${r(f.sy(y))}" r="2.6" fill="${color}" fill-opacity="${opacity}"/>`;
@@ -185,22 +254,27 @@ function curve(pts: readonly (readonly [number, number])[], f: Frame, color: str
   return out;
 }
 
-/** One panel's SVG, drawn in the box at (px, py) of size w × h. */
+/** One panel's SVG, drawn in the box at (px, py) of size w × h; the legend wraps and the plot makes room. */
 function panelSvg(p: Panel, px: number, py: number, w: number, h: number, maxPoints: number): string {
-  const colors = p.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
+  const styles = p.series.map((s, i) => ({
+    color: s.color ?? PALETTE[i % PALETTE.length],
+    dash: s.dash ?? DASHES[Math.floor(i / PALETTE.length) % DASHES.length],
+  }));
   const lines = p.series.map((s) => downsample(s.points.filter(([x]) => Number.isFinite(x)), maxPoints));
   const ys = lines.flat().map(([, y]) => y).filter(Number.isFinite);
   const xs = lines.flat().map(([x]) => x);
-  const box: [number, number, number, number] = [px + M.left, px + w - M.right, py + M.top, py + h - M.bottom];
   let out = text(px + M.left, py + 20, p.title, 14, 'font-weight="bold" fill="#111"');
-  out += legend(p.series, colors, px + M.left, py + 38);
+  const key = legend(p.series, styles, px + M.left, py + 38, w - M.left - M.right);
+  out += key.svg;
+  const top = py + M.top + Math.max(0, key.rows - 1) * LEGEND.row;
+  const box: [number, number, number, number] = [px + M.left, px + w - M.right, top, py + h - M.bottom];
   out += `<rect x="${box[0]}" y="${box[2]}" width="${box[1] - box[0]}" height="${box[3] - box[2]}" fill="#fafafa"/>`;
   if (ys.length === 0) {
     return out + text((box[0] + box[1]) / 2, (box[2] + box[3]) / 2, "no data", 12, 'fill="#888" text-anchor="middle"');
   }
   const [axesSvg, frame] = axes(p, box, xs, ys);
   out += axesSvg;
-  lines.forEach((pts, i) => (out += curve(pts, frame, colors[i], p.series[i].opacity ?? 1)));
+  lines.forEach((pts, i) => (out += curve(pts, frame, styles[i], p.series[i].opacity ?? 1)));
   return out;
 }
 
@@ -241,11 +315,27 @@ function series(records: readonly TrainingRecord[], x: "step" | "epoch", key: st
   return records.filter((r) => typeof r[key] === "number").map((r) => [r[x], r[key] as number]);
 }
 
-function ema(points: readonly [number, number][], alpha: number): [number, number][] {
-  let m = NaN;
-  return points.map(([x, y]) => {
-    if (Number.isFinite(y)) m = Number.isFinite(m) ? m + alpha * (y - m) : y;
-    return [x, m];
+/**
+ * A centred moving average: each point is the mean of the finite values within `half` points on either
+ * side (fewer at the ends), so the line draws through the noise without lagging behind it (an
+ * exponential average trails a falling loss by (1 − α)/α points).
+ *
+ * @example Usage
+ * ```ts
+ * import { smoothCentred } from "@unigrad/unigrad/io";
+ * import assert from "node:assert/strict";
+ *
+ * const line = Array.from({ length: 101 }, (_, i): [number, number] => [i, -i / 100 + (i % 2 ? 0.1 : -0.1)]);
+ * const smooth = smoothCentred(line, 10);
+ * assert.ok(Math.abs(smooth[50][1] - -0.5) < 0.01); // through the noise
+ * assert.ok(Math.abs(smooth[100][1] - -1) < 0.06); // and at the end, where an EMA would lag
+ * ```
+ */
+export function smoothCentred(points: readonly [number, number][], half: number): [number, number][] {
+  const ys = points.map(([, y]) => y);
+  return points.map(([x], i) => {
+    const window = ys.slice(Math.max(0, i - half), i + half + 1).filter(Number.isFinite);
+    return [x, window.length ? window.reduce((a, b) => a + b, 0) / window.length : NaN];
   });
 }
 
@@ -271,7 +361,10 @@ function ema(points: readonly [number, number][], alpha: number): [number, numbe
 export function trainingPanels(records: readonly TrainingRecord[]): Panel[] {
   const loss = series(records, "step", "loss");
   const lossSeries: Series[] = loss.length > 50
-    ? [{ name: "loss", points: loss, opacity: 0.3 }, { name: "smoothed", points: ema(loss, 0.05), color: PALETTE[0] }]
+    ? [
+      { name: "loss", points: loss, opacity: 0.3 },
+      { name: "smoothed", points: smoothCentred(loss, Math.max(2, Math.round(loss.length / 40))), color: PALETTE[0] },
+    ]
     : [{ name: "loss", points: loss }];
   const panels: Panel[] = [
     { title: "Loss", xLabel: "step", series: lossSeries },

@@ -121,6 +121,8 @@ interface Run extends RunCounters {
   saved: { step: number; path: string } | null;
   /** Non-finite steps skipped so far (read at logging steps). */
   skipped: number;
+  /** When the plot and report were last written (performance.now()). */
+  filesWritten: number;
 }
 
 /**
@@ -267,6 +269,7 @@ export async function train(
     interrupt,
     saved: null,
     skipped: 0,
+    filesWritten: performance.now(),
     dist,
     lead,
   };
@@ -450,6 +453,8 @@ async function trainLoop(run: Run): Promise<void> {
         result.dispose();
       }
       if (logNow) sinceLog = new Meter();
+      // Between evaluations, the plot and report follow the metrics every few minutes.
+      if (logNow && performance.now() - run.filesWritten > RUN_FILES_EVERY_MS) await writeRunFiles(run);
       run.progress.update(run.step, run.shown);
       // A macrotask turn lets timers and I/O callbacks run (the loader's batches resolve as microtasks).
       await turn();
@@ -534,6 +539,7 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
     say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)} (top-5 ${percent(knnTop5)})`);
   }
   run.metrics?.write(record);
+  if (record.knn !== undefined && !last) await writeRunFiles(run); // the picture of the run so far
   if (!last) await save(run);
 }
 
@@ -604,20 +610,45 @@ async function finish(run: Run): Promise<RunResult> {
     const probed = pixels.probe === null ? "" : `, linear probe ${percent(pixels.probe)}`;
     run.log(`  raw pixels (the baseline, no network): kNN ${percent(pixels.knn)}${probed}`);
   }
+  await writeRunFiles(run, { knnFinal, probe, pixels });
+  run.log(`  report: ${join(out, "report.md")}`);
+  return result;
+}
+
+/** How often, at most, a training run rewrites its plot and report between evaluations. */
+const RUN_FILES_EVERY_MS = 3 * 60_000;
+
+/**
+ * Writes `plot.svg` and `report.md` (atomically, rank 0 only) from the metrics log so far: at every
+ * evaluation, every few minutes of training, and at the end, so that a run folder always holds a true
+ * picture of the run, even when the run is killed. `final` holds the end-of-run measurements.
+ */
+async function writeRunFiles(
+  run: Run,
+  final: { knnFinal: number; probe: number | null; pixels: ReturnType<typeof pixelBaselines> } | null = null,
+): Promise<void> {
+  if (!run.lead) return;
+  const { c, parts, out } = run;
+  run.filesWritten = performance.now();
   const records = readMetricsLog(join(out, "metrics.jsonl"));
-  await Deno.writeTextFile(
+  await writeFileAtomic(
     join(out, "plot.svg"),
     plotPanels(trainingPanels(records), { title: `${c.method} on ${c.dataset}` }),
   );
+  const pairsPerSecond = run.trainSeconds > 0 ? (run.step * c.batchSize) / run.trainSeconds : 0;
+  const pixels = final?.pixels ?? null;
+  const progress = final === null
+    ? [`in progress: step ${run.step} of ${parts.derived.totalSteps} (this report is rewritten as the run goes on)`]
+    : [];
   await writeReport(join(out, "report.md"), {
     title: `unigrad: ${c.method} on ${c.dataset}`,
     rows: [
       {
         method: `${c.method} (${parts.method.form}, ${parts.method.target})`,
-        epochs: c.epochs,
+        epochs: final === null ? run.step / parts.derived.stepsPerEpoch : c.epochs,
         knnInit: run.knnInit ?? undefined,
-        knnFinal,
-        linearProbe: probe ?? undefined,
+        knnFinal: final?.knnFinal ?? run.knnFinal ?? undefined,
+        linearProbe: final?.probe ?? undefined,
         pairsPerSecond,
         wallSeconds: run.trainSeconds,
       },
@@ -631,12 +662,11 @@ async function finish(run: Run): Promise<RunResult> {
     config: { ...c, resolvedMethodOptions: parts.resolvedMethodOptions },
     plot: "plot.svg",
     notes: [
+      ...progress,
       `numerics: ${parts.numerics.reason}`,
       `device ${c.device}, libtorch ${torchVersion()}, ${getNumThreads()} CPU threads, ${run.step} steps` +
       (parts.worldSize > 1 ? `, data parallel over ${parts.worldSize} processes (SyncBN ${c.syncBn})` : ""),
       ...[lambdaRule(c) ?? []].flat(),
     ],
   });
-  run.log(`  report: ${join(out, "report.md")}`);
-  return result;
 }
