@@ -44,3 +44,4 @@ export {
 } from "./signals.ts";
 export { type LockOwner, RunLock } from "./lock.ts";
 export { checkFitsMemory, estimateParameters, type ParameterEstimate } from "./memory.ts";
+export { findRuns, MAX_POINTS, seriesOf, type WatchOptions, watchRuns, type WatchServer } from "./watch.ts";

@@ -146,6 +146,10 @@ export interface TrainConfig {
   syncBn: boolean;
   /** See `SETTINGS.distTimeout`. */
   distTimeout: number;
+  /** See `SETTINGS.watch`. */
+  watch: number;
+  /** See `SETTINGS.watchHost`. */
+  watchHost: string;
   /** See `SETTINGS.recipe`. */
   recipe: string | null;
 }
@@ -457,6 +461,18 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     max: 1e7,
     trajectory: false,
     help: "with several processes: seconds any rendezvous or collective waits for the other ranks",
+  }),
+  watch: integer({
+    default: 0,
+    min: 0,
+    max: 65535,
+    trajectory: false,
+    help: "serve the live page of this run on this port while it trains (0: no page; deno task watch DIR for others)",
+  }),
+  watchHost: text({
+    default: "127.0.0.1",
+    trajectory: false,
+    help: "the address --watch binds (127.0.0.1: this machine only; 0.0.0.0: every interface)",
   }),
   recipe: nullableText({
     trajectory: false,

@@ -38,6 +38,7 @@ import { configChanges } from "./settings.ts";
 import { parseRunState, restoreRun, resumeMetrics, type ResumingRun, type RunCounters, saveRun } from "./_state.ts";
 import { openResume, type ResumePoint, runFolderOf } from "./resume.ts";
 import { claimFolder } from "./_folder.ts";
+import { watchRuns } from "./watch.ts";
 import { type EpochBudget, resolveEpochs } from "./budget.ts";
 import { interruptionOf, stopOnSignals, type StopRequest, StopRequested } from "./signals.ts";
 
@@ -195,6 +196,10 @@ export async function train(
   const folder = lead ? await claimFolder(out, { resumedFrom: source, overwrite: c.overwrite }) : null;
   if (folder) stack.defer(() => folder.release());
   const stop = options.stop ?? stack.use(stopOnSignals((signal) => log(`\n  ${signal}: ${STOPPING}`)));
+  if (c.watch > 0 && folder) {
+    const page = stack.use(watchRuns([out], { port: c.watch, hostname: c.watchHost }));
+    log(`  watch: ${page.url}`);
+  }
 
   let parts: RunParts;
   let counters: RunCounters;
@@ -368,7 +373,10 @@ async function start(
   const { knn: knnInit, knnTop5 } = await evaluate(parts, 0, signal);
   log(`  kNN at initialisation: ${percent(knnInit)} (top-5 ${percent(knnTop5)})`);
   if (lead) {
-    await Deno.writeTextFile(join(out, "metrics.jsonl"), JSON.stringify({ step: 0, epoch: 0, knn: knnInit }) + "\n");
+    await Deno.writeTextFile(
+      join(out, "metrics.jsonl"),
+      JSON.stringify({ step: 0, epoch: 0, knn: knnInit, knnTop5 }) + "\n",
+    );
   }
   return { step: 0, knnInit, trainSeconds: 0 };
 }
@@ -453,6 +461,7 @@ async function trainLoop(run: Run): Promise<void> {
         result.dispose();
       }
       if (logNow) sinceLog = new Meter();
+      if (logNow && run.dist) await heartbeat(run); // each rank's last step, for the watch page
       // Between evaluations, the plot and report follow the metrics every few minutes.
       if (logNow && performance.now() - run.filesWritten > RUN_FILES_EVERY_MS) await writeRunFiles(run);
       run.progress.update(run.step, run.shown);
@@ -535,10 +544,12 @@ async function endEpoch(run: Run, pairsPerSecond: number): Promise<void> {
     if (measured === null) return; // abandoned for a stop request: the caller checkpoints and ends the run
     const { knn, knnTop5, probe } = measured;
     record.knn = run.knnFinal = knn;
+    record.knnTop5 = knnTop5;
     if (last) run.probe = probe;
     say(run, `epoch ${epoch}/${c.epochs}: kNN ${percent(run.knnFinal)} (top-5 ${percent(knnTop5)})`);
   }
   run.metrics?.write(record);
+  if (run.dist) await heartbeat(run);
   if (record.knn !== undefined && !last) await writeRunFiles(run); // the picture of the run so far
   if (!last) await save(run);
 }
@@ -613,6 +624,19 @@ async function finish(run: Run): Promise<RunResult> {
   await writeRunFiles(run, { knnFinal, probe, pixels });
   run.log(`  report: ${join(out, "report.md")}`);
   return result;
+}
+
+/**
+ * A data-parallel rank's heartbeat: `<out>/heartbeats/rank-<k>.json` with its step and the time,
+ * written (atomically) at every metrics line and epoch end, so the watch page can show a rank that fell behind or
+ * stopped answering. The run folder must be on a file system every node sees (as for checkpoints).
+ */
+async function heartbeat(run: Run): Promise<void> {
+  const { rank, worldSize } = run.dist!.group;
+  const dir = join(run.out, "heartbeats");
+  await Deno.mkdir(dir, { recursive: true });
+  const beat = { rank, worldSize, step: run.step, time: Date.now(), host: Deno.hostname() };
+  await writeFileAtomic(join(dir, `rank-${rank}.json`), JSON.stringify(beat) + "\n");
 }
 
 /** How often, at most, a training run rewrites its plot and report between evaluations. */

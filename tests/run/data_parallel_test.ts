@@ -116,6 +116,9 @@ Deno.test("train.ts --nproc 2 runs 2 ranks that write one run folder (rank 0 alo
     assert.deepEqual([...Deno.readDirSync(join(out, "checkpoints"))].map((e) => e.name), ["ckpt-00000008"]);
     const steps = Deno.readTextFileSync(join(out, "metrics.jsonl")).trim().split("\n").map((l) => JSON.parse(l).step);
     assert.equal(Math.max(...steps), 8);
+    // Each rank's heartbeat, for the watch page: its last logged step.
+    const beats = [0, 1].map((k) => JSON.parse(Deno.readTextFileSync(join(out, "heartbeats", `rank-${k}.json`))));
+    assert.deepEqual(beats.map((b) => [b.rank, b.worldSize, b.step]), [[0, 2, 8], [1, 2, 8]]);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
