@@ -32,7 +32,15 @@ export type StopSignalName = "SIGINT" | "SIGTERM";
  * ```
  */
 export function watchSignals(): Disposable {
-  if (watchers === 0 && sym.ts_signals_watch(1) !== 0) throw new Error("Cannot watch SIGINT and SIGTERM");
+  if (watchers === 0) {
+    // Deno's runtime installs its own handlers (SIGHUP, SIGINT, SIGTERM, SIGUSR1) once, the first time it
+    // needs one, at a moment of its choosing (seen while a file was written); a signal that met them
+    // would end the process without the run's stop. Let it do so now, before ours go in.
+    const none = () => {};
+    Deno.addSignalListener("SIGINT", none);
+    Deno.removeSignalListener("SIGINT", none);
+    if (sym.ts_signals_watch(1) !== 0) throw new Error("Cannot watch SIGINT and SIGTERM");
+  }
   watchers++;
   let disposed = false;
   return {
