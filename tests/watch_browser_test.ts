@@ -82,13 +82,17 @@ Deno.test({
       assert.ok(points(second, "decomposition", "positive") > 0, "no positive-gradient series");
       assert.ok(points(second, "decomposition", "negative") > 0, "no negative-gradient series");
       assert.match(second, /unigrad/); // the run's method in the table
+      // A screenshot (Chromium under a loaded CPU now and then exits 0 without one: a few tries).
       const shot = join(root, "live.png");
-      const r = await runChild(browser!, {
-        args: [...HEADLESS, `--screenshot=${shot}`, "--window-size=1280,1600", url],
-        timeoutMs: 60_000,
-      });
-      assert.equal(r.code, 0, describeExit(r));
-      assert.ok(Deno.statSync(shot).size > 10_000, "the screenshot is empty");
+      let why = "";
+      for (let attempt = 0; attempt < 3 && !exists(shot); attempt++) {
+        const r = await runChild(browser!, {
+          args: [...HEADLESS, `--screenshot=${shot}`, "--window-size=1280,1600", url],
+          timeoutMs: 60_000,
+        });
+        why = describeExit(r);
+      }
+      assert.ok(exists(shot) && Deno.statSync(shot).size > 10_000, `no screenshot: ${why}`);
     } finally {
       await reader.cancel();
       try {
