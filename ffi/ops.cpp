@@ -126,11 +126,8 @@ TS_EXPORT int32_t ts_signals_watch(int32_t on) {
   }
   return 0;
 }
-/// The first signal received while watching (2 SIGINT, 15 SIGTERM), or 0 (the handler is re-asserted too).
-TS_EXPORT int32_t ts_signal_received() {
-  if (ts_watching) ts_reassert_signal_handlers();
-  return ts_signal;
-}
+/// The first signal received while watching (2 SIGINT, 15 SIGTERM), or 0.
+TS_EXPORT int32_t ts_signal_received() { return ts_signal; }
 
 /// `t` with NCHW strides. Not `contiguous()`: a 1×1 kernel or a 1-channel image in channels_last already
 /// counts as contiguous (its size-1 dims' strides are ignored), and libtorch would still see channels_last.

@@ -47,6 +47,10 @@ interface Followed {
   offset: number;
   partial: string;
   records: Record<string, unknown>[];
+  /** Every field's latest value (kept as lines arrive: the table's summary reads it every poll). */
+  last: Record<string, unknown>;
+  /** The latest step line with a throughput (for the ETA). */
+  lastStepLine: Record<string, unknown> | null;
   skipped: number;
   version: number;
 }
@@ -80,7 +84,9 @@ async function readNew(run: Followed): Promise<boolean> {
   const path = join(run.folder, "metrics.jsonl");
   const info = await Deno.lstat(path).catch(() => null);
   if (info === null || !info.isFile) return false;
-  if (info.size < run.offset) Object.assign(run, { offset: 0, partial: "", records: [], skipped: 0 }); // rewritten
+  if (info.size < run.offset) { // rewritten
+    Object.assign(run, { offset: 0, partial: "", records: [], last: {}, lastStepLine: null, skipped: 0 });
+  }
   if (info.size === run.offset) return false;
   using file = await Deno.open(path, { read: true });
   await file.seek(run.offset, Deno.SeekMode.Start);
@@ -99,8 +105,13 @@ async function readNew(run: Followed): Promise<boolean> {
     if (line.trim() === "") continue;
     try {
       const record = JSON.parse(line);
-      if (typeof record === "object" && record !== null && typeof record.step === "number") run.records.push(record);
-      else run.skipped++;
+      if (typeof record !== "object" || record === null || typeof record.step !== "number") {
+        run.skipped++;
+        continue;
+      }
+      run.records.push(record);
+      Object.assign(run.last, record);
+      if (typeof record.pairsPerSecond === "number" && "loss" in record) run.lastStepLine = record;
     } catch {
       run.skipped++; // a malformed line (a run killed mid-write, then resumed): skipped, not fatal
     }
@@ -173,9 +184,7 @@ function checkpointsOf(folder: string): string[] {
 async function summary(run: Followed, id: number): Promise<Record<string, unknown>> {
   const config = await readConfig(run.folder);
   const total = (config?.derived as { totalSteps?: number } | undefined)?.totalSteps ?? null;
-  const last: Record<string, unknown> = {};
-  for (const r of run.records) Object.assign(last, r);
-  const stepLine = [...run.records].reverse().find((r) => typeof r.pairsPerSecond === "number" && "loss" in r);
+  const { last, lastStepLine: stepLine } = run;
   const batch = typeof config?.batchSize === "number" ? config.batchSize : null;
   const step = typeof last.step === "number" ? last.step : 0;
   const rate = stepLine && batch ? (stepLine.pairsPerSecond as number) / batch : null; // steps per second
@@ -231,7 +240,17 @@ export function watchRuns(dirs: readonly string[], options: WatchOptions = {}): 
         if (known.has(folder)) continue;
         const root = roots.find((r) => folder === r || folder.startsWith(`${r}/`)) ?? folder;
         const name = relative(root, folder) || folder.split("/").pop() || folder;
-        runs.push({ folder, name, offset: 0, partial: "", records: [], skipped: 0, version: 0 });
+        runs.push({
+          folder,
+          name,
+          offset: 0,
+          partial: "",
+          records: [],
+          last: {},
+          lastStepLine: null,
+          skipped: 0,
+          version: 0,
+        });
       }
       const changed: number[] = [];
       for (const [i, run] of runs.entries()) if (await readNew(run)) changed.push(i);
